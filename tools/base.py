@@ -1,0 +1,160 @@
+"""The contract every tool shares: arguments, results, facts and errors.
+
+A tool is a small class bound to a workspace. Its arguments are a pydantic model whose JSON schema is what
+the language model fills in; its result is a ``ToolResult``: a short text for the model, full tables and a
+chart for the person, and *facts*, the named numbers a write-up may quote.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    from tools.workspace import Workspace
+
+
+class ToolError(Exception):
+    """A failure explained in one sentence for the person (no traceback, nothing lost)."""
+
+
+class RetryableToolError(ToolError):
+    """A failure the language model can fix: its message goes back to the model (self-correction)."""
+
+
+@dataclass
+class Fact:
+    """A named number (or short value) with where it came from, so every number in a write-up traces back."""
+
+    name: str
+    value: float | int | str
+    source: str
+    unit: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": _jsonable(self.value), "source": self.source, "unit": self.unit}
+
+
+@dataclass
+class Table:
+    name: str
+    df: pd.DataFrame
+
+    def to_dict(self, max_rows: int | None = None) -> dict[str, Any]:
+        df = self.df if max_rows is None else self.df.head(max_rows)
+        rows = [[_jsonable(v) for v in row] for row in df.itertuples(index=False, name=None)]
+        return {"name": self.name, "columns": [str(c) for c in df.columns], "rows": rows}
+
+
+@dataclass
+class ToolResult:
+    """What a tool returns: a short text for the model, the full detail for the person."""
+
+    text: str
+    tables: list[Table] = field(default_factory=list)
+    chart: Any | None = None  # a plotly Figure
+    facts: list[Fact] = field(default_factory=list)
+    sql: list[str] = field(default_factory=list)
+
+    @property
+    def table(self) -> pd.DataFrame | None:
+        """The first (main) table, or None."""
+        return self.tables[0].df if self.tables else None
+
+    def fact(self, name: str) -> float | int | str:
+        for f in self.facts:
+            if f.name == name:
+                return f.value
+        raise KeyError(name)
+
+    def to_dict(self, max_rows: int | None = 1000) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "tables": [t.to_dict(max_rows) for t in self.tables],
+            "facts": [f.to_dict() for f in self.facts],
+            "sql": list(self.sql),
+        }
+
+
+class Tool(ABC):
+    """A capability bound to a workspace. Subclasses set ``name``, ``description`` and ``Args``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Args: ClassVar[type[BaseModel]]
+
+    def __init__(self, workspace: Workspace):
+        self.ws = workspace
+
+    @abstractmethod
+    def run(self, args: Any) -> ToolResult:
+        """Compute the result for validated arguments."""
+
+    def __call__(self, **kwargs: Any) -> ToolResult:
+        """Validate keyword arguments and run: the way to use a tool from Python."""
+        return self.run(self.parse_args(kwargs))
+
+    def parse_args(self, raw: dict[str, Any]) -> BaseModel:
+        try:
+            return self.Args.model_validate(raw)
+        except ValidationError as e:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}" for err in e.errors()
+            )
+            raise RetryableToolError(f"Invalid arguments for {self.name}: {problems}") from None
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        return cls.Args.model_json_schema()
+
+
+def frame_facts(df: pd.DataFrame, source: str, prefix: str = "", max_rows: int = 50) -> list[Fact]:
+    """Every number of a small result frame as a fact named ``<row label>.<column>``.
+
+    The row label is the first non-numeric column's value (e.g. the country), else the row number.
+    """
+    facts: list[Fact] = []
+    label_col = next((c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])), None)
+    for i, row in enumerate(df.head(max_rows).itertuples(index=False)):
+        values = row._asdict() if hasattr(row, "_asdict") else dict(zip(df.columns, row))
+        label = str(values.get(label_col, i)) if label_col is not None else str(i)
+        for col, value in zip(df.columns, row):
+            if col == label_col or not _is_number(value):
+                continue
+            name = f"{prefix}{label}.{col}" if len(df) > 1 or label_col else f"{prefix}{col}"
+            facts.append(Fact(name=name, value=_jsonable(value), source=source))
+    return facts
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        return isinstance(value, (int, float)) or (hasattr(value, "dtype") and value.dtype.kind in "iuf")
+    except AttributeError:
+        return False
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain Python for JSON: numpy scalars to numbers, NaN to None, timestamps to ISO text."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, (pd.Timestamp,)) or hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (int, float, str, bool)):
+        return value
+    if value is pd.NaT or (isinstance(value, type(pd.NA))):
+        return None
+    return str(value)

@@ -1,0 +1,49 @@
+"""The single, explicit list of tools. Registering a name twice is an error, not a silent override."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tools.base import Tool
+
+if TYPE_CHECKING:
+    from tools.workspace import Workspace
+
+
+class ToolRegistry:
+    def __init__(self) -> None:
+        self._tools: dict[str, Tool] = {}
+
+    def register(self, tool: Tool) -> Tool:
+        if tool.name in self._tools:
+            raise ValueError(f"A tool named {tool.name!r} is already registered.")
+        undocumented = [n for n, f in tool.Args.model_fields.items() if not f.description]
+        if undocumented:
+            raise ValueError(f"Tool {tool.name!r}: arguments without a description: {', '.join(undocumented)}")
+        self._tools[tool.name] = tool
+        return tool
+
+    def get(self, name: str) -> Tool:
+        try:
+            return self._tools[name]
+        except KeyError:
+            raise KeyError(f"Unknown tool {name!r}; known: {', '.join(self._tools)}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self):
+        return iter(self._tools.values())
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+
+def default_registry(workspace: Workspace) -> ToolRegistry:
+    """Every analysis tool of the product, bound to one workspace (the writing tools live in agent/)."""
+    from tools.sql import SqlQuery
+
+    registry = ToolRegistry()
+    for tool_class in (SqlQuery,):
+        registry.register(tool_class(workspace))
+    return registry

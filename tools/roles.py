@@ -1,0 +1,154 @@
+"""Column roles: which column of a table plays order id, customer id, timestamp, quantity, price, ...
+
+The semantic layer and the mining tools work through roles, so they run on a user's own sales table, not
+only on the demo. Detection uses name patterns, types and value checks; ``<home>/roles.yaml`` overrides::
+
+    my_sales:
+      customer_id: client_no
+      cancelled: "status = 'cancelled'"   # an SQL condition marking cancelled lines
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import yaml
+
+from tools.base import ToolError
+
+if TYPE_CHECKING:
+    from tools.workspace import Workspace
+
+ROLE_NAMES = ("order_id", "customer_id", "timestamp", "quantity", "unit_price", "amount", "product_id",
+              "product_name", "category")
+
+# Normalised column names (lower case, no separators) per role, most specific first.
+_PATTERNS: dict[str, tuple[str, ...]] = {
+    "order_id": ("invoiceno", "invoiceid", "invoice", "orderid", "orderno", "ordernumber", "order", "basketid",
+                 "transactionid", "receiptid", "receipt", "basket"),
+    "customer_id": ("customerid", "custid", "customer", "customerno", "clientid", "client", "userid",
+                    "householdid", "householdkey", "household", "memberid", "buyerid", "accountid"),
+    "timestamp": ("invoicedate", "orderdate", "transactiontimestamp", "transactiondate", "purchasedate",
+                  "timestamp", "datetime", "date", "createdat", "orderedat", "time", "day"),
+    "quantity": ("quantity", "qty", "units", "unitssold", "quantityordered", "numberofitems"),
+    "unit_price": ("unitprice", "priceeach", "itemprice", "price", "unitcost"),
+    "amount": ("salesvalue", "amount", "sales", "revenue", "linetotal", "ordertotal", "total", "totalprice",
+               "spend", "value", "dollarvalue", "netsales"),
+    "product_id": ("stockcode", "productid", "sku", "itemid", "productcode", "itemcode", "upc", "asin"),
+    "product_name": ("description", "productname", "itemname", "productdescription", "product", "item",
+                     "title", "name"),
+    "category": ("category", "productcategory", "department", "classname", "class", "division", "subcategory",
+                 "productgroup", "commodity", "commoditydesc", "brand"),
+}
+_NUMERIC_ROLES = {"quantity", "unit_price", "amount"}
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL",
+                  "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT")
+
+
+@dataclass
+class Roles:
+    """The role -> column mapping of one table, and the SQL condition for a cancelled line."""
+
+    table: str
+    columns: dict[str, str | None] = field(default_factory=dict)
+    cancelled: str = "FALSE"
+
+    def __getitem__(self, role: str) -> str | None:
+        return self.columns.get(role)
+
+    def require(self, *roles: str, purpose: str) -> dict[str, str]:
+        """The columns for ``roles``, or a ToolError saying which are missing and how to name them."""
+        missing = [r for r in roles if not self.columns.get(r)]
+        if missing:
+            raise ToolError(
+                f"Table {self.table!r} has no column for {', '.join(r.replace('_', ' ') for r in missing)}, "
+                f"needed for {purpose}. Name it in roles.yaml in the martmind home "
+                f"(e.g. {self.table}: {{{missing[0]}: your_column}})."
+            )
+        return {r: self.columns[r] for r in roles}  # type: ignore[misc]
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def detect_roles(ws: Workspace, table: str) -> Roles:
+    """Detect the roles of ``table``'s columns, then apply the overrides in ``roles.yaml``."""
+    columns = ws.columns(table)
+    chosen: dict[str, str | None] = {}
+    used: set[str] = set()
+    for role in ROLE_NAMES:
+        chosen[role] = _best_column(role, columns, used)
+        if chosen[role]:
+            used.add(chosen[role])  # type: ignore[arg-type]
+    overrides = load_overrides(ws).get(table, {})
+    unknown = set(overrides) - set(ROLE_NAMES) - {"cancelled"}
+    if unknown:
+        raise ToolError(f"roles.yaml names unknown roles for {table}: {', '.join(sorted(unknown))}.")
+    names = {c for c, _ in columns}
+    for role, column in overrides.items():
+        if role != "cancelled" and column is not None and column not in names:
+            raise ToolError(f"roles.yaml maps {role} of {table} to {column!r}, which is not a column.")
+        if role != "cancelled":
+            chosen[role] = column
+    roles = Roles(table=table, columns=chosen)
+    roles.cancelled = overrides.get("cancelled") or _cancelled_condition(ws, table, roles)
+    return roles
+
+
+def load_overrides(ws: Workspace) -> dict[str, dict[str, str | None]]:
+    path = ws.home / "roles.yaml"
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ToolError(f"roles.yaml is not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ToolError("roles.yaml must map table names to {role: column}.")
+    return data
+
+
+def _best_column(role: str, columns: list[tuple[str, str]], used: set[str]) -> str | None:
+    patterns = _PATTERNS[role]
+    best: tuple[int, str] | None = None
+    for name, dtype in columns:
+        if name in used or not _type_fits(role, dtype):
+            continue
+        norm = normalise(name)
+        for rank, pattern in enumerate(patterns):
+            score = rank if norm == pattern else (100 + rank if pattern in norm and len(pattern) > 3 else None)
+            if score is not None and (best is None or score < best[0]):
+                best = (score, name)
+    return best[1] if best else None
+
+
+def _type_fits(role: str, dtype: str) -> bool:
+    dtype = dtype.upper()
+    if role in _NUMERIC_ROLES:
+        return dtype.startswith(_NUMERIC_TYPES)
+    if role == "timestamp":
+        return dtype.startswith(("DATE", "TIMESTAMP"))
+    if role in ("product_name", "category"):
+        return dtype.startswith("VARCHAR")
+    return True
+
+
+def _cancelled_condition(ws: Workspace, table: str, roles: Roles) -> str:
+    """Cancelled lines: order ids like 'C536379' beside plain numbers (Online Retail), else negative quantity."""
+    from tools.workspace import quote_ident
+
+    order, quantity = roles["order_id"], roles["quantity"]
+    if order:
+        o = quote_ident(order)
+        counts = ws.query(
+            f"SELECT count(*) FILTER (WHERE regexp_matches(CAST({o} AS VARCHAR), '^C[0-9]')) AS c, "
+            f"count(*) FILTER (WHERE regexp_matches(CAST({o} AS VARCHAR), '^[0-9]')) AS n FROM {quote_ident(table)}"
+        ).iloc[0]
+        if counts["c"] > 0 and counts["n"] > 0:
+            return f"starts_with(CAST({o} AS VARCHAR), 'C')"
+    if quantity:
+        return f"{quote_ident(quantity)} < 0"
+    return "FALSE"

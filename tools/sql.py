@@ -1,0 +1,60 @@
+"""``sql_query``: one read-only DuckDB SELECT over the workspace tables."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from tools.base import RetryableToolError, Table, Tool, ToolResult, frame_facts
+from tools.charts import auto_chart
+from tools.names import closest
+from tools.sqlguard import check_sql
+
+_MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
+
+
+class SqlArgs(BaseModel):
+    sql: str = Field(description="One DuckDB SELECT (or WITH ... SELECT) statement over the workspace tables.")
+
+
+class SqlQuery(Tool):
+    name = "sql_query"
+    description = ("Run one read-only DuckDB SELECT over the workspace tables, for questions the metric layer "
+                   "cannot express.")
+    Args = SqlArgs
+
+    def run(self, args: SqlArgs) -> ToolResult:
+        sql = args.sql.strip().rstrip(";").strip()
+        check_sql(sql, self.ws.tables())
+        try:
+            df = self.ws.query(sql, max_rows=self.ws.max_rows)
+        except RetryableToolError as e:
+            raise RetryableToolError(self._explain(str(e))) from None
+        truncated = bool(df.attrs.get("truncated"))
+        return ToolResult(
+            text=preview_text(df, truncated, self.ws.max_rows),
+            tables=[Table("result", df)],
+            chart=auto_chart(df),
+            facts=frame_facts(df, source=f"sql: {sql}") if len(df) <= 50 else [],
+            sql=[sql],
+        )
+
+    def _explain(self, message: str) -> str:
+        """Add 'did you mean ...?' with the closest real column to DuckDB's unknown-column error."""
+        match = _MISSING_COLUMN.search(message)
+        if not match:
+            return message
+        columns = [c for t in self.ws.tables() for c, _ in self.ws.columns(t)]
+        hint = closest(match.group(1), sorted(set(columns)))
+        return f"{message.splitlines()[0]} Did you mean {hint}?" if hint else message.splitlines()[0]
+
+
+def preview_text(df, truncated: bool, cap: int, rows: int = 10) -> str:
+    """A compact view of a result for the model: row count and the first rows."""
+    if df.empty:
+        return "The query returned no rows."
+    count = f"more than {cap:,} rows (capped)" if truncated else f"{len(df):,} row{'s' if len(df) != 1 else ''}"
+    shown = df.head(rows).to_string(index=False, max_colwidth=40)
+    more = f"\n... ({len(df) - rows:,} more rows)" if len(df) > rows else ""
+    return f"{count}:\n{shown}{more}"

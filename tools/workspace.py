@@ -1,0 +1,356 @@
+"""The workspace: one home directory with the DuckDB database, the Chroma index, caches and history.
+
+Two kinds of DuckDB connection, never open at the same time in one process:
+- the *reader*: read-only, external access disabled, configuration locked. Every query a tool or the model
+  runs goes through it, so even SQL that slipped past the parser cannot write or read files.
+- the *writer*: opened briefly for loads and saved results (``with ws.writer() as con``), then closed.
+A failed write rolls back, so the previous table stays as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from tools.base import RetryableToolError, ToolError
+
+META_TABLES = "_martmind_tables"
+META_COLUMNS = "_martmind_columns"
+DEMO_VERSION = "1"
+
+# table name -> file under tools/data (DESIGN.md "Demo tables")
+DEMO_TABLES: dict[str, str] = {
+    "online_retail": "online_retail.parquet",
+    "clothing_reviews": "clothing_reviews.parquet",
+    "hillstrom_email": "hillstrom_email.parquet",
+    "cdnow_sample": "cdnow_sample_transactions.parquet",
+    "cdnow_transactions": "cdnow_transactions.parquet",
+    "cj_campaigns": "complete_journey/campaigns.parquet",
+    "cj_campaign_descriptions": "complete_journey/campaign_descriptions.parquet",
+    "cj_coupons": "complete_journey/coupons.parquet",
+    "cj_coupon_redemptions": "complete_journey/coupon_redemptions.parquet",
+    "cj_transactions": "complete_journey/transactions_sample.parquet",
+    "cj_products": "complete_journey/products.parquet",
+    "cj_demographics": "complete_journey/demographics.parquet",
+    "cj_promotions": "complete_journey/promotions_sample.parquet",
+}
+
+
+# Tidier types than the source files have (ids stored as floats, dates as text).
+DEMO_CASTS: dict[str, dict[str, str]] = {
+    "online_retail": {"Quantity": "INTEGER", "CustomerID": "INTEGER"},
+    "cj_campaign_descriptions": {"start_date": "DATE", "end_date": "DATE"},
+    "cj_coupon_redemptions": {"redemption_date": "DATE"},
+}
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("MARTMIND_HOME") or Path.home() / ".martmind").expanduser()
+
+
+def demo_data_path(relative: str) -> Path:
+    return Path(str(resources.files("tools.data").joinpath(relative)))
+
+
+class WorkspaceBusyError(ToolError):
+    pass
+
+
+# Errors in the query itself, which the model can fix by rewriting it.
+_FIXABLE_ERRORS = (
+    duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException, duckdb.ConversionException,
+    duckdb.InvalidInputException, duckdb.NotImplementedException, duckdb.OutOfRangeException,
+    duckdb.TypeMismatchException,
+)
+
+
+class Workspace:
+    """A martmind home directory and its DuckDB database.
+
+    Args:
+        home: the directory (default ``$MARTMIND_HOME`` or ``~/.martmind``); created if missing.
+        demo: load the demo datasets on first use.
+        sql_timeout_s: queries running longer are interrupted.
+        max_rows: row cap for results returned to tools and the model.
+    """
+
+    def __init__(
+        self,
+        home: str | Path | None = None,
+        *,
+        demo: bool = True,
+        sql_timeout_s: float = 30.0,
+        max_rows: int = 10_000,
+        memory_limit: str = "8GB",
+    ):
+        self.home = Path(home).expanduser() if home else default_home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.home / "martmind.duckdb"
+        self.sql_timeout_s = sql_timeout_s
+        self.max_rows = max_rows
+        self.memory_limit = memory_limit
+        self._db = _Database.for_path(self.db_path)
+        self._roles_cache: dict[str, Any] = {}
+        if not self.db_path.exists() or not self._has_meta_tables():
+            with self.writer() as con:
+                con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {META_TABLES} (name VARCHAR PRIMARY KEY, source VARCHAR, "
+                    "loaded_at TIMESTAMP, note VARCHAR)"
+                )
+                con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {META_COLUMNS} (table_name VARCHAR, column_name VARCHAR, "
+                    "original_name VARCHAR)"
+                )
+        if demo:
+            self.ensure_demo()
+
+    def _has_meta_tables(self) -> bool:
+        found = self.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN (?, ?)",
+                           [META_TABLES, META_COLUMNS])
+        return int(found["n"][0]) == 2
+
+    # -- directories -------------------------------------------------------------------------------------
+    def subdir(self, name: str) -> Path:
+        """A folder in the home directory (chroma, models, conversations, reports), created on demand."""
+        path = self.home / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # -- connections -------------------------------------------------------------------------------------
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection inside one transaction: committed on success, rolled back on failure."""
+        with self._db.lock:
+            self._db.close_reader()
+            try:
+                con = duckdb.connect(str(self.db_path))
+            except duckdb.Error as e:
+                raise WorkspaceBusyError(
+                    "The workspace is in use by another martmind process (is the UI running?); "
+                    f"load the file there or stop it first. ({e})"
+                ) from None
+            try:
+                con.execute("BEGIN TRANSACTION")
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+                self._roles_cache.clear()
+
+    def close(self) -> None:
+        with self._db.lock:
+            self._db.close_reader()
+
+    # -- reading -----------------------------------------------------------------------------------------
+    def query(self, sql: str, params: list[Any] | None = None, *, timeout_s: float | None = None,
+              max_rows: int | None = None) -> pd.DataFrame:
+        """Run one statement on the read-only connection and return at most ``max_rows`` rows.
+
+        A capped result has ``df.attrs["truncated"] = True``.
+
+        Raises RetryableToolError for SQL errors (the model can fix those) and ToolError on timeout.
+        """
+        # Queries take the file's lock too: a write closes the reader, which must not pull it from under one.
+        with self._db.lock:
+            cursor = self._db.cursor(self.memory_limit)
+            timeout = self.sql_timeout_s if timeout_s is None else timeout_s
+            timer = threading.Timer(timeout, cursor.interrupt)
+            timer.start()
+            try:
+                relation = cursor.sql(sql, params=params or None)
+                if relation is None:  # a statement with no result
+                    return pd.DataFrame()
+                return relation.df() if max_rows is None else _fetch_capped(relation, max_rows)
+            except duckdb.InterruptException:
+                raise ToolError(
+                    f"The query ran longer than {timeout:g} s and was stopped; narrow it with filters or a LIMIT."
+                ) from None
+            except _FIXABLE_ERRORS as e:
+                if "read-only mode" in str(e) or "configuration has been locked" in str(e):
+                    raise ToolError(f"Not allowed: queries are read-only. ({str(e).splitlines()[0]})") from None
+                raise RetryableToolError(str(e).strip()) from None
+            except duckdb.PermissionException as e:
+                raise ToolError(f"Not allowed: {e}") from None
+            except duckdb.Error as e:
+                raise ToolError(f"The database could not run the query: {e}") from None
+            finally:
+                timer.cancel()
+                cursor.close()
+
+    def tables(self) -> list[str]:
+        """User-visible tables, sorted."""
+        df = self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_name NOT LIKE '\\_martmind%' ESCAPE '\\' ORDER BY table_name"
+        )
+        return df["table_name"].tolist()
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        """(column name, DuckDB type) in table order; ToolError for an unknown table."""
+        df = self.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        )
+        if df.empty:
+            raise RetryableToolError(unknown_table_message(table, self.tables()))
+        return list(df.itertuples(index=False, name=None))
+
+    def has_table(self, table: str) -> bool:
+        return table in self.tables()
+
+    def table_info(self, table: str) -> dict[str, Any]:
+        df = self.query(f"SELECT * FROM {META_TABLES} WHERE name = ?", [table])
+        return df.iloc[0].to_dict() if len(df) else {}
+
+    def original_names(self, table: str) -> dict[str, str]:
+        """Sanitised column name -> the name in the user's file, where they differ."""
+        df = self.query(
+            f"SELECT column_name, original_name FROM {META_COLUMNS} WHERE table_name = ?", [table]
+        )
+        return dict(df.itertuples(index=False, name=None))
+
+    def frame(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A whole table (or some columns) as a DataFrame, for tools that compute in Python."""
+        self.columns(table)  # clear error for an unknown table
+        cols = ", ".join(quote_ident(c) for c in columns) if columns else "*"
+        return self.query(f"SELECT {cols} FROM {quote_ident(table)}")
+
+    def roles(self, table: str):
+        """Column roles of a table (order id, customer id, timestamp, ...); see tools.roles."""
+        from tools.roles import detect_roles
+
+        if table not in self._roles_cache:
+            self._roles_cache[table] = detect_roles(self, table)
+        return self._roles_cache[table]
+
+    # -- writing -----------------------------------------------------------------------------------------
+    def save_table(self, name: str, df: pd.DataFrame, *, source: str, note: str = "",
+                   original_names: dict[str, str] | None = None) -> None:
+        """Create or atomically replace a table from a DataFrame, recording where it came from."""
+        with self.writer() as con:
+            con.register("_incoming", df)
+            con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM _incoming")
+            con.unregister("_incoming")
+            self._record(con, name, source, note, original_names or {})
+
+    def load_file(self, path: str | Path, table: str | None = None, sheet: str | None = None):
+        """Load a user's CSV/TSV/Parquet/Excel/JSON file as a table; see tools.loader."""
+        from tools.loader import load_file
+
+        return load_file(self, Path(path), table=table, sheet=sheet)
+
+    def ensure_demo(self) -> None:
+        """Load the demo datasets once (on first use of a new home)."""
+        done = self.query(f"SELECT count(*) AS n FROM {META_TABLES} WHERE source = ?", [f"demo:{DEMO_VERSION}"])
+        if int(done["n"][0]) >= len(DEMO_TABLES):
+            return
+        with self.writer() as con:
+            for name, relative in DEMO_TABLES.items():
+                path = demo_data_path(relative)
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?)", [str(path)])
+                for column, sql_type in DEMO_CASTS.get(name, {}).items():
+                    con.execute(f"ALTER TABLE {name} ALTER COLUMN {quote_ident(column)} TYPE {sql_type}")
+                self._record(con, name, f"demo:{DEMO_VERSION}", relative, {})
+
+    @staticmethod
+    def _record(con: duckdb.DuckDBPyConnection, name: str, source: str, note: str,
+                original_names: dict[str, str]) -> None:
+        con.execute(f"DELETE FROM {META_TABLES} WHERE name = ?", [name])
+        con.execute(f"INSERT INTO {META_TABLES} VALUES (?, ?, ?, ?)",
+                    [name, source, datetime.now(timezone.utc).replace(tzinfo=None), note])
+        con.execute(f"DELETE FROM {META_COLUMNS} WHERE table_name = ?", [name])
+        for column, original in original_names.items():
+            if column != original:
+                con.execute(f"INSERT INTO {META_COLUMNS} VALUES (?, ?, ?)", [name, column, original])
+
+
+class _Database:
+    """Connection state shared by every Workspace on one database file in this process.
+
+    DuckDB refuses a second connection to a file with another configuration, so the read-only reader and
+    the short-lived writer must take turns; one lock per file makes them.
+    """
+
+    _open: dict[Path, _Database] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock = threading.RLock()
+        self.reader: duckdb.DuckDBPyConnection | None = None
+
+    @classmethod
+    def for_path(cls, path: Path) -> _Database:
+        key = path.resolve()
+        with cls._registry_lock:
+            if key not in cls._open:
+                cls._open[key] = cls(key)
+            return cls._open[key]
+
+    def cursor(self, memory_limit: str) -> duckdb.DuckDBPyConnection:
+        with self.lock:
+            if self.reader is None:
+                self.reader = self._open_reader(memory_limit)
+            return self.reader.cursor()
+
+    def _open_reader(self, memory_limit: str) -> duckdb.DuckDBPyConnection:
+        config = {
+            "access_mode": "READ_ONLY",
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": memory_limit,
+        }
+        try:
+            con = duckdb.connect(str(self.path), read_only=True, config=config)
+        except duckdb.Error as e:
+            raise WorkspaceBusyError(f"The workspace database is in use by another program: {e}") from None
+        con.execute("SET lock_configuration = true")
+        return con
+
+    def close_reader(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+
+def _fetch_capped(relation: duckdb.DuckDBPyRelation, max_rows: int) -> pd.DataFrame:
+    """At most max_rows rows; reads one more to tell whether the result was truncated."""
+    import pyarrow as pa
+
+    reader = relation.to_arrow_reader(min(max_rows + 1, 100_000))
+    batches, count = [], 0
+    for batch in reader:
+        batches.append(batch)
+        count += batch.num_rows
+        if count > max_rows:
+            break
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    df = table.slice(0, max_rows).to_pandas()
+    df.attrs["truncated"] = table.num_rows > max_rows
+    return df
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def unknown_table_message(table: str, known: list[str]) -> str:
+    from tools.names import closest
+
+    hint = closest(table, known)
+    suggestion = f" Did you mean {hint}?" if hint else ""
+    return f"Table {table!r} does not exist.{suggestion} Tables: {', '.join(known)}."

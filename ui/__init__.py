@@ -1,0 +1,1 @@
+"""martmind's faces: the Gradio app and the `martmind` command line."""

@@ -1,0 +1,1 @@
+"""Command groups of the `martmind` command line, one module each."""
