@@ -86,4 +86,6 @@ def load_model(spec: str) -> ChatModel:
     """The chat model a spec string names."""
     if spec == "scripted":
         return ScriptedModel()
-    raise ModelError(f"Unknown model {spec!r}; use transformers:<path-or-id>, openai:<model>@<url> or scripted.")
+    raise ModelError(
+        f"Unknown model {spec!r}; use transformers:<path-or-id>, openai:<model>@<url> or scripted."
+    )

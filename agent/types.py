@@ -25,8 +25,14 @@ class Step:
     result: Any | None = None  # the ToolResult of a "tool_result" step
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "tool": self.tool, "args": self.args, "sql": self.sql, "text": self.text,
-                "seconds": round(self.seconds, 3)}
+        return {
+            "kind": self.kind,
+            "tool": self.tool,
+            "args": self.args,
+            "sql": self.sql,
+            "text": self.text,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 @dataclass
@@ -45,7 +51,9 @@ class Answer:
         """The `martmind ask --json` shape."""
         out = {
             "text": self.text,
-            "tool_calls": [{"name": c["name"], "args": _jsonable_tree(c.get("args", {}))} for c in self.tool_calls],
+            "tool_calls": [
+                {"name": c["name"], "args": _jsonable_tree(c.get("args", {}))} for c in self.tool_calls
+            ],
             "sql": list(self.sql),
             "tables": [t.to_dict(max_rows) for t in self.tables],
             "facts": [f.to_dict() for f in self.facts],

@@ -48,8 +48,19 @@ def tiny_sales() -> pd.DataFrame:
         ("1012", "A", "RED MUG", 2, "2011-06-01 14:00", 3.0, 1, "United Kingdom"),
         ("1012", "D", "CAKE TIN", 1, "2011-06-01 14:00", 10.0, 1, "United Kingdom"),
     ]
-    df = pd.DataFrame(rows, columns=["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate",
-                                     "UnitPrice", "CustomerID", "Country"])
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "CustomerID",
+            "Country",
+        ],
+    )
     df["InvoiceDate"] = pd.to_datetime(df["InvoiceDate"])
     df["CustomerID"] = df["CustomerID"].astype("Int64")
     return df

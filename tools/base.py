@@ -7,6 +7,7 @@ chart for the person, and *facts*, the named numbers a write-up may quote.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -120,10 +121,9 @@ def frame_facts(df: pd.DataFrame, source: str, prefix: str = "", max_rows: int =
     """
     facts: list[Fact] = []
     label_col = next((c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])), None)
-    for i, row in enumerate(df.head(max_rows).itertuples(index=False)):
-        values = row._asdict() if hasattr(row, "_asdict") else dict(zip(df.columns, row))
-        label = str(values.get(label_col, i)) if label_col is not None else str(i)
-        for col, value in zip(df.columns, row):
+    for i, row in enumerate(df.head(max_rows).to_dict("records")):
+        label = str(row[label_col]) if label_col is not None else str(i)
+        for col, value in row.items():
             if col == label_col or not _is_number(value):
                 continue
             name = f"{prefix}{label}.{col}" if len(df) > 1 or label_col else f"{prefix}{col}"
@@ -145,10 +145,8 @@ def _jsonable(value: Any) -> Any:
     if value is None:
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             value = value.item()
-        except (ValueError, AttributeError):
-            pass
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     if isinstance(value, (pd.Timestamp,)) or hasattr(value, "isoformat"):

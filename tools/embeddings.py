@@ -46,8 +46,13 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        vectors = model.encode(list(texts), batch_size=batch_size, show_progress_bar=show_progress,
-                               normalize_embeddings=True, convert_to_numpy=True)
+        vectors = model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=show_progress,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        )
         return vectors.astype(np.float32, copy=False)
 
 

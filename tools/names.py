@@ -11,10 +11,18 @@ def closest(name: str, candidates: list[str], cutoff: float = 60.0) -> str | Non
     return found[0][0] if found else None
 
 
-def closest_many(name: str, candidates: list[str], limit: int = 5, cutoff: float = 60.0) -> list[tuple[str, float]]:
+def closest_many(
+    name: str, candidates: list[str], limit: int = 5, cutoff: float = 60.0
+) -> list[tuple[str, float]]:
     """Up to ``limit`` (candidate, score 0..100) pairs, best first."""
     if not candidates:
         return []
-    matches = process.extract(name, candidates, scorer=fuzz.WRatio, processor=utils.default_process,
-                              limit=limit, score_cutoff=cutoff)
+    matches = process.extract(
+        name,
+        candidates,
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        limit=limit,
+        score_cutoff=cutoff,
+    )
     return [(m[0], float(m[1])) for m in matches]

@@ -19,7 +19,9 @@ class ToolRegistry:
             raise ValueError(f"A tool named {tool.name!r} is already registered.")
         undocumented = [n for n, f in tool.Args.model_fields.items() if not f.description]
         if undocumented:
-            raise ValueError(f"Tool {tool.name!r}: arguments without a description: {', '.join(undocumented)}")
+            raise ValueError(
+                f"Tool {tool.name!r}: arguments without a description: {', '.join(undocumented)}"
+            )
         self._tools[tool.name] = tool
         return tool
 

@@ -21,30 +21,120 @@ from tools.base import ToolError
 if TYPE_CHECKING:
     from tools.workspace import Workspace
 
-ROLE_NAMES = ("order_id", "customer_id", "timestamp", "quantity", "unit_price", "amount", "product_id",
-              "product_name", "category")
+ROLE_NAMES = (
+    "order_id",
+    "customer_id",
+    "timestamp",
+    "quantity",
+    "unit_price",
+    "amount",
+    "product_id",
+    "product_name",
+    "category",
+)
 
 # Normalised column names (lower case, no separators) per role, most specific first.
 _PATTERNS: dict[str, tuple[str, ...]] = {
-    "order_id": ("invoiceno", "invoiceid", "invoice", "orderid", "orderno", "ordernumber", "order", "basketid",
-                 "transactionid", "receiptid", "receipt", "basket"),
-    "customer_id": ("customerid", "custid", "customer", "customerno", "clientid", "client", "userid",
-                    "householdid", "householdkey", "household", "memberid", "buyerid", "accountid"),
-    "timestamp": ("invoicedate", "orderdate", "transactiontimestamp", "transactiondate", "purchasedate",
-                  "timestamp", "datetime", "date", "createdat", "orderedat", "time", "day"),
+    "order_id": (
+        "invoiceno",
+        "invoiceid",
+        "invoice",
+        "orderid",
+        "orderno",
+        "ordernumber",
+        "order",
+        "basketid",
+        "transactionid",
+        "receiptid",
+        "receipt",
+        "basket",
+    ),
+    "customer_id": (
+        "customerid",
+        "custid",
+        "customer",
+        "customerno",
+        "clientid",
+        "client",
+        "userid",
+        "householdid",
+        "householdkey",
+        "household",
+        "memberid",
+        "buyerid",
+        "accountid",
+    ),
+    "timestamp": (
+        "invoicedate",
+        "orderdate",
+        "transactiontimestamp",
+        "transactiondate",
+        "purchasedate",
+        "timestamp",
+        "datetime",
+        "date",
+        "createdat",
+        "orderedat",
+        "time",
+        "day",
+    ),
     "quantity": ("quantity", "qty", "units", "unitssold", "quantityordered", "numberofitems"),
     "unit_price": ("unitprice", "priceeach", "itemprice", "price", "unitcost"),
-    "amount": ("salesvalue", "amount", "sales", "revenue", "linetotal", "ordertotal", "total", "totalprice",
-               "spend", "value", "dollarvalue", "netsales"),
+    "amount": (
+        "salesvalue",
+        "amount",
+        "sales",
+        "revenue",
+        "linetotal",
+        "ordertotal",
+        "total",
+        "totalprice",
+        "spend",
+        "value",
+        "dollarvalue",
+        "netsales",
+    ),
     "product_id": ("stockcode", "productid", "sku", "itemid", "productcode", "itemcode", "upc", "asin"),
-    "product_name": ("description", "productname", "itemname", "productdescription", "product", "item",
-                     "title", "name"),
-    "category": ("category", "productcategory", "department", "classname", "class", "division", "subcategory",
-                 "productgroup", "commodity", "commoditydesc", "brand"),
+    "product_name": (
+        "description",
+        "productname",
+        "itemname",
+        "productdescription",
+        "product",
+        "item",
+        "title",
+        "name",
+    ),
+    "category": (
+        "category",
+        "productcategory",
+        "department",
+        "classname",
+        "class",
+        "division",
+        "subcategory",
+        "productgroup",
+        "commodity",
+        "commoditydesc",
+        "brand",
+    ),
 }
 _NUMERIC_ROLES = {"quantity", "unit_price", "amount"}
-_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL",
-                  "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT")
+_NUMERIC_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "REAL",
+    "UBIGINT",
+    "UINTEGER",
+    "USMALLINT",
+    "UTINYINT",
+)
 
 
 @dataclass
@@ -119,7 +209,9 @@ def _best_column(role: str, columns: list[tuple[str, str]], used: set[str]) -> s
             continue
         norm = normalise(name)
         for rank, pattern in enumerate(patterns):
-            score = rank if norm == pattern else (100 + rank if pattern in norm and len(pattern) > 3 else None)
+            score = (
+                rank if norm == pattern else (100 + rank if pattern in norm and len(pattern) > 3 else None)
+            )
             if score is not None and (best is None or score < best[0]):
                 best = (score, name)
     return best[1] if best else None

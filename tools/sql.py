@@ -15,13 +15,17 @@ _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IG
 
 
 class SqlArgs(BaseModel):
-    sql: str = Field(description="One DuckDB SELECT (or WITH ... SELECT) statement over the workspace tables.")
+    sql: str = Field(
+        description="One DuckDB SELECT (or WITH ... SELECT) statement over the workspace tables."
+    )
 
 
 class SqlQuery(Tool):
     name = "sql_query"
-    description = ("Run one read-only DuckDB SELECT over the workspace tables, for questions the metric layer "
-                   "cannot express.")
+    description = (
+        "Run one read-only DuckDB SELECT over the workspace tables, for questions the metric layer "
+        "cannot express."
+    )
     Args = SqlArgs
 
     def run(self, args: SqlArgs) -> ToolResult:
@@ -54,7 +58,9 @@ def preview_text(df, truncated: bool, cap: int, rows: int = 10) -> str:
     """A compact view of a result for the model: row count and the first rows."""
     if df.empty:
         return "The query returned no rows."
-    count = f"more than {cap:,} rows (capped)" if truncated else f"{len(df):,} row{'s' if len(df) != 1 else ''}"
+    count = (
+        f"more than {cap:,} rows (capped)" if truncated else f"{len(df):,} row{'s' if len(df) != 1 else ''}"
+    )
     shown = df.head(rows).to_string(index=False, max_colwidth=40)
     more = f"\n... ({len(df) - rows:,} more rows)" if len(df) > rows else ""
     return f"{count}:\n{shown}{more}"

@@ -22,22 +22,74 @@ ALLOWED_TABLE_FUNCTIONS = {"range", "generate_series", "unnest"}
 
 # Scalar or table functions that read files/URLs, run SQL text, touch settings or the environment.
 BLOCKED_FUNCTIONS = {
-    "query", "query_table", "getenv", "current_setting", "read_text", "read_blob", "glob", "sniff_csv",
-    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "parquet_metadata", "parquet_schema",
-    "read_json", "read_json_auto", "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_xlsx",
-    "sqlite_scan", "sqlite_attach", "postgres_scan", "postgres_attach", "mysql_scan", "iceberg_scan",
-    "delta_scan", "st_read", "load_aws_credentials", "which_secret", "duckdb_secrets", "install_extension",
-    "load_extension", "http_get", "http_post", "system", "shell",
+    "query",
+    "query_table",
+    "getenv",
+    "current_setting",
+    "read_text",
+    "read_blob",
+    "glob",
+    "sniff_csv",
+    "read_csv",
+    "read_csv_auto",
+    "read_parquet",
+    "parquet_scan",
+    "parquet_metadata",
+    "parquet_schema",
+    "read_json",
+    "read_json_auto",
+    "read_ndjson",
+    "read_ndjson_auto",
+    "read_json_objects",
+    "read_xlsx",
+    "sqlite_scan",
+    "sqlite_attach",
+    "postgres_scan",
+    "postgres_attach",
+    "mysql_scan",
+    "iceberg_scan",
+    "delta_scan",
+    "st_read",
+    "load_aws_credentials",
+    "which_secret",
+    "duckdb_secrets",
+    "install_extension",
+    "load_extension",
+    "http_get",
+    "http_post",
+    "system",
+    "shell",
 }
 
-_STATEMENT_NODES = (
-    exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, exp.Command, exp.Copy, exp.Set,
-    exp.Pragma, exp.Use, exp.Into, exp.Merge, exp.TruncateTable, exp.Transaction, exp.Commit, exp.Rollback,
-    exp.Describe, exp.Cache, exp.Uncache, exp.LoadData,
+_STATEMENT_NODES: tuple[type[exp.Expression], ...] = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.Command,
+    exp.Copy,
+    exp.Set,
+    exp.Pragma,
+    exp.Use,
+    exp.Into,
+    exp.Merge,
+    exp.TruncateTable,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Describe,
+    exp.Cache,
+    exp.Uncache,
+    exp.LoadData,
 )
-for _name in ("Attach", "Detach", "Install", "Load", "Export", "Summarize", "Kill", "Grant", "Revoke"):
-    if hasattr(exp, _name):
-        _STATEMENT_NODES = (*_STATEMENT_NODES, getattr(exp, _name))
+# Statement kinds only some sqlglot versions model as their own node.
+_STATEMENT_NODES += tuple(
+    getattr(exp, name)
+    for name in ("Attach", "Detach", "Install", "Load", "Export", "Summarize", "Kill", "Grant", "Revoke")
+    if hasattr(exp, name)
+)
 
 
 def check_sql(sql: str, known_tables: list[str]) -> exp.Expression:
@@ -65,8 +117,9 @@ def check_sql(sql: str, known_tables: list[str]) -> exp.Expression:
         if isinstance(node, exp.Func):
             name = _function_name(node)
             if name in BLOCKED_FUNCTIONS or name.startswith(("read_", "parquet_", "sqlite_", "postgres_")):
-                raise UnsafeSQLError(f"The function {name}() is not allowed: queries may not read files, URLs "
-                                     "or settings.")
+                raise UnsafeSQLError(
+                    f"The function {name}() is not allowed: queries may not read files, URLs or settings."
+                )
     _check_tables(tree, known_tables)
     return tree
 
@@ -87,7 +140,9 @@ def _check_tables(tree: exp.Expression, known_tables: list[str]) -> None:
             if name not in ALLOWED_TABLE_FUNCTIONS:
                 raise UnsafeSQLError(f"The table function {name}() is not allowed.")
             continue
-        if isinstance(source, exp.Literal) or (isinstance(source, exp.Identifier) and _looks_like_path(source.name)):
+        if isinstance(source, exp.Literal) or (
+            isinstance(source, exp.Identifier) and _looks_like_path(source.name)
+        ):
             raise UnsafeSQLError("Queries may not read files or URLs; use a workspace table.")
         if table.args.get("catalog") or (table.db and table.db.lower() not in ("main", "information_schema")):
             raise UnsafeSQLError("Queries may only use the workspace's own tables.")

@@ -67,8 +67,13 @@ class WorkspaceBusyError(ToolError):
 
 # Errors in the query itself, which the model can fix by rewriting it.
 _FIXABLE_ERRORS = (
-    duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException, duckdb.ConversionException,
-    duckdb.InvalidInputException, duckdb.NotImplementedException, duckdb.OutOfRangeException,
+    duckdb.ParserException,
+    duckdb.BinderException,
+    duckdb.CatalogException,
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.NotImplementedException,
+    duckdb.OutOfRangeException,
     duckdb.TypeMismatchException,
 )
 
@@ -114,8 +119,10 @@ class Workspace:
             self.ensure_demo()
 
     def _has_meta_tables(self) -> bool:
-        found = self.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN (?, ?)",
-                           [META_TABLES, META_COLUMNS])
+        found = self.query(
+            "SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN (?, ?)",
+            [META_TABLES, META_COLUMNS],
+        )
         return int(found["n"][0]) == 2
 
     # -- directories -------------------------------------------------------------------------------------
@@ -154,8 +161,14 @@ class Workspace:
             self._db.close_reader()
 
     # -- reading -----------------------------------------------------------------------------------------
-    def query(self, sql: str, params: list[Any] | None = None, *, timeout_s: float | None = None,
-              max_rows: int | None = None) -> pd.DataFrame:
+    def query(
+        self,
+        sql: str,
+        params: list[Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        max_rows: int | None = None,
+    ) -> pd.DataFrame:
         """Run one statement on the read-only connection and return at most ``max_rows`` rows.
 
         A capped result has ``df.attrs["truncated"] = True``.
@@ -179,7 +192,9 @@ class Workspace:
                 ) from None
             except _FIXABLE_ERRORS as e:
                 if "read-only mode" in str(e) or "configuration has been locked" in str(e):
-                    raise ToolError(f"Not allowed: queries are read-only. ({str(e).splitlines()[0]})") from None
+                    raise ToolError(
+                        f"Not allowed: queries are read-only. ({str(e).splitlines()[0]})"
+                    ) from None
                 raise RetryableToolError(str(e).strip()) from None
             except duckdb.PermissionException as e:
                 raise ToolError(f"Not allowed: {e}") from None
@@ -237,8 +252,15 @@ class Workspace:
         return self._roles_cache[table]
 
     # -- writing -----------------------------------------------------------------------------------------
-    def save_table(self, name: str, df: pd.DataFrame, *, source: str, note: str = "",
-                   original_names: dict[str, str] | None = None) -> None:
+    def save_table(
+        self,
+        name: str,
+        df: pd.DataFrame,
+        *,
+        source: str,
+        note: str = "",
+        original_names: dict[str, str] | None = None,
+    ) -> None:
         """Create or atomically replace a table from a DataFrame, recording where it came from."""
         with self.writer() as con:
             con.register("_incoming", df)
@@ -254,7 +276,9 @@ class Workspace:
 
     def ensure_demo(self) -> None:
         """Load the demo datasets once (on first use of a new home)."""
-        done = self.query(f"SELECT count(*) AS n FROM {META_TABLES} WHERE source = ?", [f"demo:{DEMO_VERSION}"])
+        done = self.query(
+            f"SELECT count(*) AS n FROM {META_TABLES} WHERE source = ?", [f"demo:{DEMO_VERSION}"]
+        )
         if int(done["n"][0]) >= len(DEMO_TABLES):
             return
         with self.writer() as con:
@@ -266,11 +290,14 @@ class Workspace:
                 self._record(con, name, f"demo:{DEMO_VERSION}", relative, {})
 
     @staticmethod
-    def _record(con: duckdb.DuckDBPyConnection, name: str, source: str, note: str,
-                original_names: dict[str, str]) -> None:
+    def _record(
+        con: duckdb.DuckDBPyConnection, name: str, source: str, note: str, original_names: dict[str, str]
+    ) -> None:
         con.execute(f"DELETE FROM {META_TABLES} WHERE name = ?", [name])
-        con.execute(f"INSERT INTO {META_TABLES} VALUES (?, ?, ?, ?)",
-                    [name, source, datetime.now(timezone.utc).replace(tzinfo=None), note])
+        con.execute(
+            f"INSERT INTO {META_TABLES} VALUES (?, ?, ?, ?)",
+            [name, source, datetime.now(timezone.utc).replace(tzinfo=None), note],
+        )
         con.execute(f"DELETE FROM {META_COLUMNS} WHERE table_name = ?", [name])
         for column, original in original_names.items():
             if column != original:
@@ -307,7 +334,7 @@ class _Database:
             return self.reader.cursor()
 
     def _open_reader(self, memory_limit: str) -> duckdb.DuckDBPyConnection:
-        config = {
+        config: dict[str, str | bool | int | float | list[str]] = {
             "access_mode": "READ_ONLY",
             "enable_external_access": False,
             "autoinstall_known_extensions": False,

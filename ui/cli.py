@@ -7,7 +7,6 @@ the list below is the single place that names them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -19,7 +18,9 @@ COMMAND_MODULES = [data_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="martmind", description="Analytics assistant for e-commerce and marketing.")
+    parser = argparse.ArgumentParser(
+        prog="martmind", description="Analytics assistant for e-commerce and marketing."
+    )
     parser.add_argument("--home", help="workspace directory (default $MARTMIND_HOME or ~/.martmind)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:

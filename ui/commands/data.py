@@ -14,7 +14,9 @@ def workspace(args: argparse.Namespace) -> Workspace:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "sql", run_sql, "run one read-only SELECT over the workspace tables")
-    p.add_argument("query", help='the SELECT statement, e.g. "SELECT Country, count(*) FROM online_retail GROUP BY 1"')
+    p.add_argument(
+        "query", help='the SELECT statement, e.g. "SELECT Country, count(*) FROM online_retail GROUP BY 1"'
+    )
 
 
 def run_sql(args: argparse.Namespace):
