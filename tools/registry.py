@@ -43,9 +43,10 @@ class ToolRegistry:
 
 def default_registry(workspace: Workspace) -> ToolRegistry:
     """Every analysis tool of the product, bound to one workspace (the writing tools live in agent/)."""
+    from tools.metrics import MetricQuery
     from tools.sql import SqlQuery
 
     registry = ToolRegistry()
-    for tool_class in (SqlQuery,):
+    for tool_class in (SqlQuery, MetricQuery):
         registry.register(tool_class(workspace))
     return registry

@@ -70,6 +70,8 @@ def _format_cell(value: Any) -> str:
         return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.strftime("%Y-%m-%d")  # a day, month or year bucket: no midnight clock time
     return str(value)
 
 

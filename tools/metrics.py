@@ -1,0 +1,263 @@
+"""``metric_query``: the retail semantic layer. Metric(s) x dimensions x filters x time grain -> one SQL statement.
+
+Metrics are defined in YAML over column roles (``tools/metrics.yaml``, extended by ``<home>/metrics.yaml``), so
+they run on any sales table; the compiler (``tools/metric_sql.py``) turns a request into one deterministic
+SELECT, which runs on the workspace's read-only connection and is returned with the result.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, Field, create_model
+
+from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
+from tools.metric_defs import Catalog, MetricDef, load_catalog
+from tools.metric_sql import (
+    TIME_GRAINS,
+    Condition,
+    Dimension,
+    TableContext,
+    compile_sql,
+    date_range_condition,
+    filter_condition,
+    order_terms,
+)
+from tools.periods import Period
+from tools.sqlguard import check_sql
+from tools.workspace import quote_ident
+
+DEFAULT_TABLE = "online_retail"
+FilterOp = Literal["=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "contains"]
+_SHOWN_ROWS = 20
+_FACT_ROWS = 100
+
+
+class MetricFilter(BaseModel):
+    column: str = Field(description="Dimension or column to filter on, e.g. country, product, customer, "
+                                    "month, Quantity, UnitPrice.")
+    op: FilterOp = Field("=", description="Comparison: = (default), !=, in, not in, >, >=, <, <=, between, contains.")
+    value: str | float | None = Field(None, description="The value for =, !=, >, >=, <, <= and contains, "
+                                                        "e.g. Germany, 10, 2011-05.")
+    values: list[str | float] | None = Field(None, description="The values for in / not in, or [low, high] for "
+                                                               "between.")
+
+
+def build_args_model(metric_names: list[str]) -> type[BaseModel]:
+    """The argument model, with the workspace's metric names as an enum (user metrics extend it)."""
+    name_type: Any = Literal[tuple(metric_names)]  # type: ignore[valid-type]
+    return create_model(
+        "MetricQueryArgs",
+        metrics=(list[name_type], Field(min_length=1, description="The metric(s) to compute.")),
+        by=(list[str], Field(default_factory=list, description=(
+            "Dimensions to group by: country, product, stock_code, customer, category, day, week, month, quarter, "
+            "year, weekday, hour, or a column name. Empty for one total."))),
+        filters=(list[MetricFilter], Field(default_factory=list, description="Conditions rows must meet.")),
+        date_range=(str | None, Field(None, description=(
+            'Only dates in this range, e.g. "2011-Q3", "2011-05", "2011", "2011-01-01..2011-03-31", '
+            '"last 3 months of the data". Null for all dates.'))),
+        grain=(Literal[TIME_GRAINS] | None, Field(None, description=(  # type: ignore[valid-type]
+            "Time grain for a trend over time (adds that time dimension); null for none."))),
+        top=(int | None, Field(None, ge=1, le=1000, description="Keep only the first N rows after sorting; "
+                                                                "null for all.")),
+        sort_by=(name_type | None, Field(None, description="Metric to sort by; null for the first metric.")),
+        sort=(Literal["desc", "asc"] | None, Field(None, description="Sort direction; null for the default "
+                                                                     "(largest first, time in order).")),
+        table=(str | None, Field(None, description="Sales table to use; null for the default (online_retail).")),
+    )
+
+
+def _builtin_names() -> list[str]:
+    text = resources.files("tools").joinpath("metrics.yaml").read_text(encoding="utf-8")
+    return list(yaml.safe_load(text)["metrics"])
+
+
+class _SchemaOfArgs:
+    """``json_schema()`` from the Args of the instance (per-workspace metrics), or of the class."""
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        target = obj if obj is not None else owner
+        return lambda: target.Args.model_json_schema()
+
+
+class MetricQuery(Tool):
+    name = "metric_query"
+    description = ("Retail metrics (revenue, orders, customers, units, aov, cancellation_rate, "
+                   "repeat_customer_rate, ...) by dimensions (country, product, month, ...) with filters, date "
+                   "ranges, top-k and sorting; compiled to one SQL statement.")
+    Args = build_args_model(_builtin_names())
+    json_schema = _SchemaOfArgs()  # type: ignore[assignment]
+
+    def __init__(self, workspace):
+        super().__init__(workspace)
+        self.catalog: Catalog = load_catalog(workspace.home)
+        self.Args = build_args_model(self.catalog.names())  # type: ignore[misc]
+
+    def parse_args(self, raw: dict[str, Any]) -> BaseModel:
+        """Accept metric aliases and any case ("Sales" -> revenue); unknown names list the known ones."""
+        raw = dict(raw)
+        for key in ("metrics", "by"):
+            if isinstance(raw.get(key), str):
+                raw[key] = [raw[key]]
+        if isinstance(raw.get("metrics"), list):
+            raw["metrics"] = [self.catalog.resolve(m).name if isinstance(m, str) else m for m in raw["metrics"]]
+        if isinstance(raw.get("sort_by"), str):
+            raw["sort_by"] = self.catalog.resolve(raw["sort_by"]).name
+        return super().parse_args(raw)
+
+    def run(self, args: Any) -> ToolResult:
+        ctx = TableContext(self.ws, args.table or self.catalog.default_table or DEFAULT_TABLE)
+        metrics = [self.catalog.metrics[name] for name in dict.fromkeys(args.metrics)]
+        dims = self._dimensions(ctx, args)
+        conditions, periods = self._conditions(ctx, args)
+        order = order_terms(dims, metrics, args.sort_by, args.sort, args.top)
+        sql = compile_sql(self.catalog, ctx, metrics, dims, conditions, order, args.top)
+        check_sql(sql, self.ws.tables())  # defence in depth: user metric SQL passes the same guard
+        df = self.ws.query(sql, max_rows=self.ws.max_rows)
+        for m in metrics:
+            df[m.name] = pd.to_numeric(df[m.name], errors="coerce")  # DECIMAL columns arrive as objects
+        for d in dims:
+            if d.kind in TIME_GRAINS:
+                df[d.name] = pd.to_datetime(df[d.name])  # DATE columns arrive as datetime.date objects
+        text = self._text(ctx, args, metrics, dims, conditions, periods, df)
+        return ToolResult(text=text, tables=[Table("metrics", df)], chart=_chart(df, dims, metrics),
+                          facts=_facts(df, dims, metrics, sql), sql=[sql])
+
+    def _dimensions(self, ctx: TableContext, args: Any) -> list[Dimension]:
+        names = ([args.grain] if args.grain and args.grain not in args.by else []) + list(args.by)
+        dims: dict[str, Dimension] = {}
+        for name in names:
+            dim = ctx.dimension(name)
+            if dim.name in self.catalog.metrics:
+                raise RetryableToolError(f"The dimension {dim.name!r} has the name of a metric; group by another.")
+            dims.setdefault(dim.name, dim)
+        return list(dims.values())
+
+    def _conditions(self, ctx: TableContext, args: Any) -> tuple[list[Condition], list[Period]]:
+        conditions, periods = [], []
+        if args.date_range and args.date_range.strip():
+            condition, period = date_range_condition(ctx, args.date_range)
+            conditions.append(condition)
+            periods.append(period)
+        for f in args.filters:
+            values = list(f.values) if f.values else ([f.value] if f.value is not None else [])
+            condition, used = filter_condition(ctx, f.column, f.op, values)
+            conditions.append(condition)
+            periods += used
+        return conditions, periods
+
+    def _text(self, ctx: TableContext, args: Any, metrics: list[MetricDef], dims: list[Dimension],
+              conditions: list[Condition], periods: list[Period], df: pd.DataFrame) -> str:
+        names = ", ".join(m.name for m in metrics)
+        head = f"{names}{' by ' + ', '.join(d.name for d in dims) if dims else ''} from {ctx.table}"
+        if args.top:
+            head += f", top {args.top} by {args.sort_by or metrics[0].name}"
+        filters = "; ".join(c.label for c in conditions) if conditions else "none (all rows)"
+        lines = [f"{head}; filters: {filters}."]
+        if df.empty:
+            lines = [f"The result is empty: {self._why_empty(ctx, conditions)}"]
+        elif not dims:
+            lines += [f"{m.name} = {_format(df[m.name].iloc[0], m.format)}" for m in metrics]
+        else:
+            lines.append(_table_text(df, dims, metrics))
+        if any(p.relative for p in periods):
+            lines.append(f"Relative dates count back from the last date in the data, {ctx.last_date().isoformat()} "
+                         "(the data is historical), not from today.")
+        if df.attrs.get("truncated"):
+            lines.append(f"Only the first {len(df):,} rows were kept; add filters or top.")
+        lines.append("Definitions: " + " ".join(f"{m.name}: {m.description}" for m in metrics))
+        return "\n".join(lines)
+
+    def _why_empty(self, ctx: TableContext, conditions: list[Condition]) -> str:
+        """Which filters leave nothing: each filter's matching line count on its own."""
+        if not conditions:
+            return f"table {ctx.table} has no lines."
+        counts = ", ".join(f"count(*) FILTER (WHERE {c.sql}) AS f{i}" for i, c in enumerate(conditions))
+        row = self.ws.query(f"SELECT {counts} FROM {quote_ident(ctx.table)}").iloc[0]
+        alone = [f"{c.label} matches {int(row[f'f{i}']):,} lines" for i, c in enumerate(conditions)]
+        empty = [c.label for i, c in enumerate(conditions) if int(row[f"f{i}"]) == 0]
+        cause = (f"{'; '.join(empty)} {'matches' if len(empty) == 1 else 'match'} no lines" if empty
+                 else "each filter matches lines, but no line matches them all")
+        return f"no lines of {ctx.table} match the filters ({cause}). On its own: {'; '.join(alone)}."
+
+
+# -- presentation ----------------------------------------------------------------------------------------
+
+
+def _format(value: Any, fmt: str) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    if fmt == "money":
+        return f"{value:,.2f}"
+    if fmt == "count":
+        return f"{round(value):,}"
+    if fmt == "ratio":
+        return f"{value:.4f} ({value:.2%})"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+
+
+def _fact_value(value: Any, fmt: str) -> float | int:
+    if fmt == "count":
+        return int(round(value))
+    return round(float(value), {"money": 2, "ratio": 6}.get(fmt, 4))
+
+
+def _label(value: Any, dim: Dimension) -> str:
+    """A group's name in facts and text: 2011-03 for a month, 2011-Q1 for a quarter, the value otherwise."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "(none)"
+    if isinstance(value, pd.Timestamp):
+        if dim.kind == "month":
+            return value.strftime("%Y-%m")
+        if dim.kind == "quarter":
+            return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
+        if dim.kind == "year":
+            return str(value.year)
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _row_label(row: pd.Series, dims: list[Dimension]) -> str:
+    return " | ".join(_label(row[d.name], d) for d in dims)
+
+
+def _facts(df: pd.DataFrame, dims: list[Dimension], metrics: list[MetricDef], sql: str) -> list[Fact]:
+    source = f"sql: {sql}"
+    unit = {"money": "currency", "ratio": "ratio", "count": "count"}
+    facts = []
+    for _, row in df.head(_FACT_ROWS).iterrows():
+        prefix = _row_label(row, dims) + "." if dims else ""
+        for m in metrics:
+            if not pd.isna(row[m.name]):
+                facts.append(Fact(prefix + m.name, _fact_value(row[m.name], m.format), source, unit.get(m.format, "")))
+    return facts
+
+
+def _table_text(df: pd.DataFrame, dims: list[Dimension], metrics: list[MetricDef]) -> str:
+    shown = pd.DataFrame({d.name: [_label(v, d) for v in df[d.name].head(_SHOWN_ROWS)] for d in dims})
+    for m in metrics:
+        shown[m.name] = [_format(v, m.format) for v in df[m.name].head(_SHOWN_ROWS)]
+    text = shown.to_string(index=False, max_colwidth=40)
+    if len(df) > _SHOWN_ROWS:
+        text += f"\n... {len(df) - _SHOWN_ROWS:,} more rows ({len(df):,} in all)"
+    return text
+
+
+def _chart(df: pd.DataFrame, dims: list[Dimension], metrics: list[MetricDef]) -> Any | None:
+    """A line chart over time, a bar chart over categories; nothing for a single number."""
+    if df.empty or not dims or len(df) > 500:
+        return None
+    import plotly.express as px
+
+    x, color = dims[0].name, (dims[1].name if len(dims) > 1 else None)
+    title = f"{metrics[0].name} by {', '.join(d.name for d in dims)}"
+    if dims[0].kind in TIME_GRAINS:
+        y = metrics[0].name if color else [m.name for m in metrics]
+        return px.line(df, x=x, y=y, color=color, markers=True, title=title)
+    frame = df.head(50).assign(**{x: [_label(v, dims[0]) for v in df[x].head(50)]})
+    return px.bar(frame, x=x, y=metrics[0].name, color=color, title=title)

@@ -1,0 +1,114 @@
+"""Date ranges people write: "2011-Q3", "2011-05", "May 2011", "2011", "2011-01-01..2011-03-31", "since 2011-06",
+"last 3 months of the data", "last 30 days".
+
+A period is a half-open range [start, end) of dates. Relative ranges count back from the LAST date in the
+data, not from today, because demo and exported data are historical.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from tools.base import RetryableToolError
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+_UNITS = {"day": 1, "week": 7, "month": 1, "quarter": 3, "year": 12}
+_RELATIVE = re.compile(
+    r"^(?:the\s+)?(?:last|past|previous|final)\s+(\d+\s+)?(day|week|month|quarter|year)s?"
+    r"(?:\s+(?:of|in)\s+(?:the\s+)?data(?:set)?)?$"
+)
+EXAMPLES = ('"2011-Q3", "2011-05", "May 2011", "2011", "2011-01-01..2011-03-31", "since 2011-06", '
+            '"last 3 months of the data", "last 30 days"')
+
+
+@dataclass(frozen=True)
+class Period:
+    """Dates ``start <= d < end`` (either side open when None); ``relative`` when counted from the data's end."""
+
+    start: date | None
+    end: date | None
+    text: str
+    relative: bool = False
+
+    def describe(self) -> str:
+        """E.g. "2011-Q3 (2011-07-01 to 2011-09-30)"."""
+        first = self.start.isoformat() if self.start else "the start"
+        last = (self.end - timedelta(days=1)).isoformat() if self.end else "the end"
+        return f"{self.text} ({first} to {last})"
+
+
+def parse_period(text: str, last_date: Callable[[], date]) -> Period:
+    """The period ``text`` names; ``last_date()`` gives the data's last date for relative ranges.
+
+    Raises:
+        RetryableToolError: the text is no date range this understands (the message shows examples).
+    """
+    raw = " ".join(str(text).split())
+    low = re.sub(r"^(?:from|between)\s+(?=.*(?:\.\.|\s(?:to|and|until)\s))", "", raw.lower())
+    for sep in ("..", " to ", " until ", " and "):
+        if sep in low:
+            left, right = (s.strip() for s in low.split(sep, 1))
+            start = _single(left, last_date).start if left else None
+            end = _single(right, last_date).end if right else None
+            return Period(start, end, raw)
+    for word in ("since ", "from ", "after "):
+        if low.startswith(word):
+            p = _single(low[len(word):], last_date)
+            return Period(p.end if word == "after " else p.start, None, raw)
+    if low.startswith("before "):
+        return Period(None, _single(low[7:], last_date).start, raw)
+    period = _single(low, last_date)
+    return Period(period.start, period.end, raw, period.relative)
+
+
+def _single(low: str, last_date: Callable[[], date]) -> Period:
+    """One calendar period (year, quarter, month, day) or a relative range."""
+    low = low.strip()
+    if m := re.fullmatch(r"(\d{4})", low):
+        y = int(m[1])
+        return Period(date(y, 1, 1), date(y + 1, 1, 1), low)
+    if (m := re.fullmatch(r"(\d{4})[\s\-/]?q([1-4])", low)) or (m := re.fullmatch(r"q([1-4])[\s\-/]?(\d{4})", low)):
+        y, q = (int(m[1]), int(m[2])) if len(m[1]) == 4 else (int(m[2]), int(m[1]))
+        return Period(date(y, 3 * q - 2, 1), _add_months(date(y, 3 * q - 2, 1), 3), low)
+    if m := re.fullmatch(r"(\d{4})[-/](\d{1,2})", low):
+        return _month(int(m[1]), int(m[2]), low)
+    if (m := re.fullmatch(r"([a-z]+)\.?,?\s+(\d{4})", low)) and m[1][:3] in _MONTHS:
+        return _month(int(m[2]), _MONTHS[m[1][:3]], low)
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", low):
+        day = _date(int(m[1]), int(m[2]), int(m[3]), low)
+        return Period(day, day + timedelta(days=1), low)
+    if m := _RELATIVE.fullmatch(low):
+        return _relative(int(m[1] or 1), m[2], last_date(), low)
+    raise RetryableToolError(f"Cannot read the date range {low!r}; write it like {EXAMPLES}.")
+
+
+def _relative(n: int, unit: str, last: date, text: str) -> Period:
+    end = last + timedelta(days=1)
+    if unit in ("day", "week"):
+        start = end - timedelta(days=n * _UNITS[unit])
+    else:
+        start = (pd.Timestamp(end) - pd.DateOffset(months=n * _UNITS[unit])).date()
+    return Period(start, end, text, relative=True)
+
+
+def _month(year: int, month: int, text: str) -> Period:
+    start = _date(year, month, 1, text)
+    return Period(start, _add_months(start, 1), text)
+
+
+def _date(year: int, month: int, day: int, text: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise RetryableToolError(f"{text!r} is not a valid date.") from None
+
+
+def _add_months(d: date, months: int) -> date:
+    index = d.year * 12 + d.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
