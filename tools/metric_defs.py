@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from tools.workspace import quote_ident
 FORMATS = ("money", "count", "ratio", "number")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is there: ~10x faster
 _METRIC_KEYS = {"description", "sql", "format", "aliases", "per", "inner", "where"}
 
 
@@ -113,12 +115,11 @@ class Catalog:
 def load_catalog(home: Path) -> Catalog:
     """The built-in metrics, then those in ``<home>/metrics.yaml`` (same name: the user's wins)."""
     catalog = Catalog()
-    builtin = resources.files("tools").joinpath("metrics.yaml").read_text(encoding="utf-8")
-    _merge(catalog, yaml.safe_load(builtin), origin="built-in")
+    _merge(catalog, builtin_definitions(), origin="built-in")
     path = home / "metrics.yaml"
     if path.exists():
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         except yaml.YAMLError as e:
             raise ToolError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from None
         _merge(catalog, data, origin=str(path))
@@ -126,16 +127,30 @@ def load_catalog(home: Path) -> Catalog:
     return catalog
 
 
+@lru_cache(maxsize=1)
+def builtin_definitions() -> dict[str, Any]:
+    """The parsed ``tools/metrics.yaml`` (parsed once per process; callers must not modify it)."""
+    return yaml.load(
+        resources.files("tools").joinpath("metrics.yaml").read_text(encoding="utf-8"), Loader=_LOADER
+    )
+
+
 def _merge(catalog: Catalog, data: Any, origin: str) -> None:
     if not isinstance(data, dict):
-        raise ToolError(f"{origin}: metrics.yaml must be a mapping with `metrics:` (and optional `expressions:`).")
+        raise ToolError(
+            f"{origin}: metrics.yaml must be a mapping with `metrics:` (and optional `expressions:`)."
+        )
     unknown = set(data) - {"metrics", "expressions", "default_table"}
     if unknown:
         raise ToolError(f"{origin}: unknown top-level keys {', '.join(sorted(unknown))} in metrics.yaml.")
     for name, alternatives in (data.get("expressions") or {}).items():
         if isinstance(alternatives, str):
             alternatives = [alternatives]
-        if not _NAME.match(str(name)) or not alternatives or not all(isinstance(a, str) for a in alternatives):
+        if (
+            not _NAME.match(str(name))
+            or not alternatives
+            or not all(isinstance(a, str) for a in alternatives)
+        ):
             raise ToolError(f"{origin}: expression {name!r} must be a lower-case name with SQL text(s).")
         catalog.expressions[name] = tuple(alternatives)
     for name, spec in (data.get("metrics") or {}).items():
@@ -160,21 +175,33 @@ def _metric(name: str, spec: Any, origin: str) -> MetricDef:
     if (per is None) != (inner is None) or (per is not None and per not in ROLE_NAMES):
         raise ToolError(f"{where}: a two-level metric needs both `per` (a role name) and `inner`.")
     aliases = spec.get("aliases") or []
-    return MetricDef(name=name, sql=" ".join(spec["sql"].split()), description=str(spec.get("description", "")),
-                     format=fmt, aliases=tuple(str(a) for a in aliases), per=per,
-                     inner=" ".join(inner.split()) if inner else None, where=spec.get("where"), origin=origin)
+    return MetricDef(
+        name=name,
+        sql=" ".join(spec["sql"].split()),
+        description=str(spec.get("description", "")),
+        format=fmt,
+        aliases=tuple(str(a) for a in aliases),
+        per=per,
+        inner=" ".join(inner.split()) if inner else None,
+        where=spec.get("where"),
+        origin=origin,
+    )
 
 
 def _check_placeholders(catalog: Catalog) -> None:
     """Refuse a placeholder that is neither a role, ``cancelled`` nor an expression, at load time."""
     allowed = set(ROLE_NAMES) | {"cancelled"} | set(catalog.expressions)
     texts = [(f"expression {n!r}", t) for n, alts in catalog.expressions.items() for t in alts]
-    texts += [(f"metric {m.name!r}", t) for m in catalog.metrics.values() for t in (m.sql, m.inner, m.where) if t]
+    texts += [
+        (f"metric {m.name!r}", t) for m in catalog.metrics.values() for t in (m.sql, m.inner, m.where) if t
+    ]
     for owner, text in texts:
         bad = sorted(set(_PLACEHOLDER.findall(text)) - allowed)
         if bad:
-            raise ToolError(f"metrics.yaml: {owner} uses {{{bad[0]}}}, which is neither a role "
-                            f"({', '.join(ROLE_NAMES)}, cancelled) nor an expression.")
+            raise ToolError(
+                f"metrics.yaml: {owner} uses {{{bad[0]}}}, which is neither a role "
+                f"({', '.join(ROLE_NAMES)}, cancelled) nor an expression."
+            )
 
 
 def _key(name: str) -> str:

@@ -23,24 +23,75 @@ if TYPE_CHECKING:
     from tools.workspace import Workspace
 
 TIME_GRAINS = ("day", "week", "month", "quarter", "year")
-NAMED_DIMENSIONS = ("country", "product", "stock_code", "customer", "category", *TIME_GRAINS, "weekday", "hour")
+NAMED_DIMENSIONS = (
+    "country",
+    "product",
+    "stock_code",
+    "customer",
+    "category",
+    *TIME_GRAINS,
+    "weekday",
+    "hour",
+)
 _ALIASES = {
-    "countries": "country", "market": "country", "nation": "country",
-    "products": "product", "product_name": "product", "description": "product", "item": "product",
-    "stockcode": "stock_code", "sku": "stock_code", "product_id": "stock_code", "product_code": "stock_code",
-    "customers": "customer", "customer_id": "customer", "client": "customer",
-    "categories": "category", "department": "category",
-    "date": "day", "daily": "day", "days": "day", "weekly": "week", "weeks": "week", "monthly": "month",
-    "months": "month", "quarterly": "quarter", "quarters": "quarter", "yearly": "year", "annual": "year",
-    "years": "year", "day_of_week": "weekday", "dow": "weekday", "weekdays": "weekday",
-    "hour_of_day": "hour", "hours": "hour", "hourly": "hour",
+    "countries": "country",
+    "market": "country",
+    "nation": "country",
+    "products": "product",
+    "product_name": "product",
+    "description": "product",
+    "item": "product",
+    "stockcode": "stock_code",
+    "sku": "stock_code",
+    "product_id": "stock_code",
+    "product_code": "stock_code",
+    "customers": "customer",
+    "customer_id": "customer",
+    "client": "customer",
+    "categories": "category",
+    "department": "category",
+    "date": "day",
+    "daily": "day",
+    "days": "day",
+    "weekly": "week",
+    "weeks": "week",
+    "monthly": "month",
+    "months": "month",
+    "quarterly": "quarter",
+    "quarters": "quarter",
+    "yearly": "year",
+    "annual": "year",
+    "years": "year",
+    "day_of_week": "weekday",
+    "dow": "weekday",
+    "weekdays": "weekday",
+    "hour_of_day": "hour",
+    "hours": "hour",
+    "hourly": "hour",
 }
 _COUNTRY_COLUMNS = ("country", "countryname", "countrycode", "nation", "market")
-_ROLE_OF = {"product": "product_name", "stock_code": "product_id", "customer": "customer_id",
-            "category": "category"}
+_ROLE_OF = {
+    "product": "product_name",
+    "stock_code": "product_id",
+    "customer": "customer_id",
+    "category": "category",
+}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL", "UBIGINT",
-            "UINTEGER", "USMALLINT", "UTINYINT")
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "REAL",
+    "UBIGINT",
+    "UINTEGER",
+    "USMALLINT",
+    "UTINYINT",
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +132,9 @@ class TableContext:
             ts = self.timestamp_column("a relative date range")
             value = self.ws.query(f"SELECT CAST(max({quote_ident(ts)}) AS DATE) AS d FROM {self.ref}")["d"][0]
             if value is None or (isinstance(value, float) and math.isnan(value)):
-                raise RetryableToolError(f"Table {self.table!r} has no dates, so a relative range cannot apply.")
+                raise RetryableToolError(
+                    f"Table {self.table!r} has no dates, so a relative range cannot apply."
+                )
             self._last_date = value.date() if hasattr(value, "date") else value
         return self._last_date  # type: ignore[return-value]
 
@@ -136,8 +189,10 @@ class TableContext:
         options = list(NAMED_DIMENSIONS) + list(self.columns)
         hint = closest(name, options)
         guess = f" Did you mean {hint}?" if hint else ""
-        return (f"Unknown dimension {name!r} for table {self.table!r}.{guess} Use one of "
-                f"{', '.join(NAMED_DIMENSIONS)} or a column: {', '.join(self.columns)}.")
+        return (
+            f"Unknown dimension {name!r} for table {self.table!r}.{guess} Use one of "
+            f"{', '.join(NAMED_DIMENSIONS)} or a column: {', '.join(self.columns)}."
+        )
 
 
 # -- values ----------------------------------------------------------------------------------------------
@@ -163,12 +218,17 @@ def match_text_value(ctx: TableContext, dim: Dimension, value: str) -> list[str]
     stored = ctx.ws.query(
         f"SELECT DISTINCT {expr} AS v FROM {ctx.ref} WHERE {expr} IS NOT NULL ORDER BY v LIMIT 100000"
     )["v"].tolist()
-    initials = [s for s in stored if len(s.split()) > 1 and "".join(w[0] for w in s.split()).lower() == text.lower()]
+    initials = [
+        s for s in stored if len(s.split()) > 1 and "".join(w[0] for w in s.split()).lower() == text.lower()
+    ]
     if len(initials) == 1:
         return initials
     close = [c for c, _ in closest_many(text, stored, limit=5)]
-    hint = f"Closest stored values: {', '.join(map(repr, close))}." if close else \
-        f"Some stored values: {', '.join(map(repr, stored[:8]))}."
+    hint = (
+        f"Closest stored values: {', '.join(map(repr, close))}."
+        if close
+        else f"Some stored values: {', '.join(map(repr, stored[:8]))}."
+    )
     raise RetryableToolError(f"No {dim.label} equals {text!r} in {ctx.table}. {hint}")
 
 
@@ -182,11 +242,15 @@ def date_range_condition(ctx: TableContext, text: str) -> tuple[Condition, Perio
     return Condition(_period_sql(quote_ident(ts), period), f"{ts} in {period.describe()}"), period
 
 
-def filter_condition(ctx: TableContext, column: str, op: str, values: list[Any]) -> tuple[Condition, list[Period]]:
+def filter_condition(
+    ctx: TableContext, column: str, op: str, values: list[Any]
+) -> tuple[Condition, list[Period]]:
     """One filter as an SQL condition; text values are matched to stored values first."""
     dim = ctx.dimension(column)
     if not values:
-        raise RetryableToolError(f"The filter on {column!r} has no value; give `value` (or `values` for {op}).")
+        raise RetryableToolError(
+            f"The filter on {column!r} has no value; give `value` (or `values` for {op})."
+        )
     dtype = dim.dtype.upper()
     if dtype.startswith(("DATE", "TIMESTAMP")):
         return _time_filter(ctx, dim, op, values)
@@ -199,7 +263,9 @@ def _text_filter(ctx: TableContext, dim: Dimension, op: str, values: list[Any]) 
     col = dim.column_sql
     if op == "contains":
         parts = [f"contains(lower(CAST({col} AS VARCHAR)), {literal(str(v).lower())})" for v in values]
-        return Condition(" OR ".join(parts), f"{dim.label} contains {' or '.join(map(repr, map(str, values)))}")
+        return Condition(
+            " OR ".join(parts), f"{dim.label} contains {' or '.join(map(repr, map(str, values)))}"
+        )
     if op not in ("=", "!=", "in", "not in"):
         raise RetryableToolError(f"{dim.label} holds text; use =, !=, in, not in or contains, not {op}.")
     stored: list[str] = []
@@ -222,31 +288,48 @@ def _numeric_filter(dim: Dimension, op: str, values: list[Any], integer: bool) -
     if op == "between":
         if len(lits) != 2:
             raise RetryableToolError(f"between on {dim.label} needs `values` [low, high].")
-        return Condition(f"{col} BETWEEN {lits[0]} AND {lits[1]}", f"{dim.label} between {lits[0]} and {lits[1]}")
+        return Condition(
+            f"{col} BETWEEN {lits[0]} AND {lits[1]}", f"{dim.label} between {lits[0]} and {lits[1]}"
+        )
     if op in ("=", "in"):
         sql = f"{col} = {lits[0]}" if len(lits) == 1 else f"{col} IN ({', '.join(lits)})"
         return Condition(sql, f"{dim.label} {'=' if len(lits) == 1 else 'in'} {', '.join(lits)}")
     if op in ("!=", "not in"):
-        return Condition(f"NOT coalesce({col} IN ({', '.join(lits)}), FALSE)", f"{dim.label} not in ({', '.join(lits)})")
-    return Condition(f"contains(CAST({col} AS VARCHAR), {literal(str(values[0]))})",
-                     f"{dim.label} contains {values[0]!r}")
+        return Condition(
+            f"NOT coalesce({col} IN ({', '.join(lits)}), FALSE)", f"{dim.label} not in ({', '.join(lits)})"
+        )
+    return Condition(
+        f"contains(CAST({col} AS VARCHAR), {literal(str(values[0]))})", f"{dim.label} contains {values[0]!r}"
+    )
 
 
-def _time_filter(ctx: TableContext, dim: Dimension, op: str, values: list[Any]) -> tuple[Condition, list[Period]]:
+def _time_filter(
+    ctx: TableContext, dim: Dimension, op: str, values: list[Any]
+) -> tuple[Condition, list[Period]]:
     col = dim.column_sql
     periods = [parse_period(str(v), ctx.last_date) for v in values]
     first, last = periods[0], periods[-1]
     if op in ("=", "in", "!=", "not in", "contains"):
-        either = " OR ".join(f"({_period_sql(col, p)})" for p in periods) if len(periods) > 1 \
+        either = (
+            " OR ".join(f"({_period_sql(col, p)})" for p in periods)
+            if len(periods) > 1
             else _period_sql(col, first)
+        )
         described = " or ".join(p.describe() for p in periods)
         if op in ("!=", "not in"):
             return Condition(f"NOT coalesce({either}, FALSE)", f"{dim.label} not in {described}"), periods
         return Condition(either, f"{dim.label} in {described}"), periods
-    bounds = {">=": (first.start, None), ">": (first.end, None), "<": (None, first.start),
-              "<=": (None, first.end), "between": (first.start, last.end)}
+    bounds = {
+        ">=": (first.start, None),
+        ">": (first.end, None),
+        "<": (None, first.start),
+        "<=": (None, first.end),
+        "between": (first.start, last.end),
+    }
     start, end = bounds[op]
-    period = Period(start, end, " and ".join(str(v) for v in values) if op == "between" else f"{op} {values[0]}")
+    period = Period(
+        start, end, " and ".join(str(v) for v in values) if op == "between" else f"{op} {values[0]}"
+    )
     return Condition(_period_sql(col, period), f"{dim.label} {period.describe()}"), periods
 
 
@@ -290,8 +373,15 @@ def render_metric(catalog: Catalog, ctx: TableContext, metric: MetricDef, templa
         raise  # unreachable: require raised
 
 
-def compile_sql(catalog: Catalog, ctx: TableContext, metrics: list[MetricDef], dims: list[Dimension],
-                conditions: list[Condition], order: list[str], top: int | None) -> str:
+def compile_sql(
+    catalog: Catalog,
+    ctx: TableContext,
+    metrics: list[MetricDef],
+    dims: list[Dimension],
+    conditions: list[Condition],
+    order: list[str],
+    top: int | None,
+) -> str:
     """One SELECT (with CTEs when a metric needs two aggregation levels)."""
     where = " AND ".join(f"({c.sql})" for c in conditions)
     simple = [m for m in metrics if not m.two_level]
@@ -312,14 +402,17 @@ def compile_sql(catalog: Catalog, ctx: TableContext, metrics: list[MetricDef], d
         cte = f"m_{m.name}"
         ctes.append(f"{cte} AS (\n{_indent(_two_level(catalog, ctx, m, dims, conditions))}\n)")
         columns.append(f"{cte}.{quote_ident(m.name)}")
-        on = " AND ".join(f"main.{quote_ident(d.name)} IS NOT DISTINCT FROM {cte}.{quote_ident(d.name)}" for d in dims)
+        on = " AND ".join(
+            f"main.{quote_ident(d.name)} IS NOT DISTINCT FROM {cte}.{quote_ident(d.name)}" for d in dims
+        )
         joins.append(f"LEFT JOIN {cte} ON {on}" if dims else f"CROSS JOIN {cte}")
     body = [f"WITH {', '.join(ctes)}", f"SELECT {', '.join(columns)}", "FROM main", *joins, *tail]
     return "\n".join(body)
 
 
-def _two_level(catalog: Catalog, ctx: TableContext, m: MetricDef, dims: list[Dimension],
-               conditions: list[Condition]) -> str:
+def _two_level(
+    catalog: Catalog, ctx: TableContext, m: MetricDef, dims: list[Dimension], conditions: list[Condition]
+) -> str:
     """Aggregate per entity (e.g. orders per customer), then over entities within each group."""
     entity = render_metric(catalog, ctx, m, "{" + str(m.per) + "}")
     inner = render_metric(catalog, ctx, m, str(m.inner))
@@ -327,7 +420,9 @@ def _two_level(catalog: Catalog, ctx: TableContext, m: MetricDef, dims: list[Dim
     where = " AND ".join(f"({c.sql})" for c in conditions + extra)
     groups = [f"{d.sql} AS {quote_ident(d.name)}" for d in dims]
     per_entity = _select([*groups, f"{entity} AS entity", f"{inner} AS value"], ctx.ref, where, len(dims) + 1)
-    outer = [quote_ident(d.name) for d in dims] + [f"{render_metric(catalog, ctx, m, m.sql)} AS {quote_ident(m.name)}"]
+    outer = [quote_ident(d.name) for d in dims] + [
+        f"{render_metric(catalog, ctx, m, m.sql)} AS {quote_ident(m.name)}"
+    ]
     group_by = [f"GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}"] if dims else []
     return "\n".join([f"SELECT {', '.join(outer)}", f"FROM (\n{_indent(per_entity)}\n)", *group_by])
 
@@ -347,8 +442,9 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
 
-def order_terms(dims: list[Dimension], metrics: list[MetricDef], sort_by: str | None, sort: str | None,
-                top: int | None) -> list[str]:
+def order_terms(
+    dims: list[Dimension], metrics: list[MetricDef], sort_by: str | None, sort: str | None, top: int | None
+) -> list[str]:
     """ORDER BY terms: by a metric when asked (or for top-k), else time order, else the first metric, desc."""
     by_dims = [quote_ident(d.name) for d in dims]
     time_first = bool(dims) and dims[0].kind in (*TIME_GRAINS, "hour")

@@ -16,15 +16,21 @@ import pandas as pd
 
 from tools.base import RetryableToolError
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
 _UNITS = {"day": 1, "week": 7, "month": 1, "quarter": 3, "year": 12}
 _RELATIVE = re.compile(
     r"^(?:the\s+)?(?:last|past|previous|final)\s+(\d+\s+)?(day|week|month|quarter|year)s?"
     r"(?:\s+(?:of|in)\s+(?:the\s+)?data(?:set)?)?$"
 )
-EXAMPLES = ('"2011-Q3", "2011-05", "May 2011", "2011", "2011-01-01..2011-03-31", "since 2011-06", '
-            '"last 3 months of the data", "last 30 days"')
+EXAMPLES = (
+    '"2011-Q3", "2011-05", "May 2011", "2011", "2011-01-01..2011-03-31", "since 2011-06", '
+    '"last 3 months of the data", "last 30 days"'
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ def parse_period(text: str, last_date: Callable[[], date]) -> Period:
             return Period(start, end, raw)
     for word in ("since ", "from ", "after "):
         if low.startswith(word):
-            p = _single(low[len(word):], last_date)
+            p = _single(low[len(word) :], last_date)
             return Period(p.end if word == "after " else p.start, None, raw)
     if low.startswith("before "):
         return Period(None, _single(low[7:], last_date).start, raw)
@@ -73,7 +79,9 @@ def _single(low: str, last_date: Callable[[], date]) -> Period:
     if m := re.fullmatch(r"(\d{4})", low):
         y = int(m[1])
         return Period(date(y, 1, 1), date(y + 1, 1, 1), low)
-    if (m := re.fullmatch(r"(\d{4})[\s\-/]?q([1-4])", low)) or (m := re.fullmatch(r"q([1-4])[\s\-/]?(\d{4})", low)):
+    if (m := re.fullmatch(r"(\d{4})[\s\-/]?q([1-4])", low)) or (
+        m := re.fullmatch(r"q([1-4])[\s\-/]?(\d{4})", low)
+    ):
         y, q = (int(m[1]), int(m[2])) if len(m[1]) == 4 else (int(m[2]), int(m[1]))
         return Period(date(y, 3 * q - 2, 1), _add_months(date(y, 3 * q - 2, 1), 3), low)
     if m := re.fullmatch(r"(\d{4})[-/](\d{1,2})", low):

@@ -10,20 +10,40 @@ from tools.workspace import Workspace
 from ui.output import CommandError, add_command
 
 # "Country=Germany", "Quantity>=10", "Country in Germany,France", "Description contains mug", "Price between 1 and 5"
-_WHERE = re.compile(r"^\s*(.+?)\s*(>=|<=|!=|<>|=|>|<|~|\s+not\s+in\s+|\s+in\s+|\s+contains\s+|\s+between\s+)\s*(.+?)\s*$",
-                    re.IGNORECASE)
+_WHERE = re.compile(
+    r"^\s*(.+?)\s*(>=|<=|!=|<>|=|>|<|~|\s+not\s+in\s+|\s+in\s+|\s+contains\s+|\s+between\s+)\s*(.+?)\s*$",
+    re.IGNORECASE,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = add_command(sub, "metric", run_metric, "compute retail metrics by dimensions with filters (semantic layer)")
-    p.add_argument("metrics", nargs="+", metavar="NAME",
-                   help="revenue, orders, customers, units, aov, cancellation_rate, repeat_customer_rate, ...")
-    p.add_argument("--by", action="append", default=[], metavar="DIM",
-                   help="group by: country, product, stock_code, customer, month, weekday, hour or a column")
-    p.add_argument("--where", action="append", default=[], metavar="COND",
-                   help='a filter, e.g. "Country=Germany", "Quantity>10", "Country in France,Germany", '
-                        '"Description contains mug" (repeatable)')
-    p.add_argument("--during", metavar="RANGE", help='date range, e.g. 2011-Q3, 2011-05, "last 3 months of the data"')
+    p = add_command(
+        sub, "metric", run_metric, "compute retail metrics by dimensions with filters (semantic layer)"
+    )
+    p.add_argument(
+        "metrics",
+        nargs="+",
+        metavar="NAME",
+        help="revenue, orders, customers, units, aov, cancellation_rate, repeat_customer_rate, ...",
+    )
+    p.add_argument(
+        "--by",
+        action="append",
+        default=[],
+        metavar="DIM",
+        help="group by: country, product, stock_code, customer, month, weekday, hour or a column",
+    )
+    p.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COND",
+        help='a filter, e.g. "Country=Germany", "Quantity>10", "Country in France,Germany", '
+        '"Description contains mug" (repeatable)',
+    )
+    p.add_argument(
+        "--during", metavar="RANGE", help='date range, e.g. 2011-Q3, 2011-05, "last 3 months of the data"'
+    )
     p.add_argument("--grain", choices=TIME_GRAINS, help="time grain for a trend")
     p.add_argument("--top", type=int, metavar="N", help="keep the first N rows")
     p.add_argument("--sort-by", metavar="METRIC", help="metric to sort by (default: the first)")
@@ -35,7 +55,9 @@ def parse_where(text: str) -> dict:
     """One --where condition as a metric_query filter."""
     match = _WHERE.match(text)
     if not match:
-        raise CommandError(f'Cannot read the filter {text!r}; write it like "Country=Germany" or "Quantity>10".')
+        raise CommandError(
+            f'Cannot read the filter {text!r}; write it like "Country=Germany" or "Quantity>10".'
+        )
     column, op, value = match[1].strip(), " ".join(match[2].lower().split()), match[3].strip()
     op = {"<>": "!=", "~": "contains"}.get(op, op)
     if op in ("in", "not in"):
@@ -56,6 +78,13 @@ def run_metric(args: argparse.Namespace):
 
     by = [d.strip() for item in args.by for d in item.split(",") if d.strip()]
     return MetricQuery(Workspace(args.home))(
-        metrics=args.metrics, by=by, filters=[parse_where(w) for w in args.where], date_range=args.during,
-        grain=args.grain, top=args.top, sort_by=args.sort_by, sort=args.sort, table=args.table,
+        metrics=args.metrics,
+        by=by,
+        filters=[parse_where(w) for w in args.where],
+        date_range=args.during,
+        grain=args.grain,
+        top=args.top,
+        sort_by=args.sort_by,
+        sort=args.sort,
+        table=args.table,
     )
