@@ -163,6 +163,8 @@ def test_aliases_and_any_column_as_dimension(ws):
     r = q(ws, metrics=["Sales", "average order value"], by=["CustomerID"])
     assert list(r.table.columns) == ["CustomerID", "revenue", "aov"]
     assert r.fact("1.revenue") == pytest.approx(40.5)  # invoices 1001, 1003, 1012
+    assert r.table["revenue"].sum() == pytest.approx(180.0)  # the guest line (3.0) is no customer
+    assert "CustomerID is not null" in r.text
 
 
 def test_same_arguments_give_byte_identical_sql(ws):

@@ -14,14 +14,13 @@ from pydantic import BaseModel, Field, create_model
 
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
 from tools.metric_defs import Catalog, MetricDef, builtin_definitions, load_catalog
+from tools.metric_filters import date_range_condition, filter_condition
 from tools.metric_sql import (
     TIME_GRAINS,
     Condition,
     Dimension,
     TableContext,
     compile_sql,
-    date_range_condition,
-    filter_condition,
     order_terms,
 )
 from tools.periods import Period
@@ -138,9 +137,10 @@ class MetricQuery(Tool):
 
     def run(self, args: Any) -> ToolResult:
         ctx = TableContext(self.ws, args.table or self.catalog.default_table or DEFAULT_TABLE)
-        metrics = [self.catalog.metrics[name] for name in dict.fromkeys(args.metrics)]
+        names = [*args.metrics, *([args.sort_by] if args.sort_by else [])]  # sorting by a metric shows it
+        metrics = [self.catalog.metrics[name] for name in dict.fromkeys(names)]
         dims = self._dimensions(ctx, args)
-        conditions, periods = self._conditions(ctx, args)
+        conditions, periods = self._conditions(ctx, args, dims)
         order = order_terms(dims, metrics, args.sort_by, args.sort, args.top)
         sql = compile_sql(self.catalog, ctx, metrics, dims, conditions, order, args.top)
         check_sql(sql, self.ws.tables())  # defence in depth: user metric SQL passes the same guard
@@ -171,8 +171,13 @@ class MetricQuery(Tool):
             dims.setdefault(dim.name, dim)
         return list(dims.values())
 
-    def _conditions(self, ctx: TableContext, args: Any) -> tuple[list[Condition], list[Period]]:
+    def _conditions(
+        self, ctx: TableContext, args: Any, dims: list[Dimension]
+    ) -> tuple[list[Condition], list[Period]]:
         conditions, periods = [], []
+        for d in dims:
+            if d.label == ctx.roles["customer_id"]:  # lines without a customer id: guests, not one "customer"
+                conditions.append(Condition(f"{d.sql} IS NOT NULL", f"{d.label} is not null"))
         if args.date_range and args.date_range.strip():
             condition, period = date_range_condition(ctx, args.date_range)
             conditions.append(condition)
