@@ -240,7 +240,7 @@ def test_registered_with_a_documented_schema(ws):
     tool = default_registry(ws).get("metric_query")
     schema = tool.json_schema()
     assert schema["properties"]["metrics"]["items"]["enum"][:2] == ["revenue", "orders"]
-    assert MetricQuery.json_schema()["properties"]["metrics"]["minItems"] == 1
+    assert MetricQuery.Args.model_json_schema()["properties"]["metrics"]["minItems"] == 1
 
 
 # -- the demo data -------------------------------------------------------------------------------------

@@ -109,9 +109,9 @@ class Tool(ABC):
             )
             raise RetryableToolError(f"Invalid arguments for {self.name}: {problems}") from None
 
-    @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        return cls.Args.model_json_schema()
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON schema of this instance's arguments (a tool may build ``Args`` per workspace)."""
+        return self.Args.model_json_schema()
 
 
 def frame_facts(df: pd.DataFrame, source: str, prefix: str = "", max_rows: int = 50) -> list[Fact]:

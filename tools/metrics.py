@@ -98,14 +98,6 @@ def _builtin_names() -> list[str]:
     return list(builtin_definitions()["metrics"])
 
 
-class _SchemaOfArgs:
-    """``json_schema()`` from the Args of the instance (per-workspace metrics), or of the class."""
-
-    def __get__(self, obj: Any, owner: Any) -> Any:
-        target = obj if obj is not None else owner
-        return lambda: target.Args.model_json_schema()
-
-
 class MetricQuery(Tool):
     name = "metric_query"
     description = (
@@ -114,7 +106,6 @@ class MetricQuery(Tool):
         "ranges, top-k and sorting; compiled to one SQL statement."
     )
     Args = build_args_model(_builtin_names())
-    json_schema = _SchemaOfArgs()  # type: ignore[assignment]
 
     def __init__(self, workspace):
         super().__init__(workspace)
