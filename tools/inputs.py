@@ -1,0 +1,55 @@
+"""Where every input of a calculation came from: stated by the person, computed from data, or a default.
+
+Marketing decisions rest on these numbers, so a result lists each input beside its source, and a number
+the model did not get from the person or the data can only be a documented default, shown as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+STATED = "stated"
+DEFAULT = "default"
+
+
+def from_data(sql: str) -> str:
+    """The source label of an input computed by a query."""
+    return f"from data: {sql}"
+
+
+def derived(formula: str) -> str:
+    """The source label of an input computed from other inputs."""
+    return f"derived: {formula}"
+
+
+@dataclass
+class InputLog:
+    """The inputs of one calculation, in the order they were set."""
+
+    rows: list[tuple[str, Any, str, str]] = field(default_factory=list)
+
+    def add(self, name: str, value: Any, source: str, note: str = "") -> Any:
+        """Record an input (ignored when ``value`` is None) and return the value."""
+        if value is not None:
+            self.rows = [r for r in self.rows if r[0] != name]
+            self.rows.append((name, value, source, note))
+        return value
+
+    def stated(self, name: str, value: Any) -> Any:
+        return self.add(name, value, STATED)
+
+    def source(self, name: str) -> str | None:
+        return next((r[2] for r in self.rows if r[0] == name), None)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [(n, v, s, note) for n, v, s, note in self.rows], columns=["input", "value", "source", "note"]
+        )
+
+    def sql(self) -> list[str]:
+        """The queries behind inputs computed from data."""
+        prefix = "from data: "
+        return [s[len(prefix):] for _, _, s, _ in self.rows if s.startswith(prefix)]
