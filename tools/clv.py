@@ -83,12 +83,7 @@ def _purchase_days_sql(ws: Workspace, table: str) -> tuple[str, date]:
     """The SELECT giving one row per customer and purchase day (customer, day, value), and the last day."""
     roles = ws.roles(table)
     cols = roles.require("customer_id", "timestamp", purpose="customer lifetime value")
-    if roles["amount"]:
-        value = quote_ident(roles["amount"])  # type: ignore[arg-type]
-    elif roles["quantity"] and roles["unit_price"]:
-        value = f"{quote_ident(roles['quantity'])} * {quote_ident(roles['unit_price'])}"  # type: ignore[arg-type]
-    else:
-        roles.require("amount", purpose="customer lifetime value (the value of each purchase)")
+    value = value_expression(roles, purpose="customer lifetime value")
     customer, ts = quote_ident(cols["customer_id"]), quote_ident(cols["timestamp"])
     sql = (f"SELECT CAST({customer} AS VARCHAR) AS customer, CAST({ts} AS DATE) AS day, sum({value}) AS value "
            f"FROM {quote_ident(table)} WHERE {customer} IS NOT NULL AND {ts} IS NOT NULL "
@@ -97,6 +92,16 @@ def _purchase_days_sql(ws: Workspace, table: str) -> tuple[str, date]:
     if last is None or pd.isna(last):
         raise ToolError(f"Table {table!r} has no purchases with a customer id and a date.")
     return sql, pd.Timestamp(last).date()
+
+
+def value_expression(roles, purpose: str) -> str:
+    """The SQL for the money value of a line: the amount column, else quantity x unit price."""
+    if roles["amount"]:
+        return quote_ident(roles["amount"])
+    if roles["quantity"] and roles["unit_price"]:
+        return f"{quote_ident(roles['quantity'])} * {quote_ident(roles['unit_price'])}"
+    roles.require("amount", purpose=f"{purpose} (the money value of each purchase)")
+    raise AssertionError("unreachable")
 
 
 def probabilistic_clv(ws: Workspace, table: str, *, horizon_months: int | None = None,

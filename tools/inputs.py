@@ -25,6 +25,13 @@ def derived(formula: str) -> str:
     return f"derived: {formula}"
 
 
+def fraction_hint(value: object) -> object:
+    """A pydantic before-validator for margins: 40 most likely meant 40%, so say how to write it."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 < value <= 100:
+        raise ValueError(f"a margin is a fraction from 0 to 1 (write {value / 100:g} for {value:g}%)")
+    return value
+
+
 @dataclass
 class InputLog:
     """The inputs of one calculation, in the order they were set."""
