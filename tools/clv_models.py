@@ -56,8 +56,9 @@ def bgnbd_log_likelihood(params: tuple[float, float, float, float], x, t_x, T) -
     a3 = -(r + x) * np.log(alpha + T)
     # The second term exists only for customers with repeat purchases (they may have dropped out after t_x).
     with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
-                      -np.inf)
+        a4 = np.where(
+            x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x), -np.inf
+        )
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
@@ -114,8 +115,15 @@ def gamma_gamma_log_likelihood(params: tuple[float, float, float], x, m) -> np.n
     """Each customer's log-density of the mean spend ``m`` over ``x`` purchases (Fader and Hardie 2013)."""
     p, q, gamma = params
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
-    return (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q) + q * np.log(gamma)
-            + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(gamma + m * x))
+    return (
+        special.gammaln(p * x + q)
+        - special.gammaln(p * x)
+        - special.gammaln(q)
+        + q * np.log(gamma)
+        + (p * x - 1) * np.log(m)
+        + p * x * np.log(x)
+        - (p * x + q) * np.log(gamma + m * x)
+    )
 
 
 def fit_gamma_gamma(x, m) -> GammaGammaParams:
@@ -149,7 +157,9 @@ def _check_rft(x, t_x, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(x) < 10:
         raise ToolError(f"The purchase model needs at least 10 customers; the data have {len(x)}.")
     if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > T + 1e-9):
-        raise ToolError("Purchase histories are inconsistent (negative counts or a last purchase after the end).")
+        raise ToolError(
+            "Purchase histories are inconsistent (negative counts or a last purchase after the end)."
+        )
     if not np.any(x > 0):
         raise ToolError("No customer made a repeat purchase, so the purchase model cannot be fitted.")
     return x, t_x, T
@@ -157,8 +167,9 @@ def _check_rft(x, t_x, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _minimise(nll, start: np.ndarray) -> optimize.OptimizeResult:
     """Nelder-Mead from the start, then a gradient polish: robust on these small, smooth problems."""
-    coarse = optimize.minimize(nll, start, method="Nelder-Mead",
-                               options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-9})
+    coarse = optimize.minimize(
+        nll, start, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-9}
+    )
     fine = optimize.minimize(nll, coarse.x, method="L-BFGS-B")
     best = fine if fine.fun <= coarse.fun else coarse
     if not np.isfinite(best.fun):

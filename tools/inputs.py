@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from tools.base import Table
+
 STATED = "stated"
 DEFAULT = "default"
 
@@ -25,10 +27,17 @@ def derived(formula: str) -> str:
     return f"derived: {formula}"
 
 
+def notes_table(notes: list[str]) -> list[Table]:
+    """Caveats and warnings as a one-column table, so every view of a result (terminal, UI, JSON) shows them."""
+    return [Table("notes", pd.DataFrame({"note": notes}))] if notes else []
+
+
 def fraction_hint(value: object) -> object:
     """A pydantic before-validator for margins: 40 most likely meant 40%, so say how to write it."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 < value <= 100:
-        raise ValueError(f"a margin is a fraction from 0 to 1 (write {value / 100:g} for {value:g}%)")
+        raise ValueError(
+            f"a margin is a fraction from 0 to 1; if {value:g} means {value:g}%, write {value / 100:g}"
+        )
     return value
 
 
@@ -59,4 +68,4 @@ class InputLog:
     def sql(self) -> list[str]:
         """The queries behind inputs computed from data."""
         prefix = "from data: "
-        return [s[len(prefix):] for _, _, s, _ in self.rows if s.startswith(prefix)]
+        return [s[len(prefix) :] for _, _, s, _ in self.rows if s.startswith(prefix)]

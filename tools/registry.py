@@ -43,9 +43,15 @@ class ToolRegistry:
 
 def default_registry(workspace: Workspace) -> ToolRegistry:
     """Every analysis tool of the product, bound to one workspace (the writing tools live in agent/)."""
+    from tools.roi import RoiCalculator
     from tools.sql import SqlQuery
+    from tools.uplift import CampaignUplift
 
     registry = ToolRegistry()
-    for tool_class in (SqlQuery,):
+    for tool_class in (
+        SqlQuery,
+        RoiCalculator,
+        CampaignUplift,
+    ):
         registry.register(tool_class(workspace))
     return registry
