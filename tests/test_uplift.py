@@ -41,6 +41,7 @@ def test_hillstrom_spend_matches_the_published_figures(demo_ws):
     assert mens["lift_ci_low"] > 0 and mens["p_value"] < 0.001
     assert "p_value_holm" in mens  # both treatments against one control
     assert r.fact("Mens E-Mail.mean") == pytest.approx(1.4226, abs=5e-5)
+    assert all(f.value is not None for f in r.facts)
     assert "sample-ratio" not in r.text  # 21,307 / 21,387 / 21,306 is a sound split
 
 

@@ -316,6 +316,7 @@ def _result(
         ]
     lines += warnings
     facts = frame_facts(df.drop(columns=["role"]), source=f"campaign_uplift ({method}) on {sql}")
+    facts = [f for f in facts if f.value is not None]  # the control has no lift of its own
     facts.append(Fact("method", method, "campaign_uplift"))
     money = [c for c in df.columns if c.startswith("incremental_") or c == "cost"]
     tables = [Table("uplift", df.drop(columns=money))]
