@@ -44,9 +44,16 @@ class ToolRegistry:
 def default_registry(workspace: Workspace) -> ToolRegistry:
     """Every analysis tool of the product, bound to one workspace (the writing tools live in agent/)."""
     from tools.metrics import MetricQuery
+    from tools.roi import RoiCalculator
     from tools.sql import SqlQuery
+    from tools.uplift import CampaignUplift
 
     registry = ToolRegistry()
-    for tool_class in (SqlQuery, MetricQuery):
+    for tool_class in (
+        SqlQuery,
+        MetricQuery,
+        RoiCalculator,
+        CampaignUplift,
+    ):
         registry.register(tool_class(workspace))
     return registry
