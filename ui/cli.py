@@ -56,7 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return 1
     if result is not None:
-        emit(result, as_json)
+        try:
+            emit(result, as_json)
+        except BrokenPipeError:  # `martmind ... | head` closed the pipe early: not an error
+            sys.stderr.close()
     return 0
 
 
