@@ -1,0 +1,288 @@
+"""Reading a user's file into a raw DataFrame: CSV/TSV, Parquet, Excel (.xlsx) and JSON/NDJSON.
+
+Readers return the header exactly as the file has it (duplicates and odd names included; ``tools.loader``
+sanitises them) and, for text formats, every value as a string, so that ``tools.infer`` decides the types
+once, the same way for every format. Every failure is a ``ToolError`` with one sentence naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tools.base import ToolError
+
+FORMATS = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
+    ".xlsx": "excel", ".xlsm": "excel", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
+}
+SUPPORTED = "CSV, TSV, Parquet, Excel (.xlsx), JSON or NDJSON"
+_SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class RawTable:
+    """A file's contents before typing: header as written, values as the reader found them."""
+
+    header: list[Any]
+    df: pd.DataFrame  # columns are positions 0..n-1; names live in ``header``
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_raw(path: Path, sheet: str | None = None) -> RawTable:
+    """Read ``path`` by its extension; a clear ToolError for a missing, empty or unreadable file."""
+    if not path.exists():
+        raise ToolError(f"File not found: {path}.")
+    if path.is_dir():
+        raise ToolError(f"{path} is a folder; give the path of one {SUPPORTED} file.")
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        hint = " Save old .xls workbooks as .xlsx or CSV first." if path.suffix.lower() == ".xls" else ""
+        raise ToolError(f"{path.name} is not a file type martmind reads; use {SUPPORTED}.{hint}")
+    if path.stat().st_size == 0:
+        raise ToolError(f"The file {path.name} is empty.")
+    if sheet is not None and fmt != "excel":
+        raise ToolError(f"--sheet only applies to Excel files, and {path.name} is not one.")
+    if fmt in ("csv", "tsv"):
+        return read_csv(path, delimiter="\t" if fmt == "tsv" else None)
+    if fmt == "parquet":
+        return read_parquet(path)
+    if fmt == "excel":
+        return read_excel(path, sheet)
+    return read_json(path, ndjson=fmt == "ndjson")
+
+
+# -- text ----------------------------------------------------------------------------------------------------
+def decode(path: Path) -> tuple[str, str]:
+    """The file's text and the encoding used: UTF-8 if valid, else Windows-1252, else Latin-1.
+
+    Binary content (NUL bytes, or a Parquet/Excel/zip signature) is refused with a sentence saying so.
+    """
+    data = path.read_bytes()
+    head = data[:_SNIFF_BYTES]
+    kind = _binary_kind(head)
+    if kind:
+        raise ToolError(f"{path.name} is not a text file ({kind}); give a real {path.suffix.lstrip('.').upper()} "
+                        "file or rename it to its real extension.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+
+def _binary_kind(head: bytes) -> str | None:
+    if head.startswith(b"PAR1"):
+        return "it is a Parquet file"
+    if head.startswith(b"PK\x03\x04"):
+        return "it is a zip archive, perhaps an Excel workbook"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 text has NUL bytes but is text
+    if b"\x00" in head:
+        return "it contains binary data"
+    # Control characters other than tab/newline/carriage return/form feed are rare in real text files.
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if head and controls / len(head) > 0.05:
+        return "it contains binary data"
+    return None
+
+
+def read_csv(path: Path, delimiter: str | None = None) -> RawTable:
+    """A delimited text file, every value as text (empty fields are null).
+
+    A row with more or fewer fields than the header is refused, naming its line: loading it would shift
+    values into the wrong columns or drop them, and a wrong number in a report is worse than no load.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    text, encoding = decode(path)
+    if not text.strip():
+        raise ToolError(f"The file {path.name} is empty.")
+    delimiter = delimiter or sniff_delimiter(text)
+    header, header_lines = _first_record(text, delimiter)
+    if not any(str(h).strip() for h in header):
+        raise ToolError(f"The first line of {path.name} is empty; it should hold the column names.")
+    n = len(header)
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(skip_rows=header_lines, autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(n)}, strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as e:
+        raise ToolError(_ragged_message(path, text, delimiter, n, str(e))) from None
+    df = table.to_pandas()
+    df.columns = range(df.shape[1])
+    warnings = []
+    if encoding not in ("utf-8-sig", "utf-16"):
+        label = "Windows-1252" if encoding == "cp1252" else "Latin-1"
+        warnings.append(f"{path.name} is not UTF-8; read it as {label} text.")
+    return RawTable(header, df, "tsv" if delimiter == "\t" else "csv", encoding, delimiter, warnings=warnings)
+
+
+def sniff_delimiter(text: str) -> str:
+    """Comma unless the first lines are clearly separated by semicolons, tabs or pipes."""
+    sample = "\n".join(text[:_SNIFF_BYTES].splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        first = sample.splitlines()[0] if sample else ""
+        counts = {d: first.count(d) for d in ",;\t|"}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def _first_record(text: str, delimiter: str) -> tuple[list[str], int]:
+    """The header record and how many physical lines it spans (a quoted name may hold a newline)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    for row in reader:
+        if row:
+            return row, reader.line_num
+    return [], 0
+
+
+def _ragged_message(path: Path, text: str, delimiter: str, n: int, arrow_message: str) -> str:
+    """Find the first row whose field count differs from the header's, with its line number."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(reader, None)
+    for row in reader:
+        if row and len(row) != n:
+            more = "more" if len(row) > n else "fewer"
+            return (f"Line {reader.line_num} of {path.name} has {len(row)} fields but the header has {n} "
+                    f"({more} than expected); fix that row (quote values that contain '{_show(delimiter)}') "
+                    "and load again.")
+    detail = arrow_message.splitlines()[0].removeprefix("CSV parse error: ")
+    return f"{path.name} could not be read as {_show(delimiter)}-separated text: {detail}."
+
+
+def _show(delimiter: str) -> str:
+    return {"\t": "tab", ",": ",", ";": ";", "|": "|"}.get(delimiter, delimiter)
+
+
+# -- Parquet -------------------------------------------------------------------------------------------------
+def read_parquet(path: Path) -> RawTable:
+    """A Parquet file keeps its own column types: its author chose them."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        raise ToolError(f"{path.name} is not a readable Parquet file ({str(e).splitlines()[0]}).") from None
+    header = list(table.column_names)
+    df = table.to_pandas()
+    df.columns = range(df.shape[1])
+    return RawTable(header, df, "parquet")
+
+
+# -- Excel ---------------------------------------------------------------------------------------------------
+def read_excel(path: Path, sheet: str | None) -> RawTable:
+    """One sheet of a workbook: the one named by ``sheet`` (a name or 1-based number), else the first."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - openpyxl raises zipfile, KeyError, InvalidFileException...
+        raise ToolError(f"{path.name} is not a readable Excel workbook ({str(e).splitlines()[0]}).") from None
+    try:
+        names = list(book.sheetnames)
+        chosen = _pick_sheet(path, names, sheet)
+        rows = list(book[chosen].iter_rows(values_only=True))
+    finally:
+        book.close()
+    rows = [r for r in rows if any(v is not None and str(v).strip() != "" for v in r)]
+    if not rows:
+        raise ToolError(f"Sheet {chosen!r} of {path.name} is empty.")
+    width = max(len(r) for r in rows)
+    rows = [list(r) + [None] * (width - len(r)) for r in rows]
+    warnings = []
+    if sheet is None and len(names) > 1:
+        others = ", ".join(repr(n) for n in names[1:])
+        warnings.append(f"{path.name} has {len(names)} sheets; loaded the first, {chosen!r} (others: {others}); "
+                        "use --sheet to load another.")
+    df = pd.DataFrame(rows[1:], columns=range(width), dtype=object)
+    return RawTable(rows[0], df, "excel", sheet=chosen, warnings=warnings)
+
+
+def _pick_sheet(path: Path, names: list[str], sheet: str | None) -> str:
+    if not names:
+        raise ToolError(f"{path.name} has no sheets.")
+    if sheet is None:
+        return names[0]
+    if sheet in names:
+        return sheet
+    lowered = {n.lower(): n for n in names}
+    if sheet.lower() in lowered:
+        return lowered[sheet.lower()]
+    if sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        return names[int(sheet) - 1]
+    listing = ", ".join(repr(n) for n in names)
+    raise ToolError(f"{path.name} has no sheet {sheet!r}; its sheets are {listing}.")
+
+
+# -- JSON ----------------------------------------------------------------------------------------------------
+def read_json(path: Path, ndjson: bool) -> RawTable:
+    """An array of records, an object holding one, or one record per line (NDJSON); nested objects flatten."""
+    text, encoding = decode(path)
+    if not text.strip():
+        raise ToolError(f"The file {path.name} is empty.")
+    warnings: list[str] = []
+    records = _ndjson_records(path, text) if ndjson else _json_records(path, text, warnings)
+    if not records:
+        raise ToolError(f"{path.name} holds no records.")
+    if not all(isinstance(r, dict) for r in records):
+        raise ToolError(f"{path.name} must hold records (JSON objects with named fields), not bare values.")
+    df = pd.json_normalize(records, sep=".")
+    if df.shape[1] == 0:
+        raise ToolError(f"{path.name} holds only empty records.")
+    header = list(df.columns)
+    df = df.astype(object)
+    df.columns = range(df.shape[1])
+    return RawTable(header, df, "ndjson" if ndjson else "json", encoding, warnings=warnings)
+
+
+def _json_records(path: Path, text: str, warnings: list[str]) -> list[Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        if e.msg == "Extra data":  # several documents: really NDJSON under a .json name
+            return _ndjson_records(path, text)
+        raise ToolError(f"{path.name} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}.") from None
+    if isinstance(data, dict):
+        lists = [k for k, v in data.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+        if len(lists) == 1:
+            warnings.append(f"{path.name} is an object; loaded the records under its key {lists[0]!r}.")
+            return data[lists[0]]
+        return [data]
+    if isinstance(data, list):
+        return data
+    raise ToolError(f"{path.name} holds a single JSON value, not records.")
+
+
+def _ndjson_records(path: Path, text: str) -> list[Any]:
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise ToolError(f"Line {number} of {path.name} is not valid JSON ({e.msg}).") from None
+    return records
