@@ -33,7 +33,6 @@ def run_load(args: argparse.Namespace):
 
 def run_schema(args: argparse.Namespace):
     from tools.schema import schema_card
-    from ui.schema_view import print_schema
 
     card = schema_card(workspace(args), args.tables or None)
     if args.json:
@@ -46,3 +45,31 @@ def run_sql(args: argparse.Namespace):
     from tools.sql import SqlQuery
 
     return SqlQuery(workspace(args))(sql=args.query)
+
+
+def print_schema(card: list[dict]) -> None:
+    """Each table as a heading and a table of its columns, readable on a terminal."""
+    import pandas as pd
+
+    from tools.schema import render_value_summary
+    from ui.output import print_table
+
+    for table in card:
+        rows = [
+            {"column": c["name"], "type": c["type"], "role": ", ".join(c["roles"]),
+             "null": _share(c["null_share"]), "values": render_value_summary(c),
+             "in your file": c["original"] or ""}
+            for c in table["columns"]
+        ]
+        frame = pd.DataFrame(rows)
+        if not frame["in your file"].any():
+            frame = frame.drop(columns="in your file")
+        print_table(frame, title=f"{table['table']} ({table['rows']:,} rows)", max_rows=200)
+        for warning in table["warnings"]:
+            print(f"Warning: {warning}")
+
+
+def _share(share: float) -> str:
+    if not share:
+        return ""
+    return f"{share:.1%}" if share < 0.1 else f"{share:.0%}"
