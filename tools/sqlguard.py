@@ -7,6 +7,8 @@ external access disabled: each half blocks an attack on its own.
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 from sqlglot import exp
 
@@ -104,13 +106,17 @@ def check_sql(sql: str, known_tables: list[str]) -> exp.Expression:
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except sqlglot.errors.ParseError as e:
+        keyword = first_keyword(sql)
+        if keyword in _STATEMENT_KEYWORDS:  # e.g. EXPORT DATABASE, which sqlglot cannot parse: refuse, no retry
+            raise UnsafeSQLError(f"Only SELECT queries are allowed, not {keyword.upper()}.") from None
         first = e.errors[0]["description"] if e.errors else str(e)
         raise RetryableToolError(f"SQL syntax error: {first}") from None
     if len(statements) != 1:
         raise UnsafeSQLError(f"Exactly one SQL statement is allowed; got {len(statements)}.")
     tree = statements[0]
-    if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Pivot, exp.Subquery)):
-        raise UnsafeSQLError(f"Only SELECT queries are allowed, not {tree.key.upper()}.")
+    if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Pivot, exp.Subquery, exp.Values)):
+        keyword = first_keyword(sql).upper() or tree.key.upper()
+        raise UnsafeSQLError(f"Only SELECT queries are allowed, not {keyword}.")
     for node in tree.walk():
         if isinstance(node, _STATEMENT_NODES):
             raise UnsafeSQLError(f"Only SELECT queries are allowed; {node.key.upper()} is refused.")
@@ -122,6 +128,23 @@ def check_sql(sql: str, known_tables: list[str]) -> exp.Expression:
                 )
     _check_tables(tree, known_tables)
     return tree
+
+
+# First words of statements that are not queries (a typo like SELEC stays a retryable syntax error).
+_STATEMENT_KEYWORDS = {
+    "insert", "update", "delete", "create", "drop", "alter", "copy", "attach", "detach", "install", "load",
+    "pragma", "set", "reset", "export", "import", "call", "checkpoint", "force", "vacuum", "use", "begin",
+    "commit", "rollback", "abort", "truncate", "grant", "revoke", "merge", "prepare", "execute", "deallocate",
+    "describe", "show", "summarize", "explain", "analyze", "comment", "update_extensions",
+}
+_LEADING_NOISE = re.compile(r"^(\s+|--[^\n]*(\n|$)|/\*.*?\*/|\()*", re.DOTALL)
+
+
+def first_keyword(sql: str) -> str:
+    """The statement's first word, lower case, after comments, spaces and opening parentheses."""
+    rest = _LEADING_NOISE.sub("", sql, count=1)
+    match = re.match(r"[A-Za-z_]+", rest)
+    return match.group(0).lower() if match else ""
 
 
 def _function_name(node: exp.Func) -> str:
