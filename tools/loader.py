@@ -169,20 +169,19 @@ def column_names(header: list[Any], warnings: list[str]) -> list[str]:
     """Sanitised, unique column names (case-insensitively, as DuckDB compares them) for a header."""
     names: list[str] = []
     seen: set[str] = set()
-    repeats: dict[str, list[str]] = {}
+    repeats: dict[str, list[str]] = {}  # lower-case name -> [first spelling, renamed copies...]
     for i, original in enumerate(header):
-        text = header_text(original)
-        base = sanitise(text, fallback=f"column_{i + 1}")
+        base = sanitise(header_text(original), fallback=f"column_{i + 1}")
         name, n = base, 1
         while name.lower() in seen:
             n += 1
             name = f"{base}_{n}"
         if n > 1:
-            repeats.setdefault(base, []).append(name)
+            repeats.setdefault(base.lower(), [base]).append(name)
         seen.add(name.lower())
         names.append(name)
-    for base, copies in repeats.items():
-        warnings.append(f"Column name {base!r} appears {len(copies) + 1} times; the repeats are named "
+    for first, *copies in repeats.values():
+        warnings.append(f"Column name {first!r} appears {len(copies) + 1} times; the repeats are named "
                         f"{', '.join(copies)}.")
     return names
 

@@ -117,14 +117,18 @@ def read_csv(path: Path, delimiter: str | None = None) -> RawTable:
     if not any(str(h).strip() for h in header):
         raise ToolError(f"The first line of {path.name} is empty; it should hold the column names.")
     n = len(header)
+    if not text[_offset_after_lines(text, header_lines):].strip():
+        raise ToolError(f"{path.name} has column names but no rows of data.")
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
             read_options=pacsv.ReadOptions(skip_rows=header_lines, autogenerate_column_names=True),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(n)}, strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
+                # Only empty fields are null here; "NA", "null"... become null in typed columns (tools.infer),
+                # while a text column keeps them verbatim ("NA" may be Namibia).
+                column_types={f"f{i}": pa.string() for i in range(n)}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True,
             ),
         )
     except pa.ArrowInvalid as e:
@@ -157,6 +161,17 @@ def _first_record(text: str, delimiter: str) -> tuple[list[str], int]:
         if row:
             return row, reader.line_num
     return [], 0
+
+
+def _offset_after_lines(text: str, lines: int) -> int:
+    """The character offset where physical line ``lines + 1`` starts."""
+    offset = 0
+    for _ in range(lines):
+        found = text.find("\n", offset)
+        if found < 0:
+            return len(text)
+        offset = found + 1
+    return offset
 
 
 def _ragged_message(path: Path, text: str, delimiter: str, n: int, arrow_message: str) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from tools.workspace import Workspace
 from ui.output import add_command
 
 
 def workspace(args: argparse.Namespace) -> Workspace:
-    return Workspace(args.home)
+    """The workspace; MARTMIND_DEMO=0 keeps a new one free of the demo tables (for tests and own-data-only use)."""
+    return Workspace(args.home, demo=os.environ.get("MARTMIND_DEMO", "1") != "0")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
