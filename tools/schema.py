@@ -100,7 +100,7 @@ def compute_stats(ws: Workspace, table: str, columns: list[tuple[str, str]]) -> 
         c = quote_ident(name)
         parts += [f"count({c}) AS nn_{i}"]
         if _kind(dtype) != "other":
-            parts += [f"approx_count_distinct({c}) AS d_{i}"]
+            parts += [f"count(DISTINCT {c}) AS d_{i}"]
         if _kind(dtype) in ("number", "temporal"):
             parts += [f"min({c}) AS min_{i}", f"max({c}) AS max_{i}"]
     agg = ws.query(f"SELECT {', '.join(parts)} FROM {t}").iloc[0].to_dict()
@@ -114,7 +114,7 @@ def compute_stats(ws: Workspace, table: str, columns: list[tuple[str, str]]) -> 
             "distinct": _int_or_none(agg.get(f"d_{i}")), "min": _jsonable(agg.get(f"min_{i}")),
             "max": _jsonable(agg.get(f"max_{i}")), "values": None, "examples": [],
         }
-        if _kind(dtype) in ("text", "boolean") and non_null and (entry["distinct"] or 0) <= LOW_CARDINALITY * 1.5:
+        if _kind(dtype) in ("text", "boolean") and non_null and (entry["distinct"] or 0) <= LOW_CARDINALITY:
             entry["values"] = _low_cardinality_values(ws, t, quote_ident(name))
         if entry["values"] is None and sample is not None:
             entry["examples"] = _examples(sample[name])
