@@ -41,8 +41,13 @@ def state(home):
     """Everything a failed load must leave alone: tables, the orders rows, when it was loaded, its names."""
     ws = Workspace(home, demo=False)
     info = ws.table_info("orders")
-    return (ws.tables(), ws.query("SELECT * FROM orders ORDER BY ALL"), info["loaded_at"], info["source"],
-            ws.original_names("orders"))
+    return (
+        ws.tables(),
+        ws.query("SELECT * FROM orders ORDER BY ALL"),
+        info["loaded_at"],
+        info["source"],
+        ws.original_names("orders"),
+    )
 
 
 def assert_same_state(before, after, added=()):
@@ -74,16 +79,49 @@ BAD_INPUTS = [
     ("missing", "missing.csv", None, [], r"File not found: .*missing\.csv\."),
     ("empty", "empty.csv", b"", [], r"The file empty\.csv is empty\."),
     ("blank lines only", "blank.csv", "\n\n  \n", [], r"The file blank\.csv is empty\."),
-    ("binary junk", "junk.csv", b"\x00\x01" + random.Random(7).randbytes(4000), [],
-     r"junk\.csv is not a text file \(it contains binary data\)"),
-    ("parquet named .csv", "data.csv", b"PAR1" + bytes(100), [], r"data\.csv is not a text file \(it is a Parquet file\)"),
-    ("ragged: extra field", "extra.csv", "a,b\n1,2\n3,4,5\n6,7\n", [],
-     r"Line 3 of extra\.csv has 3 fields but the header has 2"),
-    ("ragged: missing field", "short.csv", "a,b,c\n1,2,3\n4,5\n", [], r"Line 3 of short\.csv has 2 fields but the header has 3"),
-    ("ragged after a multi-line value", "multi.csv", 'a,b\n1,"two\nlines"\n3,4,5\n', [],
-     r"Line 4 of multi\.csv has 3 fields"),
+    (
+        "binary junk",
+        "junk.csv",
+        b"\x00\x01" + random.Random(7).randbytes(4000),
+        [],
+        r"junk\.csv is not a text file \(it contains binary data\)",
+    ),
+    (
+        "parquet named .csv",
+        "data.csv",
+        b"PAR1" + bytes(100),
+        [],
+        r"data\.csv is not a text file \(it is a Parquet file\)",
+    ),
+    (
+        "ragged: extra field",
+        "extra.csv",
+        "a,b\n1,2\n3,4,5\n6,7\n",
+        [],
+        r"Line 3 of extra\.csv has 3 fields but the header has 2",
+    ),
+    (
+        "ragged: missing field",
+        "short.csv",
+        "a,b,c\n1,2,3\n4,5\n",
+        [],
+        r"Line 3 of short\.csv has 2 fields but the header has 3",
+    ),
+    (
+        "ragged after a multi-line value",
+        "multi.csv",
+        'a,b\n1,"two\nlines"\n3,4,5\n',
+        [],
+        r"Line 4 of multi\.csv has 3 fields",
+    ),
     ("header only", "header.csv", "a,b\n", [], r"header\.csv has column names but no rows"),
-    ("junk parquet", "junk.parquet", b"not parquet at all", [], r"junk\.parquet is not a readable Parquet file"),
+    (
+        "junk parquet",
+        "junk.parquet",
+        b"not parquet at all",
+        [],
+        r"junk\.parquet is not a readable Parquet file",
+    ),
     ("junk xlsx", "junk.xlsx", b"not a workbook", [], r"junk\.xlsx is not a readable Excel workbook"),
     ("old xls", "old.xls", b"\xd0\xcf\x11\xe0", [], r"old\.xls is not a file type martmind reads.*\.xlsx"),
     ("unknown extension", "data.pdf", b"%PDF-1.4", [], r"data\.pdf is not a file type martmind reads"),
@@ -95,9 +133,12 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("case", "name", "content", "extra", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
-def test_bad_input_is_one_sentence_nonzero_exit_and_changes_nothing(tmp_path, home, capsys, case, name, content,
-                                                                   extra, message):
+@pytest.mark.parametrize(
+    ("case", "name", "content", "extra", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS]
+)
+def test_bad_input_is_one_sentence_nonzero_exit_and_changes_nothing(
+    tmp_path, home, capsys, case, name, content, extra, message
+):
     path = tmp_path / name if content is None else write(tmp_path, name, content)
     before = state(home)
     code, out = cli(capsys, home, "load", str(path), "--table", "orders", *extra)
@@ -140,15 +181,20 @@ def test_duplicate_column_names_are_numbered_with_a_warning(tmp_path, home, caps
     code, out = cli(capsys, home, "load", str(write(tmp_path, "dup.csv", "amount,amount,Amount\n1,2,3\n")))
     assert code == 0
     assert [c["name"] for c in out["columns"]] == ["amount", "amount_2", "Amount_3"]
-    assert out["warnings"] == ["Column name 'amount' appears 3 times; the repeats are named amount_2, Amount_3."]
+    assert out["warnings"] == [
+        "Column name 'amount' appears 3 times; the repeats are named amount_2, Amount_3."
+    ]
     ws = Workspace(home, demo=False)
     assert ws.query("SELECT amount, amount_2, Amount_3 FROM dup").iloc[0].tolist() == [1, 2, 3]
     assert_same_state(before, state(home), added=["dup"])
 
 
 def test_latin1_and_cp1252_text_loads(tmp_path, home, capsys):
-    path = write(tmp_path, "people.csv", "name,city,price\nJos\xe9,K\xf6ln,\x80 5\nZo\xeb,S\xe3o Paulo,\x80 7\n"
-                 .encode("latin-1"))
+    path = write(
+        tmp_path,
+        "people.csv",
+        "name,city,price\nJos\xe9,K\xf6ln,\x80 5\nZo\xeb,S\xe3o Paulo,\x80 7\n".encode("latin-1"),
+    )
     code, out = cli(capsys, home, "load", str(path))
     assert code == 0
     assert out["encoding"] == "cp1252" and "not UTF-8; read it as Windows-1252" in out["warnings"][0]
@@ -159,16 +205,23 @@ def test_latin1_and_cp1252_text_loads(tmp_path, home, capsys):
 
 
 def test_excel_with_two_sheets_loads_the_first_and_says_so(tmp_path, home, capsys):
-    path = make_workbook(tmp_path / "book.xlsx", {
-        "Orders": [["Order Date", "Amount", "Region"], [dt.datetime(2011, 1, 3), 10.5, "North"],
-                   [dt.datetime(2011, 2, 4), 20, "South"]],
-        "Returns": [["Return Date", "Amount"], [dt.datetime(2011, 3, 1, 9, 30), -5]],
-    })
+    path = make_workbook(
+        tmp_path / "book.xlsx",
+        {
+            "Orders": [
+                ["Order Date", "Amount", "Region"],
+                [dt.datetime(2011, 1, 3), 10.5, "North"],
+                [dt.datetime(2011, 2, 4), 20, "South"],
+            ],
+            "Returns": [["Return Date", "Amount"], [dt.datetime(2011, 3, 1, 9, 30), -5]],
+        },
+    )
     before = state(home)
     code, out = cli(capsys, home, "load", str(path))
     assert code == 0 and out["table"] == "book" and out["sheet"] == "Orders"
-    assert out["warnings"] == ["book.xlsx has 2 sheets; loaded the first, 'Orders' (others: 'Returns'); "
-                               "use --sheet to load another."]
+    assert out["warnings"] == [
+        "book.xlsx has 2 sheets; loaded the first, 'Orders' (others: 'Returns'); use --sheet to load another."
+    ]
     types = {c["name"]: c["type"] for c in out["columns"]}
     assert types == {"order_date": "DATE", "Amount": "DOUBLE", "Region": "VARCHAR"}
     code, out = cli(capsys, home, "load", str(path), "--sheet", "Returns", "--table", "returns")
@@ -179,12 +232,17 @@ def test_excel_with_two_sheets_loads_the_first_and_says_so(tmp_path, home, capsy
     assert_same_state(before, state(home), added=["book", "returns", "returns_by_number"])
 
 
-@pytest.mark.parametrize(("args", "file_name", "table"), [
-    (["--table", "order"], "data.csv", "order_table"),
-    ([], "select.csv", "select_table"),
-    (["--table", "My Sales 2011"], "data.csv", "my_sales_2011"),
-])
-def test_a_table_name_that_is_an_sql_keyword_is_renamed_and_said(tmp_path, home, capsys, args, file_name, table):
+@pytest.mark.parametrize(
+    ("args", "file_name", "table"),
+    [
+        (["--table", "order"], "data.csv", "order_table"),
+        ([], "select.csv", "select_table"),
+        (["--table", "My Sales 2011"], "data.csv", "my_sales_2011"),
+    ],
+)
+def test_a_table_name_that_is_an_sql_keyword_is_renamed_and_said(
+    tmp_path, home, capsys, args, file_name, table
+):
     before = state(home)
     code, out = cli(capsys, home, "load", str(write(tmp_path, file_name, "a,b\n1,2\n")), *args)
     assert code == 0 and out["table"] == table
@@ -224,11 +282,23 @@ def test_types_are_inferred_from_text(ws, tmp_path):
     )
     report = load_file(ws, write(tmp_path, "orders.csv", content))
     types = {c["name"]: c["type"] for c in report.columns}
-    assert types == {"order_date": "TIMESTAMP", "ship_date": "DATE", "InvoiceNo": "VARCHAR", "Revenue": "DOUBLE",
-                     "Units": "BIGINT", "Discount": "DOUBLE", "Active": "BOOLEAN", "Zip": "VARCHAR", "Note": "VARCHAR"}
+    assert types == {
+        "order_date": "TIMESTAMP",
+        "ship_date": "DATE",
+        "InvoiceNo": "VARCHAR",
+        "Revenue": "DOUBLE",
+        "Units": "BIGINT",
+        "Discount": "DOUBLE",
+        "Active": "BOOLEAN",
+        "Zip": "VARCHAR",
+        "Note": "VARCHAR",
+    }
     df = ws.query("SELECT * FROM orders ORDER BY order_date")
-    assert df["order_date"].tolist() == [pd.Timestamp("2010-12-01 08:26"), pd.Timestamp("2010-12-13 18:05"),
-                                         pd.Timestamp("2010-12-14 09:00")]
+    assert df["order_date"].tolist() == [
+        pd.Timestamp("2010-12-01 08:26"),
+        pd.Timestamp("2010-12-13 18:05"),
+        pd.Timestamp("2010-12-14 09:00"),
+    ]
     assert df["ship_date"].tolist() == [pd.Timestamp(d) for d in ("2010-12-03", "2010-12-20", "2010-12-21")]
     assert df["Revenue"].tolist() == [1234.5, 3.0, -2.25]
     assert df["Units"].tolist() == [1200, 5, -7]
@@ -242,20 +312,30 @@ def test_types_are_inferred_from_text(ws, tmp_path):
 
 
 def test_european_semicolon_file(ws, tmp_path):
-    report = load_file(ws, write(tmp_path, "umsatz.csv", "Datum;Betrag;Menge\n25.12.2011;1.234,50;3\n"
-                                                          "01.02.2012;3,25;4\n"))
-    assert {c["name"]: c["type"] for c in report.columns} == {"Datum": "DATE", "Betrag": "DOUBLE", "Menge": "BIGINT"}
+    report = load_file(
+        ws, write(tmp_path, "umsatz.csv", "Datum;Betrag;Menge\n25.12.2011;1.234,50;3\n01.02.2012;3,25;4\n")
+    )
+    assert {c["name"]: c["type"] for c in report.columns} == {
+        "Datum": "DATE",
+        "Betrag": "DOUBLE",
+        "Menge": "BIGINT",
+    }
     df = ws.query("SELECT * FROM umsatz ORDER BY Datum")
     assert df["Betrag"].tolist() == [1234.5, 3.25] and df["Datum"][0] == pd.Timestamp("2011-12-25")
 
 
 def test_ambiguous_readings_are_said(ws, tmp_path):
-    report = load_file(ws, write(tmp_path, "amb.csv", 'day,qty,price\n01/02/2011,"1,234",$3\n03/04/2011,"5,000",€4\n'))
+    report = load_file(
+        ws, write(tmp_path, "amb.csv", 'day,qty,price\n01/02/2011,"1,234",$3\n03/04/2011,"5,000",€4\n')
+    )
     types = {c["name"]: c["type"] for c in report.columns}
     assert types == {"day": "DATE", "qty": "BIGINT", "price": "VARCHAR"}
     assert ws.query("SELECT day FROM amb ORDER BY day")["day"][0] == pd.Timestamp("2011-01-02")  # month first
     joined = " ".join(report.warnings)
-    assert "'day': dates like '01/02/2011' could be day/month or month/day; read them as month/day/year" in joined
+    assert (
+        "'day': dates like '01/02/2011' could be day/month or month/day; read them as month/day/year"
+        in joined
+    )
     assert "'qty': values like '1,234' could be read two ways; read as 1234" in joined
     assert "'price' mixes currencies" in joined
 
@@ -267,10 +347,14 @@ def test_day_first_dates_are_settled_by_the_data(ws, tmp_path):
 
 
 def test_iso_timestamps_with_zones_become_utc(ws, tmp_path):
-    report = load_file(ws, write(tmp_path, "events.csv", "at\n2011-01-03T10:00:00Z\n2011-01-03T12:00:00+02:00\n"))
+    report = load_file(
+        ws, write(tmp_path, "events.csv", "at\n2011-01-03T10:00:00Z\n2011-01-03T12:00:00+02:00\n")
+    )
     assert report.columns[0]["name"] == "at_col"  # AT is an SQL keyword
     assert "converted to UTC" in report.columns[0]["inferred"]
-    assert ws.query("SELECT DISTINCT at_col FROM events")["at_col"].tolist() == [pd.Timestamp("2011-01-03 10:00")]
+    assert ws.query("SELECT DISTINCT at_col FROM events")["at_col"].tolist() == [
+        pd.Timestamp("2011-01-03 10:00")
+    ]
 
 
 def test_pandas_style_whole_floats_become_integers(ws, tmp_path):
@@ -279,18 +363,31 @@ def test_pandas_style_whole_floats_become_integers(ws, tmp_path):
 
 
 # -- names ---------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("name", "expected"), [
-    ("Review Text", "review_text"), ("InvoiceNo", "InvoiceNo"), ("customer_id", "customer_id"),
-    ("2019 Sales", "col_2019_sales"), ("Prénom", "prenom"), ("order", "order_col"), ("Order", "Order_col"),
-    ("Unit Price ($)", "unit_price"), ("customer-id", "customer_id"), ("CustomerID (new)", "customer_id_new"),
-    ("%", "column_9"), ("select", "select_col"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Review Text", "review_text"),
+        ("InvoiceNo", "InvoiceNo"),
+        ("customer_id", "customer_id"),
+        ("2019 Sales", "col_2019_sales"),
+        ("Prénom", "prenom"),
+        ("order", "order_col"),
+        ("Order", "Order_col"),
+        ("Unit Price ($)", "unit_price"),
+        ("customer-id", "customer_id"),
+        ("CustomerID (new)", "customer_id_new"),
+        ("%", "column_9"),
+        ("select", "select_col"),
+    ],
+)
 def test_sanitise(name, expected):
     assert sanitise(name, fallback="column_9") == expected
 
 
 def test_renamed_columns_keep_the_users_names(ws, tmp_path):
-    report = load_file(ws, write(tmp_path, "reviews.csv", "Clothing ID,Review Text,Rating,InvoiceNo\n1,Nice,5,A1\n"))
+    report = load_file(
+        ws, write(tmp_path, "reviews.csv", "Clothing ID,Review Text,Rating,InvoiceNo\n1,Nice,5,A1\n")
+    )
     assert report.renames == {"Clothing ID": "clothing_id", "Review Text": "review_text"}
     assert ws.original_names("reviews") == {"clothing_id": "Clothing ID", "review_text": "Review Text"}
     assert [c for c, _ in ws.columns("reviews")] == ["clothing_id", "review_text", "Rating", "InvoiceNo"]
@@ -305,24 +402,48 @@ def test_tsv_and_pipe_delimited(ws, tmp_path):
 
 
 def test_parquet_keeps_its_types(ws, tmp_path):
-    df = pd.DataFrame({"Order Id": ["001", "002"], "when": pd.to_datetime(["2011-01-01", "2011-01-02"]),
-                       "amount": [1.5, 2.0]})
+    df = pd.DataFrame(
+        {
+            "Order Id": ["001", "002"],
+            "when": pd.to_datetime(["2011-01-01", "2011-01-02"]),
+            "amount": [1.5, 2.0],
+        }
+    )
     df.to_parquet(tmp_path / "p.parquet")
     report = load_file(ws, tmp_path / "p.parquet")
     types = {c["name"]: c["type"] for c in report.columns}
-    assert types["order_id"] == "VARCHAR" and types["amount"] == "DOUBLE" and types["when_col"].startswith("TIMESTAMP")
+    assert (
+        types["order_id"] == "VARCHAR"
+        and types["amount"] == "DOUBLE"
+        and types["when_col"].startswith("TIMESTAMP")
+    )
     assert ws.query("SELECT order_id FROM p ORDER BY 1")["order_id"].tolist() == ["001", "002"]
 
 
 def test_json_records_nested_objects_flatten(ws, tmp_path):
     records = [
-        {"customer": {"name": "Ann", "tier": "gold"}, "total": "$5.00", "when": "2011-01-03T10:00:00", "tags": ["a"]},
-        {"customer": {"name": "Bo", "tier": None}, "total": "$7.50", "when": "2011-01-04T11:00:00", "tags": []},
+        {
+            "customer": {"name": "Ann", "tier": "gold"},
+            "total": "$5.00",
+            "when": "2011-01-03T10:00:00",
+            "tags": ["a"],
+        },
+        {
+            "customer": {"name": "Bo", "tier": None},
+            "total": "$7.50",
+            "when": "2011-01-04T11:00:00",
+            "tags": [],
+        },
     ]
     report = load_file(ws, write(tmp_path, "orders.json", json.dumps(records)))
     types = {c["name"]: c["type"] for c in report.columns}
-    assert types == {"total": "DOUBLE", "when_col": "TIMESTAMP", "tags": "VARCHAR", "customer_name": "VARCHAR",
-                     "customer_tier": "VARCHAR"}
+    assert types == {
+        "total": "DOUBLE",
+        "when_col": "TIMESTAMP",
+        "tags": "VARCHAR",
+        "customer_name": "VARCHAR",
+        "customer_tier": "VARCHAR",
+    }
     assert ws.original_names("orders")["customer_name"] == "customer.name"
     assert ws.query("SELECT tags FROM orders ORDER BY total")["tags"].tolist() == ['["a"]', "[]"]
 
@@ -330,7 +451,9 @@ def test_json_records_nested_objects_flatten(ws, tmp_path):
 def test_ndjson_and_wrapped_json(ws, tmp_path):
     load_file(ws, write(tmp_path, "lines.ndjson", '{"a": 1, "b": true}\n\n{"a": 2, "b": false}\n'))
     assert dict(ws.columns("lines")) == {"a": "BIGINT", "b": "BOOLEAN"}
-    report = load_file(ws, write(tmp_path, "wrapped.json", '{"data": [{"a": 1}, {"a": 2}], "meta": {"n": 2}}'))
+    report = load_file(
+        ws, write(tmp_path, "wrapped.json", '{"data": [{"a": 1}, {"a": 2}], "meta": {"n": 2}}')
+    )
     assert report.rows == 2 and "records under its key 'data'" in report.warnings[0]
     load_file(ws, write(tmp_path, "many.json", '{"a": 1}\n{"a": 2}\n'))  # NDJSON under a .json name
     assert ws.query("SELECT count(*) AS n FROM many")["n"][0] == 2
@@ -345,7 +468,14 @@ def test_reload_replaces_and_reports_it_with_the_existing_spelling(home, tmp_pat
 
 
 def test_cli_load_prints_a_readable_report(tmp_path, home, capsys):
-    code = main(["--home", str(home), "load", str(write(tmp_path, "Web Sales.csv", "Order Date,Amount\n2011-01-03,\"$1,200\"\n"))])
+    code = main(
+        [
+            "--home",
+            str(home),
+            "load",
+            str(write(tmp_path, "Web Sales.csv", 'Order Date,Amount\n2011-01-03,"$1,200"\n')),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "Loaded Web Sales.csv into table web_sales: 1 rows, 2 columns." in out

@@ -22,8 +22,11 @@ def test_card_of_the_tiny_sales_table(ws):
     (card,) = schema_card(ws, ["sales"])
     assert card["table"] == "sales" and card["rows"] == 20
     country = column(card, "Country")
-    assert country["values"] == [{"value": "United Kingdom", "count": 10}, {"value": "France", "count": 5},
-                                 {"value": "Germany", "count": 5}]
+    assert country["values"] == [
+        {"value": "United Kingdom", "count": 10},
+        {"value": "France", "count": 5},
+        {"value": "Germany", "count": 5},
+    ]
     assert column(card, "CustomerID")["null_share"] == pytest.approx(0.05)  # the guest line
     quantity = column(card, "Quantity")
     assert (quantity["min"], quantity["max"], quantity["type"]) == (-2, 6, "BIGINT")
@@ -35,7 +38,9 @@ def test_card_of_the_tiny_sales_table(ws):
 
 
 def test_high_cardinality_text_gets_examples_not_values(ws, tmp_path):
-    ws.save_table("codes", pd.DataFrame({"code": [f"SKU-{i:03d}" for i in range(30)], "n": range(30)}), source="test")
+    ws.save_table(
+        "codes", pd.DataFrame({"code": [f"SKU-{i:03d}" for i in range(30)], "n": range(30)}), source="test"
+    )
     code = column(schema_card(ws, ["codes"])[0], "code")
     assert code["values"] is None and code["examples"] == ["SKU-000", "SKU-001", "SKU-002"]
     assert code["distinct"] == 30
@@ -47,7 +52,9 @@ def test_card_shows_the_users_own_column_names(ws, tmp_path):
     load_file(ws, path)
     (card,) = schema_card(ws, ["reviews"])
     assert column(card, "review_text")["original"] == "Review Text"
-    assert "review_text text" in schema_prompt(ws, ["reviews"]) and "(file: 'Review Text')" in schema_prompt(ws, ["reviews"])
+    assert "review_text text" in schema_prompt(ws, ["reviews"]) and "(file: 'Review Text')" in schema_prompt(
+        ws, ["reviews"]
+    )
 
 
 def test_statistics_are_cached_until_the_table_is_reloaded(ws, monkeypatch):
@@ -62,7 +69,11 @@ def test_statistics_are_cached_until_the_table_is_reloaded(ws, monkeypatch):
     assert calls == ["sales"]
     ws.save_table("sales", pd.DataFrame({"Country": ["Spain"]}), source="test")  # a reload invalidates it
     (card,) = schema_card(ws, ["sales"])
-    assert calls == ["sales", "sales"] and card["rows"] == 1 and [c["name"] for c in card["columns"]] == ["Country"]
+    assert (
+        calls == ["sales", "sales"]
+        and card["rows"] == 1
+        and [c["name"] for c in card["columns"]] == ["Country"]
+    )
 
 
 def test_roles_yaml_overrides_show_up_without_recomputing(ws):
@@ -124,6 +135,11 @@ def test_cli_schema_json_and_terminal(ws, capsys, monkeypatch):
     assert column(payload["tables"][0], "Quantity")["max"] == 6
     assert main(["--home", str(ws.home), "schema"]) == 0
     out = capsys.readouterr().out
-    assert "sales (20 rows)" in out and "InvoiceDate" in out and "United Kingdom" in out and "2011-01-03 10:00" in out
+    assert (
+        "sales (20 rows)" in out
+        and "InvoiceDate" in out
+        and "United Kingdom" in out
+        and "2011-01-03 10:00" in out
+    )
     assert main(["--home", str(ws.home), "schema", "sale", "--json"]) == 1
     assert "Did you mean sales" in json.loads(capsys.readouterr().out)["error"]

@@ -222,9 +222,11 @@ def test_pivot_computes_the_right_cells(ws):
 
 
 def test_qualify_keeps_each_customers_last_invoice(ws):
-    df = SqlQuery(ws)(sql="SELECT CustomerID, InvoiceNo FROM sales WHERE CustomerID IS NOT NULL QUALIFY "
-                          "row_number() OVER (PARTITION BY CustomerID ORDER BY InvoiceDate DESC, InvoiceNo) = 1 "
-                          "ORDER BY CustomerID").table
+    df = SqlQuery(ws)(
+        sql="SELECT CustomerID, InvoiceNo FROM sales WHERE CustomerID IS NOT NULL QUALIFY "
+        "row_number() OVER (PARTITION BY CustomerID ORDER BY InvoiceDate DESC, InvoiceNo) = 1 "
+        "ORDER BY CustomerID"
+    ).table
     assert df["InvoiceNo"].tolist() == ["1012", "C1006", "1010", "1011", "1009"]
 
 

@@ -30,17 +30,23 @@ _EU = re.compile(r"^(\d+(,\d+)?|\d{1,3}(\.\d{3})+(,\d+)?)$")
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$")
 _TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
-# (date format, convention label); day-first and month-first pairs are settled by the data.
 # (format, label, order): day-first and month-first readings are settled by the data where it can.
 _DATE_FORMATS = (
-    ("%Y/%m/%d", "year/month/day", "ymd"), ("%Y.%m.%d", "year.month.day", "ymd"),
-    ("%m/%d/%Y", "month/day/year", "mdy"), ("%d/%m/%Y", "day/month/year", "dmy"),
-    ("%m-%d-%Y", "month-day-year", "mdy"), ("%d-%m-%Y", "day-month-year", "dmy"),
+    ("%Y/%m/%d", "year/month/day", "ymd"),
+    ("%Y.%m.%d", "year.month.day", "ymd"),
+    ("%m/%d/%Y", "month/day/year", "mdy"),
+    ("%d/%m/%Y", "day/month/year", "dmy"),
+    ("%m-%d-%Y", "month-day-year", "mdy"),
+    ("%d-%m-%Y", "day-month-year", "dmy"),
     ("%d.%m.%Y", "day.month.year", "dmy"),
-    ("%m/%d/%y", "month/day/two-digit year", "mdy"), ("%d/%m/%y", "day/month/two-digit year", "dmy"),
-    ("%d %b %Y", "day month-name year", "dmy"), ("%d-%b-%Y", "day-month-name-year", "dmy"),
-    ("%d-%b-%y", "day-month-name-two-digit-year", "dmy"), ("%b %d, %Y", "month-name day, year", "mdy"),
-    ("%d %B %Y", "day month-name year", "dmy"), ("%B %d, %Y", "month-name day, year", "mdy"),
+    ("%m/%d/%y", "month/day/two-digit year", "mdy"),
+    ("%d/%m/%y", "day/month/two-digit year", "dmy"),
+    ("%d %b %Y", "day month-name year", "dmy"),
+    ("%d-%b-%Y", "day-month-name-year", "dmy"),
+    ("%d-%b-%y", "day-month-name-two-digit-year", "dmy"),
+    ("%b %d, %Y", "month-name day, year", "mdy"),
+    ("%d %B %Y", "day month-name year", "dmy"),
+    ("%B %d, %Y", "month-name day, year", "mdy"),
 )
 _DATEISH = re.compile(r"^[\d\sA-Za-z,./:+-]{6,40}$")
 
@@ -92,7 +98,9 @@ def _apply(stripped: pd.Series, mapping: dict, kind: str) -> pd.Series:
     if kind == "number":
         return mapped.astype("float64")
     if kind == "date":
-        return pd.Series([v if isinstance(v, dt.date) else None for v in mapped], index=stripped.index, dtype=object)
+        return pd.Series(
+            [v if isinstance(v, dt.date) else None for v in mapped], index=stripped.index, dtype=object
+        )
     return pd.to_datetime(mapped)
 
 
@@ -109,12 +117,18 @@ def _as_bool(values: list[str], name: str, decimal_comma: bool):
 
 # -- numbers ---------------------------------------------------------------------------------------------------
 def _as_number(values: list[str], name: str, decimal_comma: bool):
-    matches = [_NUMBER.match(v) for v in values]
-    if not all(m and bool(m["open"]) == bool(m["close"]) for m in matches):
+    found = [_NUMBER.match(v) for v in values]
+    matches = [m for m in found if m and bool(m["open"]) == bool(m["close"])]
+    if len(matches) < len(values):
         return None
     currencies = {m["cur"] or m["cur2"] for m in matches} - {None}
     if len(currencies) > 1:
-        return {}, "text", "", f"Column {name!r} mixes currencies ({', '.join(sorted(currencies))}); kept it as text."
+        return (
+            {},
+            "text",
+            "",
+            f"Column {name!r} mixes currencies ({', '.join(sorted(currencies))}); kept it as text.",
+        )
     percents = {bool(m["pct"]) for m in matches}
     if len(percents) > 1:
         return None
@@ -137,13 +151,25 @@ def _as_number(values: list[str], name: str, decimal_comma: bool):
         ints = {v: _int_value(m, point_zero) for v, m in zip(values, matches, strict=True)}
         big = next((v for v, i in ints.items() if abs(i) > _INT64_MAX), None)
         if big is not None:
-            return {}, "text", "", (f"Column {name!r} has integers too long for a 64-bit number (e.g. {big[:40]}); "
-                                    "kept it as text so no digit is lost.")
+            return (
+                {},
+                "text",
+                "",
+                (
+                    f"Column {name!r} has integers too long for a 64-bit number (e.g. {big[:40]}); "
+                    "kept it as text so no digit is lost."
+                ),
+            )
         return ints, "integer", note, warning
     numbers = {v: _float_value(m, style) for v, m in zip(values, matches, strict=True)}
     big = next((v for v, x in numbers.items() if math.isinf(x)), None)
     if big is not None:
-        return {}, "text", "", f"Column {name!r} has a value too large for a number ({big[:40]!r}); kept it as text."
+        return (
+            {},
+            "text",
+            "",
+            f"Column {name!r} has a value too large for a number ({big[:40]!r}); kept it as text.",
+        )
     return numbers, "number", note, warning
 
 
@@ -158,8 +184,10 @@ def _number_style(cores: list[str], us_ok: bool, eu_ok: bool, decimal_comma: boo
     comma_is = "the decimal mark" if style == "eu" else "a thousands separator"
     dot_is = "a thousands separator" if style == "eu" else "the decimal mark"
     how = f"comma as {comma_is}" if "," in example else f"dot as {dot_is}"
-    return style, (f"Column {name!r}: values like {example!r} could be read two ways; read as "
-                   f"{_core_float(example, style):g} ({how}).")
+    return style, (
+        f"Column {name!r}: values like {example!r} could be read two ways; read as "
+        f"{_core_float(example, style):g} ({how})."
+    )
 
 
 def _number_note(cores: list[str], style: str, currencies: set[str], percent: bool) -> str:
@@ -200,7 +228,7 @@ def _int_value(m: re.Match, point_zero: bool = False) -> int:
 
 # -- dates -----------------------------------------------------------------------------------------------------
 def _as_date(values: list[str], name: str, decimal_comma: bool):
-    if not all(_DATEISH.match(v) for v in values[:200]):
+    if not all(_DATEISH.match(v) and any(ch.isdigit() for ch in v) for v in values[:200]):
         return None
     sample = pd.Series(values, dtype=object)
     if all(_ISO.match(v) for v in values):
@@ -254,16 +282,23 @@ def _infer_objects(series: pd.Series, name: str, decimal_comma: bool) -> Inferre
         return Inferred(series.astype("boolean"), "boolean")
     if types <= {int, float}:
         if types == {int} and present.map(lambda x: abs(x) > _INT64_MAX).any():
-            return Inferred(series.map(lambda x: None if x is None or x != x else str(x)).astype("str"), "text",
-                            warning=f"Column {name!r} has integers too long for a 64-bit number; kept it as text "
-                                    "so no digit is lost.")
+            return Inferred(
+                series.map(lambda x: None if x is None or x != x else str(x)).astype("str"),
+                "text",
+                warning=f"Column {name!r} has integers too long for a 64-bit number; kept it as text "
+                "so no digit is lost.",
+            )
         numeric = pd.to_numeric(series)
         return _typed(numeric)
     if all(issubclass(t, (dt.datetime, pd.Timestamp)) for t in types):
         stamps = pd.to_datetime(series)
         if (stamps.dropna() == stamps.dropna().dt.normalize()).all():
-            return Inferred(pd.Series([None if pd.isna(v) else v.date() for v in stamps], index=series.index,
-                                      dtype=object), "date")
+            return Inferred(
+                pd.Series(
+                    [None if pd.isna(v) else v.date() for v in stamps], index=series.index, dtype=object
+                ),
+                "date",
+            )
         return Inferred(stamps, "timestamp")
     if all(issubclass(t, dt.date) for t in types):
         return Inferred(series, "date")
@@ -295,8 +330,13 @@ def _typed(series: pd.Series) -> Inferred:
         return Inferred(series, "integer")
     if pd.api.types.is_float_dtype(dtype):
         present = series.dropna()
-        if len(present) and np.isfinite(present).all() and (present == present.round()).all() \
-                and present.abs().max() < 2**53 and len(present) < len(series):
+        if (
+            len(present)
+            and np.isfinite(present).all()
+            and (present == present.round()).all()
+            and present.abs().max() < 2**53
+            and len(present) < len(series)
+        ):
             return Inferred(series.astype("Int64"), "integer", "whole numbers with gaps")
         return Inferred(series, "number")
     if pd.api.types.is_datetime64_any_dtype(dtype):

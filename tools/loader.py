@@ -46,14 +46,23 @@ class LoadReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "table": self.table, "path": self.path, "format": self.format, "sheet": self.sheet,
-            "encoding": self.encoding, "rows": self.rows, "columns": self.columns, "renames": self.renames,
-            "warnings": self.warnings, "replaced_rows": self.replaced_rows,
+            "table": self.table,
+            "path": self.path,
+            "format": self.format,
+            "sheet": self.sheet,
+            "encoding": self.encoding,
+            "rows": self.rows,
+            "columns": self.columns,
+            "renames": self.renames,
+            "warnings": self.warnings,
+            "replaced_rows": self.replaced_rows,
         }
 
     def __str__(self) -> str:
-        lines = [f"Loaded {Path(self.path).name} into table {self.table}: {self.rows:,} rows, "
-                 f"{len(self.columns)} columns."]
+        lines = [
+            f"Loaded {Path(self.path).name} into table {self.table}: {self.rows:,} rows, "
+            f"{len(self.columns)} columns."
+        ]
         if self.replaced_rows is not None:
             lines.append(f"It replaced the previous table {self.table} ({self.replaced_rows:,} rows).")
         width = max(len(c["name"]) for c in self.columns)
@@ -67,7 +76,9 @@ class LoadReport:
         return "\n".join(lines)
 
 
-def load_file(ws: Workspace, path: str | Path, table: str | None = None, sheet: str | None = None) -> LoadReport:
+def load_file(
+    ws: Workspace, path: str | Path, table: str | None = None, sheet: str | None = None
+) -> LoadReport:
     """Load a CSV/TSV/Parquet/Excel/JSON/NDJSON file as table ``table`` (default: from the file name).
 
     Raises:
@@ -77,7 +88,9 @@ def load_file(ws: Workspace, path: str | Path, table: str | None = None, sheet: 
     path = Path(path).expanduser()
     raw = read_raw(path, sheet)
     warnings = list(raw.warnings)
-    name = table_name(table if table is not None else path.stem, ws.tables(), warnings, explicit=table is not None)
+    name = table_name(
+        table if table is not None else path.stem, ws.tables(), warnings, explicit=table is not None
+    )
     df, columns, renames = build_frame(raw, warnings)
     if df.empty:
         raise ToolError(f"{path.name} has column names but no rows of data.")
@@ -88,18 +101,23 @@ def load_file(ws: Workspace, path: str | Path, table: str | None = None, sheet: 
     types = dict(ws.columns(name))
     for c in columns:
         c["type"] = types.get(c["name"], "?")
-    return LoadReport(name, str(path), raw.format, len(df), columns, renames, warnings, raw.sheet, raw.encoding,
-                      replaced)
+    return LoadReport(
+        name, str(path), raw.format, len(df), columns, renames, warnings, raw.sheet, raw.encoding, replaced
+    )
 
 
-def _save(ws: Workspace, name: str, df: pd.DataFrame, path: Path, note: str, originals: dict[str, str]) -> None:
+def _save(
+    ws: Workspace, name: str, df: pd.DataFrame, path: Path, note: str, originals: dict[str, str]
+) -> None:
     import duckdb
 
     try:
         ws.save_table(name, df, source=f"file:{path.resolve()}", note=note, original_names=originals)
     except duckdb.Error as e:
         first = str(e).splitlines()[0]
-        raise ToolError(f"{path.name} could not be saved as table {name} ({first}); nothing was changed.") from None
+        raise ToolError(
+            f"{path.name} could not be saved as table {name} ({first}); nothing was changed."
+        ) from None
 
 
 def _row_count(ws: Workspace, name: str) -> int | None:
@@ -118,8 +136,10 @@ def sql_keywords() -> frozenset[str]:
 
     con = duckdb.connect()
     try:
-        rows = con.execute("SELECT keyword_name FROM duckdb_keywords() "
-                           "WHERE keyword_category IN ('reserved', 'type_function')").fetchall()
+        rows = con.execute(
+            "SELECT keyword_name FROM duckdb_keywords() "
+            "WHERE keyword_category IN ('reserved', 'type_function')"
+        ).fetchall()
     finally:
         con.close()
     return frozenset(r[0].lower() for r in rows)
@@ -154,8 +174,10 @@ def table_name(wanted: str, existing: list[str], warnings: list[str], explicit: 
     wanted = wanted.strip()
     name = sanitise(wanted, fallback="data", keyword_suffix="table")
     if name.lower().startswith(_RESERVED_PREFIX):
-        raise ToolError(f"Table names starting with {_RESERVED_PREFIX} are reserved for martmind; pick another "
-                        "with --table.")
+        raise ToolError(
+            f"Table names starting with {_RESERVED_PREFIX} are reserved for martmind; pick another "
+            "with --table."
+        )
     if name != wanted:
         why = "is an SQL keyword" if _IDENTIFIER.match(wanted) else "is not a plain SQL name"
         source = "The table name" if explicit else "The file name"
@@ -181,8 +203,10 @@ def column_names(header: list[Any], warnings: list[str]) -> list[str]:
         seen.add(name.lower())
         names.append(name)
     for first, *copies in repeats.values():
-        warnings.append(f"Column name {first!r} appears {len(copies) + 1} times; the repeats are named "
-                        f"{', '.join(copies)}.")
+        warnings.append(
+            f"Column name {first!r} appears {len(copies) + 1} times; the repeats are named "
+            f"{', '.join(copies)}."
+        )
     return names
 
 
@@ -196,7 +220,9 @@ def header_text(value: Any) -> str:
 
 
 # -- frame -----------------------------------------------------------------------------------------------------
-def build_frame(raw: RawTable, warnings: list[str]) -> tuple[pd.DataFrame, list[dict[str, str]], dict[str, str]]:
+def build_frame(
+    raw: RawTable, warnings: list[str]
+) -> tuple[pd.DataFrame, list[dict[str, str]], dict[str, str]]:
     """Name and type every column; returns the frame, per-column descriptions and the renames."""
     df = raw.df
     keep = [i for i, h in enumerate(raw.header) if header_text(h) or df[i].notna().any()]
@@ -217,7 +243,9 @@ def build_frame(raw: RawTable, warnings: list[str]) -> tuple[pd.DataFrame, list[
         if result.warning:
             warnings.append(result.warning)
         typed[name] = result.values.reset_index(drop=True)
-        columns.append({"name": name, "original": original_text, "type": "", "inferred": _describe(result, raw)})
+        columns.append(
+            {"name": name, "original": original_text, "type": "", "inferred": _describe(result, raw)}
+        )
         if original_text != name:
             renames[original_text if original_text not in renames else f"{original_text} ({name})"] = name
     return pd.DataFrame(typed), columns, renames

@@ -19,8 +19,17 @@ import pandas as pd
 from tools.base import ToolError
 
 FORMATS = {
-    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
-    ".xlsx": "excel", ".xlsm": "excel", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
 }
 SUPPORTED = "CSV, TSV, Parquet, Excel (.xlsx), JSON or NDJSON"
 _SNIFF_BYTES = 64 * 1024
@@ -72,8 +81,10 @@ def decode(path: Path) -> tuple[str, str]:
     head = data[:_SNIFF_BYTES]
     kind = _binary_kind(head)
     if kind:
-        raise ToolError(f"{path.name} is not a text file ({kind}); give a real {path.suffix.lstrip('.').upper()} "
-                        "file or rename it to its real extension.")
+        raise ToolError(
+            f"{path.name} is not a text file ({kind}); give a real {path.suffix.lstrip('.').upper()} "
+            "file or rename it to its real extension."
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
@@ -117,7 +128,7 @@ def read_csv(path: Path, delimiter: str | None = None) -> RawTable:
     if not any(str(h).strip() for h in header):
         raise ToolError(f"The first line of {path.name} is empty; it should hold the column names.")
     n = len(header)
-    if not text[_offset_after_lines(text, header_lines):].strip():
+    if not text[_offset_after_lines(text, header_lines) :].strip():
         raise ToolError(f"{path.name} has column names but no rows of data.")
     try:
         table = pacsv.read_csv(
@@ -127,8 +138,10 @@ def read_csv(path: Path, delimiter: str | None = None) -> RawTable:
             convert_options=pacsv.ConvertOptions(
                 # Only empty fields are null here; "NA", "null"... become null in typed columns (tools.infer),
                 # while a text column keeps them verbatim ("NA" may be Namibia).
-                column_types={f"f{i}": pa.string() for i in range(n)}, null_values=[""],
-                strings_can_be_null=True, quoted_strings_can_be_null=True,
+                column_types={f"f{i}": pa.string() for i in range(n)},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
             ),
         )
     except pa.ArrowInvalid as e:
@@ -181,9 +194,11 @@ def _ragged_message(path: Path, text: str, delimiter: str, n: int, arrow_message
     for row in reader:
         if row and len(row) != n:
             more = "more" if len(row) > n else "fewer"
-            return (f"Line {reader.line_num} of {path.name} has {len(row)} fields but the header has {n} "
-                    f"({more} than expected); fix that row (quote values that contain '{_show(delimiter)}') "
-                    "and load again.")
+            return (
+                f"Line {reader.line_num} of {path.name} has {len(row)} fields but the header has {n} "
+                f"({more} than expected); fix that row (quote values that contain '{_show(delimiter)}') "
+                "and load again."
+            )
     detail = arrow_message.splitlines()[0].removeprefix("CSV parse error: ")
     return f"{path.name} could not be read as {_show(delimiter)}-separated text: {detail}."
 
@@ -230,8 +245,10 @@ def read_excel(path: Path, sheet: str | None) -> RawTable:
     warnings = []
     if sheet is None and len(names) > 1:
         others = ", ".join(repr(n) for n in names[1:])
-        warnings.append(f"{path.name} has {len(names)} sheets; loaded the first, {chosen!r} (others: {others}); "
-                        "use --sheet to load another.")
+        warnings.append(
+            f"{path.name} has {len(names)} sheets; loaded the first, {chosen!r} (others: {others}); "
+            "use --sheet to load another."
+        )
     df = pd.DataFrame(rows[1:], columns=range(width), dtype=object)
     return RawTable(rows[0], df, "excel", sheet=chosen, warnings=warnings)
 
@@ -279,9 +296,13 @@ def _json_records(path: Path, text: str, warnings: list[str]) -> list[Any]:
     except json.JSONDecodeError as e:
         if e.msg == "Extra data":  # several documents: really NDJSON under a .json name
             return _ndjson_records(path, text)
-        raise ToolError(f"{path.name} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}.") from None
+        raise ToolError(
+            f"{path.name} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}."
+        ) from None
     if isinstance(data, dict):
-        lists = [k for k, v in data.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+        lists = [
+            k for k, v in data.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)
+        ]
         if len(lists) == 1:
             warnings.append(f"{path.name} is an object; loaded the records under its key {lists[0]!r}.")
             return data[lists[0]]

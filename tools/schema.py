@@ -23,8 +23,21 @@ LOW_CARDINALITY = 20  # text columns with at most this many distinct values list
 EXAMPLES = 3
 EXAMPLE_CHARS = 60
 STATS_VERSION = 1
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-            "UBIGINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL")
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+    "REAL",
+    "DECIMAL",
+)
 _TEMPORAL = ("DATE", "TIMESTAMP", "TIME")
 _memory: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
 _memory_lock = threading.Lock()
@@ -63,8 +76,13 @@ def table_card(ws: Workspace, table: str) -> dict[str, Any]:
         columns.append(entry)
     info = ws.table_info(table)
     return {
-        "table": table, "rows": stats["rows"], "source": info.get("source"),
-        "loaded_at": _jsonable(info.get("loaded_at")), "roles": roles, "columns": columns, "warnings": warnings,
+        "table": table,
+        "rows": stats["rows"],
+        "source": info.get("source"),
+        "loaded_at": _jsonable(info.get("loaded_at")),
+        "roles": roles,
+        "columns": columns,
+        "warnings": warnings,
     }
 
 
@@ -110,9 +128,14 @@ def compute_stats(ws: Workspace, table: str, columns: list[tuple[str, str]]) -> 
     for i, (name, dtype) in enumerate(columns):
         non_null = int(agg[f"nn_{i}"])
         entry: dict[str, Any] = {
-            "name": name, "type": dtype, "null_share": round(1 - non_null / rows, 4) if rows else 0.0,
-            "distinct": _int_or_none(agg.get(f"d_{i}")), "min": _jsonable(agg.get(f"min_{i}")),
-            "max": _jsonable(agg.get(f"max_{i}")), "values": None, "examples": [],
+            "name": name,
+            "type": dtype,
+            "null_share": round(1 - non_null / rows, 4) if rows else 0.0,
+            "distinct": _int_or_none(agg.get(f"d_{i}")),
+            "min": _jsonable(agg.get(f"min_{i}")),
+            "max": _jsonable(agg.get(f"max_{i}")),
+            "values": None,
+            "examples": [],
         }
         if _kind(dtype) in ("text", "boolean") and non_null and (entry["distinct"] or 0) <= LOW_CARDINALITY:
             entry["values"] = _low_cardinality_values(ws, t, quote_ident(name))
@@ -124,8 +147,10 @@ def compute_stats(ws: Workspace, table: str, columns: list[tuple[str, str]]) -> 
 
 def _low_cardinality_values(ws: Workspace, t: str, c: str) -> list[dict[str, Any]] | None:
     """Each distinct value with its count, most frequent first; None when there are too many to list."""
-    df = ws.query(f"SELECT {c} AS value, count(*) AS n FROM {t} WHERE {c} IS NOT NULL "
-                  f"GROUP BY 1 ORDER BY n DESC, value LIMIT {LOW_CARDINALITY + 1}")
+    df = ws.query(
+        f"SELECT {c} AS value, count(*) AS n FROM {t} WHERE {c} IS NOT NULL "
+        f"GROUP BY 1 ORDER BY n DESC, value LIMIT {LOW_CARDINALITY + 1}"
+    )
     if len(df) > LOW_CARDINALITY:
         return None
     return [{"value": _jsonable(v), "count": int(n)} for v, n in df.itertuples(index=False, name=None)]
@@ -221,7 +246,9 @@ def render_table(card: dict[str, Any], level: int = FULL) -> str:
     """One table as text: level 3 full, 2 one short example, 1 no examples, 0 names and types only."""
     head = f"{ident(card['table'])} ({card['rows']:,} rows)"
     if level == 0:
-        return head + ": " + ", ".join(f"{ident(c['name'])} {_short_type(c['type'])}" for c in card["columns"])
+        return (
+            head + ": " + ", ".join(f"{ident(c['name'])} {_short_type(c['type'])}" for c in card["columns"])
+        )
     return "\n".join([head, *("  " + _render_column(c, level) for c in card["columns"])])
 
 
@@ -270,8 +297,15 @@ def ident(name: str) -> str:
 
 
 def _short_type(dtype: str) -> str:
-    return {"VARCHAR": "text", "BIGINT": "int", "INTEGER": "int", "DOUBLE": "float", "BOOLEAN": "bool",
-            "TIMESTAMP": "timestamp", "DATE": "date"}.get(dtype, dtype.lower())
+    return {
+        "VARCHAR": "text",
+        "BIGINT": "int",
+        "INTEGER": "int",
+        "DOUBLE": "float",
+        "BOOLEAN": "bool",
+        "TIMESTAMP": "timestamp",
+        "DATE": "date",
+    }.get(dtype, dtype.lower())
 
 
 def _fmt(value: Any) -> str:

@@ -15,11 +15,15 @@ def workspace(args: argparse.Namespace) -> Workspace:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = add_command(sub, "load", run_load, "load a CSV, TSV, Parquet, Excel (.xlsx), JSON or NDJSON file as a table")
+    p = add_command(
+        sub, "load", run_load, "load a CSV, TSV, Parquet, Excel (.xlsx), JSON or NDJSON file as a table"
+    )
     p.add_argument("file", help="the file to load")
     p.add_argument("--table", help="table name (default: from the file name)")
     p.add_argument("--sheet", help="Excel sheet name or 1-based number (default: the first sheet)")
-    p = add_command(sub, "schema", run_schema, "show the tables: columns, types, ranges, example values, roles")
+    p = add_command(
+        sub, "schema", run_schema, "show the tables: columns, types, ranges, example values, roles"
+    )
     p.add_argument("tables", nargs="*", metavar="TABLE", help="only these tables (default: all)")
     p = add_command(sub, "sql", run_sql, "run one read-only SELECT over the workspace tables")
     p.add_argument(
@@ -58,9 +62,14 @@ def print_schema(card: list[dict]) -> None:
 
     for table in card:
         rows = [
-            {"column": c["name"], "type": c["type"], "role": ", ".join(c["roles"]),
-             "null": _share(c["null_share"]), "values": render_value_summary(c),
-             "in your file": c["original"] or ""}
+            {
+                "column": c["name"],
+                "type": c["type"],
+                "role": ", ".join(c["roles"]),
+                "null": _share(c["null_share"]),
+                "values": render_value_summary(c),
+                "in your file": c["original"] or "",
+            }
             for c in table["columns"]
         ]
         frame = pd.DataFrame(rows)
