@@ -478,6 +478,6 @@ def test_cli_load_prints_a_readable_report(tmp_path, home, capsys):
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "Loaded Web Sales.csv into table web_sales: 1 rows, 2 columns." in out
+    assert "Loaded Web Sales.csv into table web_sales: 1 row, 2 columns." in out
     assert "order_date  DATE" in out and "from 'Order Date'" in out
     assert "Warning: The file name 'Web Sales' is not a plain SQL name; the table is named web_sales." in out

@@ -73,7 +73,8 @@ def infer_column(series: pd.Series, name: str, *, decimal_comma: bool = False) -
 def infer_strings(series: pd.Series, name: str, *, decimal_comma: bool = False) -> Inferred:
     """Type a column of text values (nulls allowed)."""
     stripped = series.str.strip()
-    uniques = pd.Series(stripped.dropna().unique(), dtype=object)
+    codes, distinct = pd.factorize(stripped)  # typing works on distinct values; codes put them back in place
+    uniques = [str(u) for u in distinct]
     values = [u for u in uniques if u.lower() not in NULL_TOKENS]
     if not values:
         return Inferred(series, "text")
@@ -83,25 +84,26 @@ def infer_strings(series: pd.Series, name: str, *, decimal_comma: bool = False) 
             continue
         mapping, kind, note, warning = result
         if kind == "text":  # a typed reading was rejected with a reason worth telling
-            return Inferred(series.astype("str"), "text", note, warning)
-        typed = _apply(stripped, mapping, kind)
-        return Inferred(typed, kind, note, warning)
-    return Inferred(series.astype("str"), "text")
+            return Inferred(series, "text", note, warning)
+        return Inferred(_apply(codes, uniques, mapping, kind, series.index), kind, note, warning)
+    return Inferred(series, "text")
 
 
-def _apply(stripped: pd.Series, mapping: dict, kind: str) -> pd.Series:
-    mapped = stripped.map(mapping)  # null tokens and nulls are absent from mapping -> NaN
+def _apply(codes: np.ndarray, uniques: list[str], mapping: dict, kind: str, index: pd.Index) -> pd.Series:
+    """Each row's typed value: the distinct values' readings (null tokens -> null) taken by code."""
+    typed = [mapping.get(u) for u in uniques] + [None]  # the last slot is null, for nulls (code -1)
+    codes = np.where(codes < 0, len(uniques), codes)
     if kind == "boolean":
-        return mapped.astype("boolean")
-    if kind == "integer":
-        return mapped.astype("Int64")
-    if kind == "number":
-        return mapped.astype("float64")
-    if kind == "date":
-        return pd.Series(
-            [v if isinstance(v, dt.date) else None for v in mapped], index=stripped.index, dtype=object
-        )
-    return pd.to_datetime(mapped)
+        values = pd.array(typed, dtype="boolean").take(codes)
+    elif kind == "integer":
+        values = pd.array(typed, dtype="Int64").take(codes)
+    elif kind == "number":
+        values = np.array([np.nan if v is None else v for v in typed], dtype="float64").take(codes)
+    elif kind == "date":
+        values = np.array(typed, dtype=object).take(codes)
+    else:
+        values = pd.DatetimeIndex([pd.NaT if v is None else v for v in typed]).take(codes)
+    return pd.Series(values, index=index)
 
 
 # -- booleans --------------------------------------------------------------------------------------------------
@@ -236,6 +238,8 @@ def _as_date(values: list[str], name: str, decimal_comma: bool):
     fits = []  # (format, label, order, parsed) for each date format that reads every value
     for date_fmt, label, order in _DATE_FORMATS:
         for time in _TIMES:
+            if not _parses(values[0], date_fmt + time):  # cheap filter before pandas parses them all
+                continue
             parsed = _try_format(sample, date_fmt + time)
             if parsed is not None:
                 fits.append((date_fmt + time, label, order, parsed))
@@ -264,6 +268,14 @@ def _iso(sample: pd.Series):
     if sample.str.len().max() <= 10:
         return dict(zip(sample, parsed.dt.date, strict=True)), "date", note, None
     return dict(zip(sample, parsed, strict=True)), "timestamp", note, None
+
+
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        dt.datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
 
 
 def _try_format(sample: pd.Series, fmt: str) -> pd.Series | None:

@@ -60,11 +60,13 @@ class LoadReport:
 
     def __str__(self) -> str:
         lines = [
-            f"Loaded {Path(self.path).name} into table {self.table}: {self.rows:,} rows, "
-            f"{len(self.columns)} columns."
+            f"Loaded {Path(self.path).name} into table {self.table}: {_count(self.rows, 'row')}, "
+            f"{_count(len(self.columns), 'column')}."
         ]
         if self.replaced_rows is not None:
-            lines.append(f"It replaced the previous table {self.table} ({self.replaced_rows:,} rows).")
+            lines.append(
+                f"It replaced the previous table {self.table} ({_count(self.replaced_rows, 'row')})."
+            )
         width = max(len(c["name"]) for c in self.columns)
         type_width = max(len(c["type"]) for c in self.columns)
         for c in self.columns:
@@ -74,6 +76,10 @@ class LoadReport:
             lines.append(f"  {c['name']:<{width}}  {c['type']:<{type_width}}  {'; '.join(how)}".rstrip())
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def load_file(

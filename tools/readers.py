@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ FORMATS = {
 }
 SUPPORTED = "CSV, TSV, Parquet, Excel (.xlsx), JSON or NDJSON"
 _SNIFF_BYTES = 64 * 1024
+_HEADER_CHARS = 1024 * 1024  # a header record longer than this is not a table
 
 
 @dataclass
@@ -124,15 +126,17 @@ def read_csv(path: Path, delimiter: str | None = None) -> RawTable:
     if not text.strip():
         raise ToolError(f"The file {path.name} is empty.")
     delimiter = delimiter or sniff_delimiter(text)
-    header, header_lines = _first_record(text, delimiter)
+    header, header_lines = _first_record(text[:_HEADER_CHARS], delimiter)
     if not any(str(h).strip() for h in header):
         raise ToolError(f"The first line of {path.name} is empty; it should hold the column names.")
     n = len(header)
-    if not text[_offset_after_lines(text, header_lines) :].strip():
+    if not re.compile(r"\S").search(text, _offset_after_lines(text, header_lines)):
         raise ToolError(f"{path.name} has column names but no rows of data.")
+    # Arrow reads UTF-8: the file's own bytes when they are UTF-8, else the decoded text re-encoded.
+    payload = path.read_bytes().removeprefix(b"\xef\xbb\xbf") if encoding == "utf-8-sig" else text.encode()
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(payload),
             read_options=pacsv.ReadOptions(skip_rows=header_lines, autogenerate_column_names=True),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
