@@ -7,12 +7,17 @@ external access disabled: each half blocks an attack on its own.
 
 from __future__ import annotations
 
+import logging
 import re
 
 import sqlglot
 from sqlglot import exp
 
 from tools.base import RetryableToolError, ToolError
+
+# sqlglot warns on stderr when it falls back to a raw Command (LOAD, VACUUM...); the guard refuses those
+# itself with one sentence, so the warning is only noise beside it.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
 class UnsafeSQLError(ToolError):
