@@ -83,7 +83,7 @@ class Workspace:
 
     Args:
         home: the directory (default ``$MARTMIND_HOME`` or ``~/.martmind``); created if missing.
-        demo: load the demo datasets on first use.
+        demo: load the demo datasets on first use (default: yes, unless ``MARTMIND_DEMO=0``).
         sql_timeout_s: queries running longer are interrupted.
         max_rows: row cap for results returned to tools and the model.
     """
@@ -92,7 +92,7 @@ class Workspace:
         self,
         home: str | Path | None = None,
         *,
-        demo: bool = True,
+        demo: bool | None = None,
         sql_timeout_s: float = 30.0,
         max_rows: int = 10_000,
         memory_limit: str = "8GB",
@@ -115,7 +115,7 @@ class Workspace:
                     f"CREATE TABLE IF NOT EXISTS {META_COLUMNS} (table_name VARCHAR, column_name VARCHAR, "
                     "original_name VARCHAR)"
                 )
-        if demo:
+        if demo if demo is not None else os.environ.get("MARTMIND_DEMO", "1") != "0":
             self.ensure_demo()
 
     def _has_meta_tables(self) -> bool:

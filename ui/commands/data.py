@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from tools.workspace import Workspace
 from ui.output import add_command
 
 
 def workspace(args: argparse.Namespace) -> Workspace:
-    """The workspace; MARTMIND_DEMO=0 keeps a new one free of the demo tables (for tests and own-data-only use)."""
-    return Workspace(args.home, demo=os.environ.get("MARTMIND_DEMO", "1") != "0")
+    return Workspace(args.home)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
