@@ -63,9 +63,17 @@ class BasketData:
         raise RetryableToolError(f"No product called {product!r} in {self.table}.{hint}")
 
 
-def load_baskets(ws: Workspace, table: str | None = None, *, country: str | None = None,
-                 start: date | None = None, end: date | None = None, need_customers: bool = False,
-                 need_time: bool = False, purpose: str = "market baskets") -> BasketData:
+def load_baskets(
+    ws: Workspace,
+    table: str | None = None,
+    *,
+    country: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    need_customers: bool = False,
+    need_time: bool = False,
+    purpose: str = "market baskets",
+) -> BasketData:
     """Read the baskets of ``table`` (default online_retail) with optional country and date filters.
 
     Raises:
@@ -88,7 +96,11 @@ def load_baskets(ws: Workspace, table: str | None = None, *, country: str | None
         select.append(f"min(CAST({quote_ident(roles['customer_id'])} AS VARCHAR)) AS customer_id")
     if roles["timestamp"]:
         select.append(f"min({quote_ident(roles['timestamp'])}) AS ts")
-    where = [f"NOT ({roles.cancelled})", f"{quote_ident(item_col)} IS NOT NULL", f"{quote_ident(order)} IS NOT NULL"]
+    where = [
+        f"NOT ({roles.cancelled})",
+        f"{quote_ident(item_col)} IS NOT NULL",
+        f"{quote_ident(order)} IS NOT NULL",
+    ]
     params: list = []
     if roles["quantity"]:
         where.append(f"{quote_ident(roles['quantity'])} > 0")
@@ -118,16 +130,23 @@ def customer_sequences(data: BasketData) -> pd.DataFrame:
     """One row per (customer, basket) in time order with the basket's items as a sorted tuple."""
     lines = data.lines.dropna(subset=["customer_id"])
     if lines.empty:
-        raise ToolError(f"{data.table} has no purchases with a customer id, so there are no customer histories.")
-    grouped = (lines.groupby(["customer_id", "basket_id"], sort=False)
-               .agg(ts=("ts", "min"), items=("item", lambda s: tuple(sorted(set(s))))).reset_index())
+        raise ToolError(
+            f"{data.table} has no purchases with a customer id, so there are no customer histories."
+        )
+    grouped = (
+        lines.groupby(["customer_id", "basket_id"], sort=False)
+        .agg(ts=("ts", "min"), items=("item", lambda s: tuple(sorted(set(s)))))
+        .reset_index()
+    )
     return grouped.sort_values(["customer_id", "ts", "basket_id"], ignore_index=True)
 
 
 def _labels(ws: Workspace, table: str, item_sql: str, name_col: str | None) -> dict[str, str]:
     """Item -> its most common name (ties broken alphabetically), or the item itself."""
     if name_col is None:
-        items = ws.query(f"SELECT DISTINCT {item_sql} AS item FROM {quote_ident(table)} WHERE {item_sql} IS NOT NULL")
+        items = ws.query(
+            f"SELECT DISTINCT {item_sql} AS item FROM {quote_ident(table)} WHERE {item_sql} IS NOT NULL"
+        )
         return {i: i for i in items["item"]}
     name = f"trim(CAST({quote_ident(name_col)} AS VARCHAR))"
     found = ws.query(
@@ -146,8 +165,9 @@ def _country_column(ws: Workspace, table: str) -> str:
 
 def _check_country(ws: Workspace, table: str, country: str) -> str:
     column = quote_ident(_country_column(ws, table))
-    known = ws.query(f"SELECT DISTINCT CAST({column} AS VARCHAR) AS c FROM {quote_ident(table)} "
-                     f"WHERE {column} IS NOT NULL")["c"].tolist()
+    known = ws.query(
+        f"SELECT DISTINCT CAST({column} AS VARCHAR) AS c FROM {quote_ident(table)} WHERE {column} IS NOT NULL"
+    )["c"].tolist()
     if country.lower() in (k.lower() for k in known):
         return country
     hint = [n for n, _ in closest_many(country, known, limit=3)]

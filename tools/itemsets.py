@@ -49,8 +49,9 @@ class Itemsets:
         return df.sort_values(["support", "length"], ascending=[False, True], ignore_index=True)
 
 
-def one_hot(baskets: pd.DataFrame, basket_col: str = "basket_id", item_col: str = "item") -> tuple[
-        sp.csr_matrix, list]:
+def one_hot(
+    baskets: pd.DataFrame, basket_col: str = "basket_id", item_col: str = "item"
+) -> tuple[sp.csr_matrix, list]:
     """A boolean sparse (baskets x items) matrix from long (basket, item) rows, and the item labels."""
     pairs = baskets[[basket_col, item_col]].dropna().drop_duplicates()
     rows, _ = pd.factorize(pairs[basket_col], sort=False)
@@ -60,8 +61,9 @@ def one_hot(baskets: pd.DataFrame, basket_col: str = "basket_id", item_col: str 
     return matrix, list(items)
 
 
-def frequent_itemsets(matrix: sp.spmatrix, min_count: int, max_len: int = 4, cap: int = 200_000,
-                      engine: str = "bitset") -> Itemsets:
+def frequent_itemsets(
+    matrix: sp.spmatrix, min_count: int, max_len: int = 4, cap: int = 200_000, engine: str = "bitset"
+) -> Itemsets:
     """All itemsets contained in at least ``min_count`` baskets (rows), up to ``max_len`` items.
 
     Raises:
@@ -113,7 +115,9 @@ def _support_for(counts: np.ndarray, budget: int, n_baskets: int) -> float | Non
     return float(threshold) / n_baskets
 
 
-def _bitset_mine(matrix: sp.csr_matrix, min_count: int, max_len: int, cap: int, singles: _Singles) -> Itemsets:
+def _bitset_mine(
+    matrix: sp.csr_matrix, min_count: int, max_len: int, cap: int, singles: _Singles
+) -> Itemsets:
     frequent, item_counts = singles.frequent, singles.item_counts
     counts: dict[tuple[int, ...], int] = {(int(i),): int(item_counts[i]) for i in frequent}
     if singles.pairs is None:
@@ -143,12 +147,15 @@ def _pack_columns(csc: sp.csc_matrix) -> np.ndarray:
     out = np.zeros(n_cols * words, dtype=np.uint64)
     cols = np.repeat(np.arange(n_cols), np.diff(csc.indptr))
     rows = csc.indices.astype(np.int64)
-    np.bitwise_or.at(out, cols * words + (rows >> 6), np.left_shift(np.uint64(1), (rows & 63).astype(np.uint64)))
+    np.bitwise_or.at(
+        out, cols * words + (rows >> 6), np.left_shift(np.uint64(1), (rows & 63).astype(np.uint64))
+    )
     return out.reshape(n_cols, words)
 
 
-def _next_level(level: np.ndarray, level_bits: np.ndarray, min_count: int) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray]:
+def _next_level(
+    level: np.ndarray, level_bits: np.ndarray, min_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Join k-itemsets sharing their first k-1 items into (k+1)-candidates and keep the frequent ones."""
     left, right = _prefix_pairs(level)
     if not len(left):
@@ -156,7 +163,7 @@ def _next_level(level: np.ndarray, level_bits: np.ndarray, min_count: int) -> tu
     rows_per_chunk = max(1, _CHUNK_BYTES // (level_bits.shape[1] * 8))
     kept_idx, kept_counts, kept_bits = [], [], []
     for start in range(0, len(left), rows_per_chunk):
-        a, b = left[start:start + rows_per_chunk], right[start:start + rows_per_chunk]
+        a, b = left[start : start + rows_per_chunk], right[start : start + rows_per_chunk]
         joined = level_bits[a] & level_bits[b]
         found = np.bitwise_count(joined).sum(axis=1, dtype=np.int64)
         ok = found >= min_count
@@ -177,7 +184,7 @@ def _prefix_pairs(level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         starts = np.concatenate([[0], np.flatnonzero(changed) + 1])
     ends = np.concatenate([starts[1:], [len(level)]])
     left, right = [], []
-    for s, e in zip(starts, ends):
+    for s, e in zip(starts, ends, strict=True):
         if e - s > 1:
             i, j = np.triu_indices(e - s, k=1)
             left.append(i + s)
@@ -191,7 +198,7 @@ def _add(counts: dict, level: np.ndarray, level_counts: np.ndarray, frequent: np
     if len(counts) + len(level) > cap:
         raise TooManyItemsets(len(counts) + len(level), cap, None)
     originals = frequent[level]
-    counts.update(zip(map(tuple, originals.tolist()), level_counts.tolist()))
+    counts.update(zip(map(tuple, originals.tolist()), level_counts.tolist(), strict=True))
 
 
 def _mlxtend_fpgrowth(matrix: sp.csr_matrix, min_count: int, max_len: int, cap: int) -> Itemsets:
@@ -203,8 +210,10 @@ def _mlxtend_fpgrowth(matrix: sp.csr_matrix, min_count: int, max_len: int, cap: 
     found = fpgrowth(frame, min_support=(min_count - 0.5) / n_baskets, use_colnames=True, max_len=max_len)
     if len(found) > cap:
         raise TooManyItemsets(len(found), cap, None)
-    counts = {tuple(sorted(int(i) for i in s)): int(round(v * n_baskets))
-              for s, v in zip(found["itemsets"], found["support"])}
+    counts = {
+        tuple(sorted(int(i) for i in s)): int(round(v * n_baskets))
+        for s, v in zip(found["itemsets"], found["support"], strict=True)
+    }
     return Itemsets(counts, n_baskets)
 
 
@@ -220,7 +229,7 @@ def rules_from_itemsets(itemsets: Itemsets) -> pd.DataFrame:
         if len(itemset) < 2:
             continue
         for pos, item in enumerate(itemset):
-            rest = itemset[:pos] + itemset[pos + 1:]
+            rest = itemset[:pos] + itemset[pos + 1 :]
             ant.append(rest)
             cons.append(item)
             both.append(count)
@@ -231,9 +240,17 @@ def rules_from_itemsets(itemsets: Itemsets) -> pd.DataFrame:
     confidence = np.divide(both_a, ant_a, out=np.zeros_like(both_a), where=ant_a > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         conviction = np.where(confidence < 1, (1 - cons_sup) / (1 - confidence), np.inf)
-    return pd.DataFrame({
-        "antecedent": ant, "consequent": np.asarray(cons, dtype=np.int64), "support": support,
-        "confidence": confidence, "lift": confidence / np.where(cons_sup > 0, cons_sup, np.nan),
-        "leverage": support - ant_sup * cons_sup, "conviction": conviction,
-        "antecedent_support": ant_sup, "consequent_support": cons_sup, "baskets": both_a.astype(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "antecedent": ant,
+            "consequent": np.asarray(cons, dtype=np.int64),
+            "support": support,
+            "confidence": confidence,
+            "lift": confidence / np.where(cons_sup > 0, cons_sup, np.nan),
+            "leverage": support - ant_sup * cons_sup,
+            "conviction": conviction,
+            "antecedent_support": ant_sup,
+            "consequent_support": cons_sup,
+            "baskets": both_a.astype(np.int64),
+        }
+    )

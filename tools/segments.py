@@ -39,12 +39,16 @@ ARCHETYPES: dict[str, tuple[float, float, float]] = {
 
 
 class SegmentArgs(BaseModel):
-    table: str | None = Field(None, description="Sales table with customer, date and order columns "
-                                                "(default online_retail).")
-    k: int | None = Field(None, ge=2, le=12, description="Number of segments (default: chosen by silhouette "
-                                                         "over 2..8).")
-    save_as: str | None = Field(None, description="Name of the table that receives each customer's segment "
-                                                  "(default customer_segments).")
+    table: str | None = Field(
+        None, description="Sales table with customer, date and order columns (default online_retail)."
+    )
+    k: int | None = Field(
+        None, ge=2, le=12, description="Number of segments (default: chosen by silhouette over 2..8)."
+    )
+    save_as: str | None = Field(
+        None,
+        description="Name of the table that receives each customer's segment (default customer_segments).",
+    )
 
 
 def rfm_sql(ws: Workspace, table: str) -> str:
@@ -87,9 +91,13 @@ def rfm_features(rfm: pd.DataFrame) -> np.ndarray:
     """Log-transformed, standardised (recency, frequency, monetary); negative net revenue counts as 0."""
     from sklearn.preprocessing import StandardScaler
 
-    raw = np.column_stack([np.log1p(rfm["recency_days"].to_numpy(float)),
-                           np.log1p(rfm["frequency"].to_numpy(float)),
-                           np.log1p(np.clip(rfm["monetary"].to_numpy(float), 0, None))])
+    raw = np.column_stack(
+        [
+            np.log1p(rfm["recency_days"].to_numpy(float)),
+            np.log1p(rfm["frequency"].to_numpy(float)),
+            np.log1p(np.clip(rfm["monetary"].to_numpy(float), 0, None)),
+        ]
+    )
     return StandardScaler().fit_transform(raw)
 
 
@@ -109,11 +117,15 @@ def _cluster(features: np.ndarray, k: int | None) -> Clustering:
 
     n_distinct = len(np.unique(features, axis=0))
     if n_distinct < 3 or (k is not None and k > n_distinct):
-        raise ToolError(f"Only {n_distinct} distinct customer profiles; too few to form "
-                        f"{k or 'at least 2'} segments.")
+        raise ToolError(
+            f"Only {n_distinct} distinct customer profiles; too few to form {k or 'at least 2'} segments."
+        )
     rng = np.random.default_rng(SEED)
-    sample = features if len(features) <= SAMPLE_SIZE else features[rng.choice(len(features), SAMPLE_SIZE,
-                                                                              replace=False)]
+    sample = (
+        features
+        if len(features) <= SAMPLE_SIZE
+        else features[rng.choice(len(features), SAMPLE_SIZE, replace=False)]
+    )
     candidates = [k] if k else [c for c in K_RANGE if c < min(n_distinct, len(sample))]
     scores: dict[int, float] = {}
     centres: dict[int, np.ndarray] = {}
@@ -121,8 +133,11 @@ def _cluster(features: np.ndarray, k: int | None) -> Clustering:
         model = KMeans(n_clusters=c, n_init=4, random_state=SEED).fit(sample)
         centres[c] = model.cluster_centers_
         if len(np.unique(model.labels_)) > 1:
-            scores[c] = float(silhouette_score(sample, model.labels_, sample_size=min(len(sample), 5_000),
-                                               random_state=SEED))
+            scores[c] = float(
+                silhouette_score(
+                    sample, model.labels_, sample_size=min(len(sample), 5_000), random_state=SEED
+                )
+            )
     best = k or max(scores, key=lambda c: (scores[c], -c))
     final = KMeans(n_clusters=best, init=centres[best], n_init=1, random_state=SEED).fit(features)
     z = final.cluster_centers_ * np.array([-1.0, 1.0, 1.0])  # low recency is good
@@ -138,7 +153,7 @@ def name_segments(z_centres: np.ndarray) -> list[str]:
     cost = np.linalg.norm(z_centres[:, None, :] - points[None, :, :], axis=2)
     if len(z_centres) <= len(names):
         rows, cols = linear_sum_assignment(cost)
-        chosen = dict(zip(rows, cols))
+        chosen = dict(zip(rows, cols, strict=True))
         return [names[chosen[i]] for i in range(len(z_centres))]
     # More segments than archetypes: nearest name, numbered where repeated.
     nearest = [names[j] for j in cost.argmin(axis=1)]
@@ -148,16 +163,18 @@ def name_segments(z_centres: np.ndarray) -> list[str]:
 def profile(rfm: pd.DataFrame) -> pd.DataFrame:
     """One row per segment: size, shares, mean and median R/F/M; the biggest revenue share first."""
     grouped = rfm.groupby("segment")
-    out = pd.DataFrame({
-        "customers": grouped.size(),
-        "revenue": grouped["monetary"].sum(),
-        "mean_recency_days": grouped["recency_days"].mean(),
-        "median_recency_days": grouped["recency_days"].median(),
-        "mean_frequency": grouped["frequency"].mean(),
-        "median_frequency": grouped["frequency"].median(),
-        "mean_monetary": grouped["monetary"].mean(),
-        "median_monetary": grouped["monetary"].median(),
-    })
+    out = pd.DataFrame(
+        {
+            "customers": grouped.size(),
+            "revenue": grouped["monetary"].sum(),
+            "mean_recency_days": grouped["recency_days"].mean(),
+            "median_recency_days": grouped["recency_days"].median(),
+            "mean_frequency": grouped["frequency"].mean(),
+            "median_frequency": grouped["frequency"].median(),
+            "mean_monetary": grouped["monetary"].mean(),
+            "median_monetary": grouped["monetary"].median(),
+        }
+    )
     out.insert(1, "share_customers", out["customers"] / out["customers"].sum())
     total = out["revenue"].sum()
     out.insert(3, "share_revenue", out["revenue"] / total if total else np.nan)
@@ -167,8 +184,10 @@ def profile(rfm: pd.DataFrame) -> pd.DataFrame:
 
 class SegmentCustomers(Tool):
     name = "segment_customers"
-    description = ("Segment customers by recency, frequency and monetary value (RFM + k-means) into named groups "
-                   "such as champions, loyal customers, at risk and hibernating, with a profile of each.")
+    description = (
+        "Segment customers by recency, frequency and monetary value (RFM + k-means) into named groups "
+        "such as champions, loyal customers, at risk and hibernating, with a profile of each."
+    )
     Args = SegmentArgs
 
     def run(self, args: SegmentArgs) -> ToolResult:
@@ -180,12 +199,18 @@ class SegmentCustomers(Tool):
         sql = rfm_sql(self.ws, table)
         rfm = self.ws.query(sql, timeout_s=max(self.ws.sql_timeout_s, 300))
         if len(rfm) < 3:
-            raise ToolError(f"{table} has {len(rfm)} customers with orders; at least 3 are needed to segment.")
+            raise ToolError(
+                f"{table} has {len(rfm)} customers with orders; at least 3 are needed to segment."
+            )
         result = cluster(rfm_features(rfm), args.k)
         names = name_segments(result.z_centres)
         rfm["segment"] = [names[i] for i in result.labels]
-        self.ws.save_table(save_as, rfm, source=f"segment_customers:{table}",
-                           note=f"RFM k-means segments of {table} (k={result.k})")
+        self.ws.save_table(
+            save_as,
+            rfm,
+            source=f"segment_customers:{table}",
+            note=f"RFM k-means segments of {table} (k={result.k})",
+        )
         prof = profile(rfm)
         source = f"segment_customers on {table} (k={result.k})"
         facts = [Fact("customers", len(rfm), source), Fact("segments", result.k, source)]
@@ -201,18 +226,30 @@ class SegmentCustomers(Tool):
 
 
 def _summary(prof: pd.DataFrame, n: int, result: Clustering, save_as: str, chosen: bool) -> str:
-    how = (f"k={result.k} chosen by silhouette ({result.silhouette:.3f})" if chosen and result.silhouette is not None
-           else f"k={result.k}")
-    lines = [f"{n:,} customers in {result.k} segments ({how}); each customer's segment is in table {save_as}."]
+    how = (
+        f"k={result.k} chosen by silhouette ({result.silhouette:.3f})"
+        if chosen and result.silhouette is not None
+        else f"k={result.k}"
+    )
+    lines = [
+        f"{n:,} customers in {result.k} segments ({how}); each customer's segment is in table {save_as}."
+    ]
     for r in prof.itertuples():
-        lines.append(f"{r.segment}: {r.customers:,} customers ({r.share_customers:.1%}), {r.share_revenue:.1%} of "
-                     f"revenue, median recency {r.median_recency_days:g} days, median {r.median_frequency:g} "
-                     f"orders, median spend {r.median_monetary:,.2f}")
+        lines.append(
+            f"{r.segment}: {r.customers:,} customers ({r.share_customers:.1%}), {r.share_revenue:.1%} of "
+            f"revenue, median recency {r.median_recency_days:g} days, median {r.median_frequency:g} "
+            f"orders, median spend {r.median_monetary:,.2f}"
+        )
     return "\n".join(lines)
 
 
 def _chart(prof: pd.DataFrame):
     import plotly.express as px
 
-    return px.bar(prof, x="segment", y=["share_customers", "share_revenue"], barmode="group",
-                  title="Customer segments: share of customers and of revenue")
+    return px.bar(
+        prof,
+        x="segment",
+        y=["share_customers", "share_revenue"],
+        barmode="group",
+        title="Customer segments: share of customers and of revenue",
+    )
