@@ -103,7 +103,7 @@ class PrefixSpan:
         except ValueError:
             return 0, Counter()
         states = self._start(code)
-        later = Counter()
+        later: Counter = Counter()
         for st in states:
             later.update(self._after(st.seq, st.end))
         return len(states), Counter({self.items[i]: c for i, c in later.items()})
