@@ -44,7 +44,11 @@ class ToolRegistry:
 def default_registry(workspace: Workspace) -> ToolRegistry:
     """Every analysis tool of the product, bound to one workspace (the writing tools live in agent/)."""
     from tools.metrics import MetricQuery
+    from tools.recommend import RecommendProducts
     from tools.roi import RoiCalculator
+    from tools.rules import AssociationRules
+    from tools.segments import SegmentCustomers
+    from tools.sequences import SequentialPatterns
     from tools.sql import SqlQuery
     from tools.uplift import CampaignUplift
 
@@ -54,6 +58,10 @@ def default_registry(workspace: Workspace) -> ToolRegistry:
         MetricQuery,
         RoiCalculator,
         CampaignUplift,
+        SegmentCustomers,
+        AssociationRules,
+        SequentialPatterns,
+        RecommendProducts,
     ):
         registry.register(tool_class(workspace))
     return registry

@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from ui.commands import data as data_commands
 from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
+from ui.commands import mining as mining_commands
 from ui.output import CommandError, emit, emit_error
 
 COMMAND_MODULES = [
     data_commands,
     metric_commands,
     marketing_commands,
+    mining_commands,
 ]
 
 
