@@ -3,7 +3,8 @@
 Recency is days from a snapshot (the table's last date + 1 day) to the customer's last order, frequency is
 the number of orders, monetary is net revenue (cancellations included, DESIGN.md metric definitions). The
 features are log-transformed and standardised; k-means runs with fixed seeds, and k is chosen by silhouette
-over 2..8 unless given. Names come from matching each segment's RFM profile to archetypes (champions,
+over 3..8 unless given (2 only when the data cannot form 3: on real stores silhouette favours a
+useless two-way split, "active" vs "lapsed", which gives a marketer nothing to act on). Names come from matching each segment's RFM profile to archetypes (champions,
 loyal, at risk, ...), one name per segment. The per-customer assignment is saved as a workspace table.
 """
 
@@ -20,7 +21,7 @@ from tools.baskets import DEFAULT_TABLE
 from tools.workspace import Workspace, quote_ident
 
 DEFAULT_SAVE_AS = "customer_segments"
-K_RANGE = range(2, 9)
+K_RANGE = range(3, 9)
 SEED = 0
 SAMPLE_SIZE = 20_000  # customers used to choose k (and for the silhouette) on large tables
 
@@ -43,7 +44,7 @@ class SegmentArgs(BaseModel):
         None, description="Sales table with customer, date and order columns (default online_retail)."
     )
     k: int | None = Field(
-        None, ge=2, le=12, description="Number of segments (default: chosen by silhouette over 2..8)."
+        None, ge=2, le=12, description="Number of segments (default: chosen by silhouette over 3..8)."
     )
     save_as: str | None = Field(
         None,
@@ -102,7 +103,7 @@ def rfm_features(rfm: pd.DataFrame) -> np.ndarray:
 
 
 def cluster(features: np.ndarray, k: int | None = None) -> Clustering:
-    """k-means with fixed seeds; k by best silhouette over 2..8 (on a fixed sample for large inputs)."""
+    """k-means with fixed seeds; k by best silhouette over 3..8 (on a fixed sample for large inputs)."""
     from threadpoolctl import threadpool_limits
 
     # Small inputs run single-threaded: OpenMP threads spinning against a busy machine made a 4,000-customer
@@ -126,7 +127,7 @@ def _cluster(features: np.ndarray, k: int | None) -> Clustering:
         if len(features) <= SAMPLE_SIZE
         else features[rng.choice(len(features), SAMPLE_SIZE, replace=False)]
     )
-    candidates = [k] if k else [c for c in K_RANGE if c < min(n_distinct, len(sample))]
+    candidates = [k] if k else [c for c in K_RANGE if c < min(n_distinct, len(sample))] or [2]
     scores: dict[int, float] = {}
     centres: dict[int, np.ndarray] = {}
     for c in candidates:

@@ -57,7 +57,8 @@ def print_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 40) 
         table.add_column(str(column), justify=justify)
     for row in df.head(max_rows).itertuples(index=False):
         table.add_row(*[_format_cell(v) for v in row])
-    console = Console()
+    # Piped output (no terminal) would otherwise be squeezed to 80 columns.
+    console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
     if len(df) > max_rows:
         console.print(f"... {len(df) - max_rows:,} more rows (use --json for all)")
