@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ui.commands import agent as agent_commands
 from ui.commands import data as data_commands
 from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
@@ -22,6 +23,7 @@ COMMAND_MODULES = [
     metric_commands,
     marketing_commands,
     mining_commands,
+    agent_commands,
 ]
 
 
