@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ui.commands import data as data_commands
+from ui.commands import eval as eval_commands
 from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
 from ui.commands import mining as mining_commands
@@ -22,6 +23,7 @@ COMMAND_MODULES = [
     metric_commands,
     marketing_commands,
     mining_commands,
+    eval_commands,
 ]
 
 
@@ -62,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             emit(result, as_json)
         except BrokenPipeError:  # `martmind ... | head` closed the pipe early: not an error
             sys.stderr.close()
-    return 0
+    # A result may carry its own exit status (`eval --compare` fails when a question broke).
+    return int(getattr(result, "exit_code", 0) or 0)
 
 
 if __name__ == "__main__":
