@@ -47,9 +47,17 @@ def load_questions(data: Path, n: int, seed: int) -> list[GoldenItem]:
     raw = json.loads((data / "dev_19db.json").read_text(encoding="utf-8"))
     indexed = list(enumerate(raw))
     sample = random.Random(seed).sample(indexed, min(n, len(indexed)))
-    return [GoldenItem(question=q["question"], sql=q["query"], db=q["db_id"], tags=[hardness(q["sql"])],
-                       ordered=gold_orders(q["query"], dialect="sqlite"), id=f"{q['db_id']}:{i}")
-            for i, q in sample]
+    return [
+        GoldenItem(
+            question=q["question"],
+            sql=q["query"],
+            db=q["db_id"],
+            tags=[hardness(q["sql"])],
+            ordered=gold_orders(q["query"], dialect="sqlite"),
+            id=f"{q['db_id']}:{i}",
+        )
+        for i, q in sample
+    ]
 
 
 def sqlite_path(data: Path, db_id: str) -> Path:
@@ -65,8 +73,12 @@ def spider_workspace(data: Path, db_id: str, homes: Path):
         return ws
     with sqlite3.connect(f"file:{sqlite_path(data, db_id)}?mode=ro", uri=True) as con:
         con.text_factory = lambda b: b.decode("utf-8", "replace")
-        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                           "AND name NOT LIKE 'sqlite_%'")]
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
         for name in names:
             df = pd.read_sql_query(f'SELECT * FROM "{name}"', con)
             ws.save_table(name, tidy_types(df), source=f"spider:{db_id}")
@@ -103,8 +115,9 @@ def gold_result(data: Path):
     return run
 
 
-def run_benchmark(items: list[GoldenItem], make_source, data: Path, homes: Path,
-                  progress: bool = True) -> list[dict[str, Any]]:
+def run_benchmark(
+    items: list[GoldenItem], make_source, data: Path, homes: Path, progress: bool = True
+) -> list[dict[str, Any]]:
     """Score every item on its own database's workspace; returns the per-question records."""
     by_db: dict[str, list[GoldenItem]] = defaultdict(list)
     for item in items:
@@ -119,11 +132,20 @@ def run_benchmark(items: list[GoldenItem], make_source, data: Path, homes: Path,
             done += 1
             if progress:
                 mark = {True: "ok", False: "FAIL", None: "-"}[record["exec_match"]]
-                print(f"[{done}/{len(items)}] {mark:4} {record['latency_s']:6.1f}s {db_id}: {record['question'][:60]}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[{done}/{len(items)}] {mark:4} {record['latency_s']:6.1f}s {db_id}: {record['question'][:60]}",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
-        report = evaluate(group, make_source(ws), ws, allow_extra_columns=False, gold_result=gold_result(data),
-                          on_result=show)
+        report = evaluate(
+            group,
+            make_source(ws),
+            ws,
+            allow_extra_columns=False,
+            gold_result=gold_result(data),
+            on_result=show,
+        )
         records.extend(report.questions)
         ws.close()
     return records
@@ -142,8 +164,12 @@ def oracle_source(items: list[GoldenItem]):
         def answer(question: str) -> Answer:
             sql = sqlglot.transpile(gold[question], read="sqlite", write="duckdb")[0]
             result = SqlQuery(ws)(sql=sql)
-            return Answer(text="", tool_calls=[{"name": "sql_query", "args": {"sql": sql}}], sql=result.sql,
-                          tables=result.tables)
+            return Answer(
+                text="",
+                tool_calls=[{"name": "sql_query", "args": {"sql": sql}}],
+                sql=result.sql,
+                tables=result.tables,
+            )
 
         return answer
 
@@ -154,10 +180,15 @@ def by_level(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Execution accuracy per Spider difficulty, plus all."""
     rows = {}
     for level in (*LEVELS, "all"):
-        scored = [r for r in records if r["exec_match"] is not None and (level == "all" or level in r["tags"])]
+        scored = [
+            r for r in records if r["exec_match"] is not None and (level == "all" or level in r["tags"])
+        ]
         hits = sum(1 for r in scored if r["exec_match"])
-        rows[level] = {"questions": len(scored), "correct": hits,
-                       "execution_accuracy": round(hits / len(scored), 4) if scored else None}
+        rows[level] = {
+            "questions": len(scored),
+            "correct": hits,
+            "execution_accuracy": round(hits / len(scored), 4) if scored else None,
+        }
     return rows
 
 
@@ -167,12 +198,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     parser.add_argument("--model", help="model spec (default $MARTMIND_MODEL or the embedded model)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the spider_dev folder")
-    parser.add_argument("--homes", type=Path, default=Path(tempfile.gettempdir()) / "martmind-spider",
-                        help="where the per-database workspaces are built and kept")
+    parser.add_argument(
+        "--homes",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "martmind-spider",
+        help="where the per-database workspaces are built and kept",
+    )
     parser.add_argument("--out", type=Path, help="write the full report (JSON) here")
-    parser.add_argument("--oracle", action="store_true",
-                        help="answer with the gold SQL itself, translated to DuckDB: checks loading and scoring")
-    parser.add_argument("--levels-only", action="store_true", help="print the sample's difficulty mix and stop")
+    parser.add_argument(
+        "--oracle",
+        action="store_true",
+        help="answer with the gold SQL itself, translated to DuckDB: checks loading and scoring",
+    )
+    parser.add_argument(
+        "--levels-only", action="store_true", help="print the sample's difficulty mix and stop"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not (args.data / "dev_19db.json").is_file():
@@ -190,9 +230,18 @@ def main(argv: list[str] | None = None) -> int:
         model = model_spec(args)
         make_source = lambda ws: answer_source(model, ws)  # noqa: E731
     records = run_benchmark(items, make_source, args.data, args.homes)
-    result = {"meta": {**run_meta(), "benchmark": "spider dev (19 databases)", "n": len(items),
-                       "seed": args.seed, "model": model},
-              "by_level": by_level(records), "summary": summarise(records), "questions": records}
+    result = {
+        "meta": {
+            **run_meta(),
+            "benchmark": "spider dev (19 databases)",
+            "n": len(items),
+            "seed": args.seed,
+            "model": model,
+        },
+        "by_level": by_level(records),
+        "summary": summarise(records),
+        "questions": records,
+    }
     if args.out:
         args.out.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
     print_levels(result)
@@ -201,14 +250,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_levels(result: dict[str, Any]) -> None:
     meta, summary = result["meta"], result["summary"]
-    print(f"Spider dev, n={meta['n']} seed={meta['seed']} model={meta['model']} ({meta['date']}, {meta['machine']})")
+    print(
+        f"Spider dev, n={meta['n']} seed={meta['seed']} model={meta['model']} ({meta['date']}, {meta['machine']})"
+    )
     print(f"{'level':8} {'n':>4} {'correct':>8} {'EX':>7}")
     for level, row in result["by_level"].items():
         ex = "n/a" if row["execution_accuracy"] is None else f"{row['execution_accuracy']:.3f}"
         print(f"{level:8} {row['questions']:>4} {row['correct']:>8} {ex:>7}")
-    print(f"hallucination rate {summary['hallucination_rate']}, retries {summary['retries_total']}, "
-          f"latency p50 {summary['latency_p50_s']} s, p95 {summary['latency_p95_s']} s, "
-          f"tokens {summary['tokens_total']}, errors {summary['errors']}")
+    print(
+        f"hallucination rate {summary['hallucination_rate']}, retries {summary['retries_total']}, "
+        f"latency p50 {summary['latency_p50_s']} s, p95 {summary['latency_p95_s']} s, "
+        f"tokens {summary['tokens_total']}, errors {summary['errors']}"
+    )
 
 
 if __name__ == "__main__":

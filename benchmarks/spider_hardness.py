@@ -50,7 +50,9 @@ def count_others(sql: dict[str, Any]) -> int:
     agg_count += count_agg(sql["where"][::2])
     agg_count += count_agg(sql["groupBy"])
     if len(sql["orderBy"]) > 0:
-        agg_count += count_agg([u[1] for u in sql["orderBy"][1] if u[1]] + [u[2] for u in sql["orderBy"][1] if u[2]])
+        agg_count += count_agg(
+            [u[1] for u in sql["orderBy"][1] if u[1]] + [u[2] for u in sql["orderBy"][1] if u[2]]
+        )
     agg_count += count_agg(sql["having"])
     count += agg_count > 1
     count += len(sql["select"][1]) > 1
@@ -66,7 +68,10 @@ def hardness(sql: dict[str, Any]) -> str:
         return "easy"
     if (others <= 2 and comp1 <= 1 and comp2 == 0) or (comp1 <= 2 and others < 2 and comp2 == 0):
         return "medium"
-    if ((others > 2 and comp1 <= 2 and comp2 == 0) or (2 < comp1 <= 3 and others <= 2 and comp2 == 0)
-            or (comp1 <= 1 and others == 0 and comp2 <= 1)):
+    if (
+        (others > 2 and comp1 <= 2 and comp2 == 0)
+        or (2 < comp1 <= 3 and others <= 2 and comp2 == 0)
+        or (comp1 <= 1 and others == 0 and comp2 <= 1)
+    ):
         return "hard"
     return "extra"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,9 @@ def home(ws, monkeypatch):
     """The `ws` fixture's home (no demo tables: fast), with a stand-in answer source for the Assistant."""
     from tools.workspace import Workspace
 
-    monkeypatch.setattr(eval_commands, "answer_source", lambda model, workspace: fake_answer_source(workspace))
+    monkeypatch.setattr(
+        eval_commands, "answer_source", lambda model, workspace: fake_answer_source(workspace)
+    )
     monkeypatch.setattr(eval_commands, "Workspace", functools.partial(Workspace, demo=False))
     return str(ws.home)
 
@@ -42,27 +45,45 @@ def test_eval_file_json_shape_and_files(capsys, home, golden_file, tmp_path):
     assert set(data) == {"meta", "summary", "questions", "files"}
     assert data["summary"]["questions"] == 4 and data["meta"]["golden"] == "golden.jsonl"
     q = data["questions"][0]
-    for key in ("id", "question", "tools_called", "tool_correct", "exec_match", "hallucinated", "retries",
-                "latency_s", "tokens", "gold_sql", "predicted_sql", "gold_rows", "predicted_rows", "error"):
+    for key in (
+        "id",
+        "question",
+        "tools_called",
+        "tool_correct",
+        "exec_match",
+        "hallucinated",
+        "retries",
+        "latency_s",
+        "tokens",
+        "gold_sql",
+        "predicted_sql",
+        "gold_rows",
+        "predicted_rows",
+        "error",
+    ):
         assert key in q
-    assert json.loads(open(data["files"]["json"]).read())["summary"] == data["summary"]
-    assert open(data["files"]["html"]).read().startswith("<!doctype html>")
+    assert json.loads(Path(data["files"]["json"]).read_text(encoding="utf-8"))["summary"] == data["summary"]
+    assert Path(data["files"]["html"]).read_text(encoding="utf-8").startswith("<!doctype html>")
 
 
 def test_eval_file_limit_and_terminal_table(capsys, home, golden_file, tmp_path):
-    code, out = run(capsys, "--home", home, "eval", str(golden_file), "--limit", "2", "--out", str(tmp_path / "r"))
+    code, out = run(
+        capsys, "--home", home, "eval", str(golden_file), "--limit", "2", "--out", str(tmp_path / "r")
+    )
     assert code == 0
     assert "execution_accuracy" in out and "report.html" in out
 
 
 def test_compare_gate_exit_status(capsys, home, golden_file, tmp_path):
     _, first = run(capsys, "--home", home, "eval", str(golden_file), "--out", str(tmp_path / "a"), "--json")
-    report = json.loads(open(first["files"]["json"]).read())
+    report = json.loads(Path(first["files"]["json"]).read_text(encoding="utf-8"))
     worse = json.loads(json.dumps(report))
     worse["questions"][0]["exec_match"] = False  # rev_country broke
     worse["questions"][2]["exec_match"] = True  # orders got fixed
     (tmp_path / "worse.json").write_text(json.dumps(worse))
-    code, data = run(capsys, "eval", "--compare", first["files"]["json"], str(tmp_path / "worse.json"), "--json")
+    code, data = run(
+        capsys, "eval", "--compare", first["files"]["json"], str(tmp_path / "worse.json"), "--json"
+    )
     assert code == 1
     assert [q["id"] for q in data["broken"]] == ["rev_country"]
     assert [q["id"] for q in data["fixed"]] == ["orders"]
@@ -75,27 +96,44 @@ def test_bad_usage_and_bad_files_are_one_sentence(capsys, home, tmp_path):
     code, data = run(capsys, "--home", home, "eval", str(tmp_path / "missing.jsonl"), "--json")
     assert code != 0 and "does not exist" in data["error"]
     (tmp_path / "x.json").write_text("[1, 2]")
-    code, data = run(capsys, "eval", "--compare", str(tmp_path / "x.json"), str(tmp_path / "x.json"), "--json")
+    code, data = run(
+        capsys, "eval", "--compare", str(tmp_path / "x.json"), str(tmp_path / "x.json"), "--json"
+    )
     assert code != 0 and "not a report" in data["error"]
     code, data = run(capsys, "--home", home, "eval", "--json")
     assert code != 0 and "Usage" in data["error"]
 
 
 def test_suggest_keeps_only_drafts_whose_sql_runs(capsys, home, monkeypatch, tmp_path):
-    model = ScriptedModel().enqueue({"items": [
-        {"question": "Total units sold?", "sql": "SELECT sum(Quantity) FROM sales"},
-        {"question": "Revenue by country", "sql": "SELECT Country, sum(Quantity*UnitPrice) FROM sales GROUP BY 1"},
-        {"question": "Units by colour", "sql": "SELECT Colour, sum(Quantity) FROM sales GROUP BY 1"},
-        {"question": "Delete everything", "sql": "DELETE FROM sales"},
-    ]})
+    model = ScriptedModel().enqueue(
+        {
+            "items": [
+                {"question": "Total units sold?", "sql": "SELECT sum(Quantity) FROM sales"},
+                {
+                    "question": "Revenue by country",
+                    "sql": "SELECT Country, sum(Quantity*UnitPrice) FROM sales GROUP BY 1",
+                },
+                {"question": "Units by colour", "sql": "SELECT Colour, sum(Quantity) FROM sales GROUP BY 1"},
+                {"question": "Delete everything", "sql": "DELETE FROM sales"},
+            ]
+        }
+    )
     monkeypatch.setattr("agent.models.load_model", lambda spec: model)
     out = tmp_path / "drafts.jsonl"
-    code, data = run(capsys, "--home", home, "eval", "suggest", "sales", "--n", "4", "--out", str(out), "--json")
+    code, data = run(
+        capsys, "--home", home, "eval", "suggest", "sales", "--n", "4", "--out", str(out), "--json"
+    )
     assert code == 0
     runs = {d["question"]: d["runs"] for d in data["suggestions"]}
-    assert runs == {"Total units sold?": True, "Revenue by country": True, "Units by colour": False,
-                    "Delete everything": False}
-    assert "Did you mean" in next(d["error"] for d in data["suggestions"] if d["question"] == "Units by colour")
+    assert runs == {
+        "Total units sold?": True,
+        "Revenue by country": True,
+        "Units by colour": False,
+        "Delete everything": False,
+    }
+    assert "Did you mean" in next(
+        d["error"] for d in data["suggestions"] if d["question"] == "Units by colour"
+    )
     written = [json.loads(line) for line in out.read_text().splitlines()]
     assert [w["question"] for w in written] == ["Total units sold?", "Revenue by country"]
     assert "sales" in model.sent[0]["messages"][1]["content"]  # the schema card went to the model

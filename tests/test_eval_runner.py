@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,25 +11,40 @@ from agent.evaluation import compare_reports, evaluate, load_golden
 from agent.evaluation.compare import load_report
 from agent.evaluation.report import write_report
 from agent.types import Answer, Step
-from tools.base import Table, ToolError
+from tools.base import ToolError
 from tools.sql import SqlQuery
 
 GOLDEN = [
-    {"id": "rev_country", "question": "Revenue by country", "tool": "sql_query", "tags": ["revenue"],
-     "sql": "SELECT Country, sum(Quantity * UnitPrice) AS revenue FROM sales GROUP BY Country"},
-    {"id": "top_customer", "question": "Top customer by units", "tool": ["sql_query", "metric_query"],
-     "sql": "SELECT CustomerID, sum(Quantity) AS units FROM sales WHERE CustomerID IS NOT NULL "
-            "GROUP BY 1 ORDER BY units DESC LIMIT 1"},
-    {"id": "orders", "question": "How many orders?", "expected": {"columns": ["orders"], "rows": [[11]]},
-     "tags": ["orders"]},
+    {
+        "id": "rev_country",
+        "question": "Revenue by country",
+        "tool": "sql_query",
+        "tags": ["revenue"],
+        "sql": "SELECT Country, sum(Quantity * UnitPrice) AS revenue FROM sales GROUP BY Country",
+    },
+    {
+        "id": "top_customer",
+        "question": "Top customer by units",
+        "tool": ["sql_query", "metric_query"],
+        "sql": "SELECT CustomerID, sum(Quantity) AS units FROM sales WHERE CustomerID IS NOT NULL "
+        "GROUP BY 1 ORDER BY units DESC LIMIT 1",
+    },
+    {
+        "id": "orders",
+        "question": "How many orders?",
+        "expected": {"columns": ["orders"], "rows": [[11]]},
+        "tags": ["orders"],
+    },
     {"id": "segments", "question": "Segment my customers", "tool": "segment_customers"},
 ]
 
 # What the stand-in "model" writes for each question: SQL (run for real on the workspace) or a tool name.
 PREDICTIONS = {
     "Revenue by country": ["SELECT sum(UnitPrice * Quantity) AS rev, Country FROM sales GROUP BY 2"],
-    "Top customer by units": ["SELECT CustomerID, sum(Quantiti) FROM sales GROUP BY 1",  # retried
-                              "SELECT CustomerID, sum(Quantity) AS u FROM sales GROUP BY 1 ORDER BY u DESC LIMIT 1"],
+    "Top customer by units": [
+        "SELECT CustomerID, sum(Quantiti) FROM sales GROUP BY 1",  # retried
+        "SELECT CustomerID, sum(Quantity) AS u FROM sales GROUP BY 1 ORDER BY u DESC LIMIT 1",
+    ],
     "How many orders?": ["SELECT count(DISTINCT InvoiceNo) FROM sales"],  # counts the cancellation: wrong
 }
 
@@ -38,8 +54,11 @@ def fake_answer_source(ws):
 
     def answer(question: str) -> Answer:
         if question not in PREDICTIONS:
-            return Answer(text="Here are your segments.", tool_calls=[{"name": "cluster_texts", "args": {}}],
-                          timings={"total": 0.1})
+            return Answer(
+                text="Here are your segments.",
+                tool_calls=[{"name": "cluster_texts", "args": {}}],
+                timings={"total": 0.1},
+            )
         steps, calls = [], []
         for sql in PREDICTIONS[question]:
             calls.append({"name": "sql_query", "args": {"sql": sql}})
@@ -50,8 +69,14 @@ def fake_answer_source(ws):
                 steps.append(Step("retry", tool="sql_query", text=str(e)))
                 continue
             steps.append(Step("tool_result", tool="sql_query", sql=result.sql, result=result))
-            return Answer(text="done", tool_calls=calls, sql=result.sql, tables=result.tables, steps=steps,
-                          timings={"total": 0.2, "prompt_tokens": 100, "completion_tokens": 20})
+            return Answer(
+                text="done",
+                tool_calls=calls,
+                sql=result.sql,
+                tables=result.tables,
+                steps=steps,
+                timings={"total": 0.2, "prompt_tokens": 100, "completion_tokens": 20},
+            )
         return Answer(text="", tool_calls=calls, steps=steps, error="gave up")
 
     return answer
@@ -105,7 +130,7 @@ def test_report_files_and_html_shows_failures_side_by_side(ws, golden_file, tmp_
     paths = write_report(report, tmp_path / "out")
     data = load_report(paths["json"])
     assert data["summary"]["questions"] == 4
-    page = open(paths["html"], encoding="utf-8").read()
+    page = Path(paths["html"]).read_text(encoding="utf-8")
     assert "How many orders?" in page and "count(DISTINCT InvoiceNo)" in page and "values differ" in page
     assert "Revenue by country" not in page  # passed questions are not listed as failures
     assert "<script src" not in page and "stylesheet" not in page  # self-contained
@@ -113,8 +138,12 @@ def test_report_files_and_html_shows_failures_side_by_side(ws, golden_file, tmp_
 
 def test_compare_fixed_broken_same():
     def run(results):
-        return {"summary": {}, "questions": [{"id": k, "question": k, "exec_match": v, "tool_correct": None}
-                                             for k, v in results.items()]}
+        return {
+            "summary": {},
+            "questions": [
+                {"id": k, "question": k, "exec_match": v, "tool_correct": None} for k, v in results.items()
+            ],
+        }
 
     a = run({"q1": True, "q2": False, "q3": True, "q4": False, "gone": True})
     b = run({"q1": True, "q2": True, "q3": False, "q4": False, "new": True})
@@ -127,12 +156,15 @@ def test_compare_fixed_broken_same():
     assert compare_reports(a, a).exit_code == 0
 
 
-@pytest.mark.parametrize("content,message", [
-    ('{"question": "x"}\n', "give 'sql' or 'expected'"),
-    ('{"question": "x", "sql": "SELECT 1", "colour": "red"}\n', "unknown key"),
-    ("not json\n", "line 1 is not valid JSON"),
-    ('{"question": "x", "expected": {"rows": [[1, 2], [3]]}, "sql": null}\n', "expected row"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ('{"question": "x"}\n', "give 'sql' or 'expected'"),
+        ('{"question": "x", "sql": "SELECT 1", "colour": "red"}\n', "unknown key"),
+        ("not json\n", "line 1 is not valid JSON"),
+        ('{"question": "x", "expected": {"rows": [[1, 2], [3]]}, "sql": null}\n', "expected row"),
+    ],
+)
 def test_malformed_golden_set_gets_one_clear_sentence(tmp_path, content, message):
     path = tmp_path / "bad.jsonl"
     path.write_text(content)

@@ -104,8 +104,10 @@ def test_empty_results_match_and_dates_normalise():
     assert compare_results(gold, table([(dt.date(2011, 1, 1),)])).ok
 
 
-SCHEMA = {"sales": {"invoiceno", "quantity", "unitprice", "country", "customerid"},
-          "customers": {"customerid", "name"}}
+SCHEMA = {
+    "sales": {"invoiceno", "quantity", "unitprice", "country", "customerid"},
+    "customers": {"customerid", "name"},
+}
 
 
 def test_hallucinated_column_and_table_are_named():

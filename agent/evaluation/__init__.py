@@ -12,6 +12,13 @@ from agent.evaluation.runner import EvalReport, evaluate
 from agent.evaluation.scoring import ResultTable, compare_results, gold_orders, unknown_names
 
 __all__ = [
-    "EvalReport", "GoldenItem", "ResultTable", "compare_reports", "compare_results", "evaluate", "gold_orders",
-    "load_golden", "unknown_names",
+    "EvalReport",
+    "GoldenItem",
+    "ResultTable",
+    "compare_reports",
+    "compare_results",
+    "evaluate",
+    "gold_orders",
+    "load_golden",
+    "unknown_names",
 ]

@@ -12,8 +12,15 @@ from typing import Any
 
 from tools.base import ToolError
 
-SUMMARY_KEYS = ("execution_accuracy", "tool_accuracy", "hallucination_rate", "retries_total", "latency_p50_s",
-                "latency_p95_s", "tokens_total")
+SUMMARY_KEYS = (
+    "execution_accuracy",
+    "tool_accuracy",
+    "hallucination_rate",
+    "retries_total",
+    "latency_p50_s",
+    "latency_p95_s",
+    "tokens_total",
+)
 
 
 def passed(record: dict[str, Any]) -> bool:
@@ -42,14 +49,21 @@ class Comparison:
         return 1 if self.broken else 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fixed": self.fixed, "broken": self.broken,
-                "same": {"pass": self.same_pass, "fail": self.same_fail},
-                "only_in_a": self.only_in_a, "only_in_b": self.only_in_b, "summary": self.summary,
-                "regression": bool(self.broken)}
+        return {
+            "fixed": self.fixed,
+            "broken": self.broken,
+            "same": {"pass": self.same_pass, "fail": self.same_fail},
+            "only_in_a": self.only_in_a,
+            "only_in_b": self.only_in_b,
+            "summary": self.summary,
+            "regression": bool(self.broken),
+        }
 
     def __str__(self) -> str:
-        lines = [f"fixed: {len(self.fixed)}   broken: {len(self.broken)}   "
-                 f"same: {self.same_pass} pass, {self.same_fail} fail"]
+        lines = [
+            f"fixed: {len(self.fixed)}   broken: {len(self.broken)}   "
+            f"same: {self.same_pass} pass, {self.same_fail} fail"
+        ]
         lines += [f"  FIXED  {q['question']}" for q in self.fixed]
         lines += [f"  BROKEN {q['question']}  ({q.get('why') or 'no longer matches'})" for q in self.broken]
         if self.only_in_a or self.only_in_b:
@@ -76,8 +90,15 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> Comparison:
         else:
             same_fail += 1
     summary = {k: {"a": a.get("summary", {}).get(k), "b": b.get("summary", {}).get(k)} for k in SUMMARY_KEYS}
-    return Comparison(fixed, broken, same_pass, same_fail, [i for i in qa if i not in qb],
-                      [i for i in qb if i not in qa], summary)
+    return Comparison(
+        fixed,
+        broken,
+        same_pass,
+        same_fail,
+        [i for i in qa if i not in qb],
+        [i for i in qb if i not in qa],
+        summary,
+    )
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

@@ -18,7 +18,19 @@ from typing import Any
 from tools.base import ToolError
 
 DEFAULT_TOLERANCE = 1e-6
-_KNOWN_KEYS = {"id", "question", "sql", "expected", "tool", "tolerance", "tags", "ordered", "table", "db", "note"}
+_KNOWN_KEYS = {
+    "id",
+    "question",
+    "sql",
+    "expected",
+    "tool",
+    "tolerance",
+    "tags",
+    "ordered",
+    "table",
+    "db",
+    "note",
+}
 
 
 @dataclass
@@ -71,7 +83,9 @@ def parse_item(obj: Any, where: str) -> GoldenItem:
         raise ToolError(f"{where}: each item must be an object with a 'question'.")
     unknown = sorted(set(obj) - _KNOWN_KEYS)
     if unknown:
-        raise ToolError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KNOWN_KEYS))}.")
+        raise ToolError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KNOWN_KEYS))}."
+        )
     question = obj.get("question")
     if not isinstance(question, str) or not question.strip():
         raise ToolError(f"{where}: 'question' must be non-empty text.")
@@ -89,9 +103,16 @@ def parse_item(obj: Any, where: str) -> GoldenItem:
         raise ToolError(f"{where}: 'tolerance' must be a non-negative number.")
     tags = obj.get("tags") or []
     return GoldenItem(
-        question=question.strip(), sql=sql, expected=expected, tool=tool, tolerance=float(tolerance),
-        tags=[tags] if isinstance(tags, str) else [str(t) for t in tags], ordered=obj.get("ordered"),
-        table=obj.get("table"), db=obj.get("db"), id=str(obj.get("id") or ""),
+        question=question.strip(),
+        sql=sql,
+        expected=expected,
+        tool=tool,
+        tolerance=float(tolerance),
+        tags=[tags] if isinstance(tags, str) else [str(t) for t in tags],
+        ordered=obj.get("ordered"),
+        table=obj.get("table"),
+        db=obj.get("db"),
+        id=str(obj.get("id") or ""),
     )
 
 
@@ -129,10 +150,14 @@ def _yaml_items(text: str, path: Path) -> list[tuple[int, Any]]:
 
 def _check_expected(expected: Any, where: str) -> None:
     if not isinstance(expected, dict) or not isinstance(expected.get("rows"), list):
-        raise ToolError(f"{where}: 'expected' must be {{\"columns\": [...], \"rows\": [[...], ...]}}.")
+        raise ToolError(f'{where}: \'expected\' must be {{"columns": [...], "rows": [[...], ...]}}.')
     columns = expected.get("columns")
     rows = expected["rows"]
-    width = len(columns) if isinstance(columns, list) else (len(rows[0]) if rows and isinstance(rows[0], list) else 0)
+    width = (
+        len(columns)
+        if isinstance(columns, list)
+        else (len(rows[0]) if rows and isinstance(rows[0], list) else 0)
+    )
     for row in rows:
         if not isinstance(row, list) or len(row) != width:
             raise ToolError(f"{where}: every expected row must be a list of {width} values.")
@@ -142,5 +167,7 @@ def _check_unique_ids(items: list[GoldenItem], name: str) -> None:
     seen: set[str] = set()
     for item in items:
         if item.id in seen:
-            raise ToolError(f"{name}: the id {item.id!r} is used twice (repeated question?); give each item an 'id'.")
+            raise ToolError(
+                f"{name}: the id {item.id!r} is used twice (repeated question?); give each item an 'id'."
+            )
         seen.add(item.id)

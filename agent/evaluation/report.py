@@ -17,8 +17,9 @@ def write_report(report: EvalReport, out_dir: str | Path) -> dict[str, str]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     json_path, html_path = out / "report.json", out / "report.html"
-    json_path.write_text(json.dumps(report.to_dict(), default=_jsonable, ensure_ascii=False, indent=1),
-                         encoding="utf-8")
+    json_path.write_text(
+        json.dumps(report.to_dict(), default=_jsonable, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     html_path.write_text(render_html(report.to_dict()), encoding="utf-8")
     return {"json": str(json_path), "html": str(html_path)}
 
@@ -30,8 +31,9 @@ def render_html(data: dict[str, Any]) -> str:
     source = resources.files("agent.evaluation").joinpath("report.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     failures = [q for q in data["questions"] if not passed(q)]
-    return env.from_string(source).render(meta=data["meta"], summary=data["summary"], failures=failures,
-                                          total=len(data["questions"]), fmt=_fmt)
+    return env.from_string(source).render(
+        meta=data["meta"], summary=data["summary"], failures=failures, total=len(data["questions"]), fmt=_fmt
+    )
 
 
 def _fmt(value: Any) -> str:

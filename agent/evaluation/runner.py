@@ -33,9 +33,16 @@ class EvalReport:
         return {"meta": self.meta, "summary": self.summary, "questions": self.questions}
 
 
-def evaluate(items: Iterable[GoldenItem], answer: AnswerSource, ws, *, allow_extra_columns: bool = True,
-             meta: dict[str, Any] | None = None, gold_result: Callable[[GoldenItem], ResultTable] | None = None,
-             on_result: Callable[[dict[str, Any]], None] | None = None) -> EvalReport:
+def evaluate(
+    items: Iterable[GoldenItem],
+    answer: AnswerSource,
+    ws,
+    *,
+    allow_extra_columns: bool = True,
+    meta: dict[str, Any] | None = None,
+    gold_result: Callable[[GoldenItem], ResultTable] | None = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> EvalReport:
     """Ask every question, score the answers, and summarise.
 
     Args:
@@ -58,11 +65,22 @@ def evaluate(items: Iterable[GoldenItem], answer: AnswerSource, ws, *, allow_ext
     return EvalReport(records, summarise(records), {**run_meta(), **(meta or {})})
 
 
-def score_item(item: GoldenItem, answer: AnswerSource, ws, schema: dict[str, set[str]],
-               gold_of: Callable[[GoldenItem], ResultTable], allow_extra_columns: bool) -> dict[str, Any]:
+def score_item(
+    item: GoldenItem,
+    answer: AnswerSource,
+    ws,
+    schema: dict[str, set[str]],
+    gold_of: Callable[[GoldenItem], ResultTable],
+    allow_extra_columns: bool,
+) -> dict[str, Any]:
     """Ask one question and score it: tool choice, result, hallucinated names, retries, time, tokens."""
-    record: dict[str, Any] = {"id": item.id, "question": item.question, "tags": item.tags,
-                              "gold_sql": item.sql, "expected_tool": item.tool or None}
+    record: dict[str, Any] = {
+        "id": item.id,
+        "question": item.question,
+        "tags": item.tags,
+        "gold_sql": item.sql,
+        "expected_tool": item.tool or None,
+    }
     gold, gold_error = None, None
     if item.sql or item.expected is not None:
         try:
@@ -76,8 +94,9 @@ def score_item(item: GoldenItem, answer: AnswerSource, ws, schema: dict[str, set
         ans = Answer(text="", error=f"{type(e).__name__}: {e}")
     record["latency_s"] = round(time.perf_counter() - start, 3)
     record.update(_answer_fields(ans))
-    record["tool_correct"] = (record["tools_called"][:1] != [] and record["tools_called"][0] in item.tool) \
-        if item.tool else None
+    record["tool_correct"] = (
+        (record["tools_called"][:1] != [] and record["tools_called"][0] in item.tool) if item.tool else None
+    )
     record.update(_hallucinations(record["predicted_sql"], schema))
     record.update(_execution(item, gold, gold_error, ans, ws, allow_extra_columns))
     return record
@@ -147,10 +166,21 @@ def _hallucinations(sqls: list[str], schema: dict[str, set[str]]) -> dict[str, A
     return {"hallucinated": bool(names), "unknown_names": names}
 
 
-def _execution(item: GoldenItem, gold: ResultTable | None, gold_error: str | None, ans: Answer, ws,
-               allow_extra_columns: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"gold_error": gold_error, "exec_match": None, "mismatch": None,
-                           "gold_rows": gold.preview() if gold else None, "predicted_rows": None}
+def _execution(
+    item: GoldenItem,
+    gold: ResultTable | None,
+    gold_error: str | None,
+    ans: Answer,
+    ws,
+    allow_extra_columns: bool,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "gold_error": gold_error,
+        "exec_match": None,
+        "mismatch": None,
+        "gold_rows": gold.preview() if gold else None,
+        "predicted_rows": None,
+    }
     if gold is None:
         return out
     predicted = predicted_table(ans, ws)
@@ -158,10 +188,15 @@ def _execution(item: GoldenItem, gold: ResultTable | None, gold_error: str | Non
         out.update(exec_match=False, mismatch="no result table" + (f" ({ans.error})" if ans.error else ""))
         return out
     ordered = item.ordered if item.ordered is not None else bool(item.sql and gold_orders(item.sql))
-    match = compare_results(gold, predicted, ordered=ordered, tolerance=item.tolerance,
-                            allow_extra_columns=allow_extra_columns)
-    out.update(exec_match=match.ok, mismatch=match.reason or None, ordered=ordered,
-               predicted_rows=predicted.preview())
+    match = compare_results(
+        gold, predicted, ordered=ordered, tolerance=item.tolerance, allow_extra_columns=allow_extra_columns
+    )
+    out.update(
+        exec_match=match.ok,
+        mismatch=match.reason or None,
+        ordered=ordered,
+        predicted_rows=predicted.preview(),
+    )
     return out
 
 
@@ -189,8 +224,10 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
         "tokens_total": sum(tokens) if tokens else None,
         "tokens_mean": round(sum(tokens) / len(tokens), 1) if tokens else None,
     }
-    summary["by_tag"] = {tag: {"questions": len(rs), "execution_accuracy": _rate(rs, "exec_match")}
-                         for tag, rs in _by_tag(scored).items()}
+    summary["by_tag"] = {
+        tag: {"questions": len(rs), "execution_accuracy": _rate(rs, "exec_match")}
+        for tag, rs in _by_tag(scored).items()
+    }
     return summary
 
 
@@ -225,6 +262,8 @@ def run_meta() -> dict[str, Any]:
     """Date and machine, so figures can be reported with where and when they were measured."""
     import os
 
-    return {"date": dt.datetime.now().isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
-            "python": platform.python_version()}
+    return {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }

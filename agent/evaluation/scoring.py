@@ -7,6 +7,7 @@ ignored (columns are matched by their values); numbers compare with a relative t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import itertools
@@ -42,8 +43,11 @@ class ResultTable:
 
     def preview(self, limit: int = 20) -> dict[str, Any]:
         """A JSON-ready head of the table for reports."""
-        return {"columns": self.columns, "rows": [[_plain(v) for v in r] for r in self.rows[:limit]],
-                "total_rows": len(self.rows)}
+        return {
+            "columns": self.columns,
+            "rows": [[_plain(v) for v in r] for r in self.rows[:limit]],
+            "total_rows": len(self.rows),
+        }
 
 
 @dataclass
@@ -60,10 +64,8 @@ def normalise(value: Any) -> Any:
     if isinstance(value, bool):
         return float(value)
     if hasattr(value, "item") and not isinstance(value, (str, bytes, dt.date, dt.datetime)):
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             value = value.item()  # numpy scalar
-        except (ValueError, AttributeError):
-            pass
     if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
         number = float(value)
         return None if math.isnan(number) else number
@@ -95,8 +97,14 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 
 # -- result sets ---------------------------------------------------------------------------------------------
-def compare_results(gold: ResultTable, predicted: ResultTable, *, ordered: bool = False,
-                    tolerance: float = 1e-6, allow_extra_columns: bool = False) -> Match:
+def compare_results(
+    gold: ResultTable,
+    predicted: ResultTable,
+    *,
+    ordered: bool = False,
+    tolerance: float = 1e-6,
+    allow_extra_columns: bool = False,
+) -> Match:
     """Whether ``predicted`` holds the gold result.
 
     Args:
@@ -135,8 +143,11 @@ def _column_mappings(g_rows, p_rows, g_width: int, p_width: int, tolerance: floa
     candidates = []
     for g in range(g_width):
         g_col = sorted((r[g] for r in g_rows), key=_sort_key)
-        fits = [p for p in range(p_width) if _same_values(g_col, sorted((r[p] for r in p_rows), key=_sort_key),
-                                                           tolerance)]
+        fits = [
+            p
+            for p in range(p_width)
+            if _same_values(g_col, sorted((r[p] for r in p_rows), key=_sort_key), tolerance)
+        ]
         if not fits:
             return
         candidates.append(fits)
@@ -151,26 +162,26 @@ def _column_mappings(g_rows, p_rows, g_width: int, p_width: int, tolerance: floa
 
 
 def _same_values(a: list[Any], b: list[Any], tolerance: float) -> bool:
-    if all(values_equal(x, y, tolerance) for x, y in zip(a, b)):
+    if all(values_equal(x, y, tolerance) for x, y in zip(a, b, strict=False)):
         return True
     return _multiset_equal([(x,) for x in a], [(y,) for y in b], tolerance)
 
 
 def _rows_equal(gold: Sequence[tuple], pred: Sequence[tuple], ordered: bool, tolerance: float) -> bool:
     if ordered:
-        return all(_row_equal(g, p, tolerance) for g, p in zip(gold, pred))
+        return all(_row_equal(g, p, tolerance) for g, p in zip(gold, pred, strict=False))
     return _multiset_equal(list(gold), list(pred), tolerance)
 
 
 def _row_equal(a: tuple, b: tuple, tolerance: float) -> bool:
-    return all(values_equal(x, y, tolerance) for x, y in zip(a, b))
+    return all(values_equal(x, y, tolerance) for x, y in zip(a, b, strict=False))
 
 
 def _multiset_equal(gold: list[tuple], pred: list[tuple], tolerance: float) -> bool:
     """Multiset equality with tolerance: sort and pair up; if that fails, match row by row (small results)."""
     key = lambda row: tuple(_sort_key(v) for v in row)  # noqa: E731
     g_sorted, p_sorted = sorted(gold, key=key), sorted(pred, key=key)
-    if all(_row_equal(g, p, tolerance) for g, p in zip(g_sorted, p_sorted)):
+    if all(_row_equal(g, p, tolerance) for g, p in zip(g_sorted, p_sorted, strict=False)):
         return True
     if len(gold) > 2000:
         return False

@@ -15,11 +15,16 @@ from tools.workspace import quote_ident
 
 SUGGEST_SCHEMA = {
     "type": "object",
-    "properties": {"items": {"type": "array", "items": {
-        "type": "object",
-        "properties": {"question": {"type": "string"}, "sql": {"type": "string"}},
-        "required": ["question", "sql"],
-    }}},
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"question": {"type": "string"}, "sql": {"type": "string"}},
+                "required": ["question", "sql"],
+            },
+        }
+    },
     "required": ["items"],
 }
 
@@ -40,8 +45,12 @@ def suggest_golden(ws, table: str, model, n: int = 8) -> list[dict[str, Any]]:
     rows = int(ws.query(f"SELECT count(*) AS n FROM {quote_ident(table)}")["n"][0])
     messages = [
         {"role": "system", "content": render("eval", "suggest_system")},
-        {"role": "user", "content": render("eval", "suggest_user", table=table, rows=rows,
-                                           card=table_card(ws, table), n=n)},
+        {
+            "role": "user",
+            "content": render(
+                "eval", "suggest_user", table=table, rows=rows, card=table_card(ws, table), n=n
+            ),
+        },
     ]
     reply = model.generate(messages, json_schema=SUGGEST_SCHEMA, max_new_tokens=220 * n)
     drafts = _parse(reply.text)[:n]
@@ -52,8 +61,10 @@ def table_card(ws, table: str, examples: int = 3) -> str:
     """One line per column: name, type and a few distinct example values."""
     lines = []
     for column, sql_type in ws.columns(table):
-        values = ws.query(f"SELECT DISTINCT {quote_ident(column)} AS v FROM {quote_ident(table)} "
-                          f"WHERE {quote_ident(column)} IS NOT NULL LIMIT {examples}")["v"].tolist()
+        values = ws.query(
+            f"SELECT DISTINCT {quote_ident(column)} AS v FROM {quote_ident(table)} "
+            f"WHERE {quote_ident(column)} IS NOT NULL LIMIT {examples}"
+        )["v"].tolist()
         shown = ", ".join(repr(v)[:40] for v in values)
         lines.append(f"- {column} ({sql_type}): {shown}")
     return "\n".join(lines)
@@ -63,8 +74,15 @@ def check_draft(ws, table: str, draft: dict[str, str]) -> dict[str, Any]:
     """Run a draft's SQL through the guarded sql_query tool and record whether it works."""
     from tools.sql import SqlQuery
 
-    out: dict[str, Any] = {"question": draft["question"].strip(), "sql": draft["sql"].strip().rstrip(";"),
-                           "table": table, "tags": ["suggested"], "runs": False, "rows": None, "error": None}
+    out: dict[str, Any] = {
+        "question": draft["question"].strip(),
+        "sql": draft["sql"].strip().rstrip(";"),
+        "table": table,
+        "tags": ["suggested"],
+        "runs": False,
+        "rows": None,
+        "error": None,
+    }
     try:
         result = SqlQuery(ws)(sql=out["sql"])
     except ToolError as e:
@@ -89,8 +107,15 @@ def _parse(text: str) -> list[dict[str, str]]:
     except json.JSONDecodeError:
         raise ToolError("The model's reply was not JSON; try again or use a larger model.") from None
     items = data.get("items") if isinstance(data, dict) else None
-    good = [i for i in items or [] if isinstance(i, dict) and isinstance(i.get("question"), str)
-            and isinstance(i.get("sql"), str) and i["question"].strip() and i["sql"].strip()]
+    good = [
+        i
+        for i in items or []
+        if isinstance(i, dict)
+        and isinstance(i.get("question"), str)
+        and isinstance(i.get("sql"), str)
+        and i["question"].strip()
+        and i["sql"].strip()
+    ]
     if not good:
         raise ToolError("The model drafted no usable questions; try again or use a larger model.")
     return good

@@ -1,8 +1,8 @@
 """`martmind eval`: score the assistant on a golden set, compare two runs, draft golden questions.
 
-    martmind eval FILE [--model SPEC] [--out DIR] [--limit N] [--json]
-    martmind eval --compare A.json B.json [--json]       (exit 1 when a question broke: a regression gate)
-    martmind eval suggest TABLE [--n N] [--model SPEC] [--out FILE] [--json]
+martmind eval FILE [--model SPEC] [--out DIR] [--limit N] [--json]
+martmind eval --compare A.json B.json [--json]       (exit 1 when a question broke: a regression gate)
+martmind eval suggest TABLE [--n N] [--model SPEC] [--out FILE] [--json]
 """
 
 from __future__ import annotations
@@ -18,11 +18,19 @@ from ui.output import CommandError, add_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = add_command(sub, "eval", run_eval_command,
-                    "score the assistant on a golden set (FILE), compare two runs (--compare A B), "
-                    "or draft golden questions for a table (suggest TABLE)")
-    p.add_argument("target", nargs="*", metavar="FILE | suggest TABLE",
-                   help="a golden set (.jsonl or .yaml), or `suggest TABLE`")
+    p = add_command(
+        sub,
+        "eval",
+        run_eval_command,
+        "score the assistant on a golden set (FILE), compare two runs (--compare A B), "
+        "or draft golden questions for a table (suggest TABLE)",
+    )
+    p.add_argument(
+        "target",
+        nargs="*",
+        metavar="FILE | suggest TABLE",
+        help="a golden set (.jsonl or .yaml), or `suggest TABLE`",
+    )
     p.add_argument("--model", help="model spec (default $MARTMIND_MODEL or the embedded model)")
     p.add_argument("--out", help="folder for report.json and report.html (suggest: a .jsonl file)")
     p.add_argument("--limit", type=int, help="only the first N questions")
@@ -40,8 +48,10 @@ def run_eval_command(args: argparse.Namespace) -> Any:
             raise CommandError("Usage: martmind eval suggest TABLE [--n N].")
         return suggest_command(args, args.target[1])
     if len(args.target) != 1:
-        raise CommandError("Usage: martmind eval FILE, martmind eval --compare A.json B.json, "
-                           "or martmind eval suggest TABLE.")
+        raise CommandError(
+            "Usage: martmind eval FILE, martmind eval --compare A.json B.json, "
+            "or martmind eval suggest TABLE."
+        )
     return golden_command(args, args.target[0])
 
 
@@ -60,8 +70,13 @@ def golden_command(args: argparse.Namespace, path: str) -> dict[str, Any]:
         items = items[: max(args.limit, 0)]
     ws = Workspace(args.home)
     model = model_spec(args)
-    report = evaluate(items, answer_source(model, ws), ws, meta={"golden": Path(path).name, "model": model},
-                      on_result=_progress(len(items)))
+    report = evaluate(
+        items,
+        answer_source(model, ws),
+        ws,
+        meta={"golden": Path(path).name, "model": model},
+        on_result=_progress(len(items)),
+    )
     out = Path(args.out) if args.out else ws.subdir("eval") / f"{Path(path).stem}-{_stamp()}"
     files = write_report(report, out)
     if args.json:
@@ -102,7 +117,10 @@ def suggest_command(args: argparse.Namespace, table: str) -> Any:
         return {"table": table, "suggestions": drafts, "file": args.out}
     for d in drafts:
         mark = "ok " if d.get("runs") else "ERR"
-        print(f"[{mark}] {d['question']}\n      {d['sql']}" + (f"\n      ({d['error']})" if d.get("error") else ""))
+        print(
+            f"[{mark}] {d['question']}\n      {d['sql']}"
+            + (f"\n      ({d['error']})" if d.get("error") else "")
+        )
     return {"written to": args.out} if args.out else None
 
 
@@ -142,7 +160,10 @@ def _progress(total: int):
     def show(record: dict[str, Any]) -> None:
         show.done += 1
         mark = {True: "ok", False: "FAIL", None: "-"}[record["exec_match"]]
-        print(f"[{show.done}/{total}] {mark:4} {record['latency_s']:7.1f}s  {record['question'][:70]}", file=sys.stderr)
+        print(
+            f"[{show.done}/{total}] {mark:4} {record['latency_s']:7.1f}s  {record['question'][:70]}",
+            file=sys.stderr,
+        )
 
     show.done = 0
     return show
