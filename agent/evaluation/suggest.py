@@ -37,19 +37,15 @@ def suggest_golden(ws, table: str, model, n: int = 8) -> list[dict[str, Any]]:
     Raises:
         ToolError: unknown table, or a reply that holds no usable questions.
     """
-    from prompts import render
-
     ws.columns(table)  # a clear "did you mean" for an unknown table
     if n < 1:
         raise ToolError("--n must be at least 1.")
     rows = int(ws.query(f"SELECT count(*) AS n FROM {quote_ident(table)}")["n"][0])
     messages = [
-        {"role": "system", "content": render("eval", "suggest_system")},
+        {"role": "system", "content": _render("suggest_system")},
         {
             "role": "user",
-            "content": render(
-                "eval", "suggest_user", table=table, rows=rows, card=table_card(ws, table), n=n
-            ),
+            "content": _render("suggest_user", table=table, rows=rows, card=table_card(ws, table), n=n),
         },
     ]
     reply = model.generate(messages, json_schema=SUGGEST_SCHEMA, max_new_tokens=220 * n)
@@ -99,6 +95,18 @@ def write_jsonl(drafts: list[dict[str, Any]], path: str | Path) -> int:
     good = [{k: d[k] for k in ("question", "sql", "table", "tags")} for d in drafts if d["runs"]]
     Path(path).write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in good), encoding="utf-8")
     return len(good)
+
+
+def _render(key: str, **variables: Any) -> str:
+    """Render a template of prompts/eval.yaml with StrictUndefined (a missing variable is an error)."""
+    from importlib import resources
+
+    import jinja2
+    import yaml
+
+    templates = yaml.safe_load(resources.files("prompts").joinpath("eval.yaml").read_text(encoding="utf-8"))
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    return env.from_string(templates[key]).render(**variables).strip()
 
 
 def _parse(text: str) -> list[dict[str, str]]:
