@@ -80,7 +80,9 @@ def spider_workspace(data: Path, db_id: str, homes: Path):
             )
         ]
         for name in names:
-            df = pd.read_sql_query(f'SELECT * FROM "{name}"', con)
+            cursor = con.execute(f'SELECT * FROM "{name}"')
+            # object dtype keeps SQLite's own values (an INTEGER column with NULLs stays integers)
+            df = pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description], dtype=object)
             ws.save_table(name, tidy_types(df), source=f"spider:{db_id}")
     return ws
 
@@ -95,7 +97,9 @@ def tidy_types(df: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].astype("Int64")
         elif kinds <= {int, float}:
             out[column] = pd.to_numeric(out[column]).astype("float64")
-        elif kinds - {str}:  # mixed text and numbers: keep it all as text
+        elif kinds <= {str}:
+            out[column] = out[column].astype("string")
+        else:  # mixed text and numbers (or blobs): keep it all as text
             out[column] = out[column].map(lambda v: None if v is None or v != v else str(v))
     return out
 
@@ -153,7 +157,6 @@ def run_benchmark(
 
 def oracle_source(items: list[GoldenItem]):
     """An answer source that replies with the gold SQL translated to DuckDB (no model): a self-check."""
-    import sqlglot
 
     from agent.types import Answer
     from tools.sql import SqlQuery
@@ -161,8 +164,10 @@ def oracle_source(items: list[GoldenItem]):
     gold = {i.question: i.sql for i in items}
 
     def make(ws):
+        columns = {c.lower() for t in ws.tables() for c, _ in ws.columns(t)}
+
         def answer(question: str) -> Answer:
-            sql = sqlglot.transpile(gold[question], read="sqlite", write="duckdb")[0]
+            sql = to_duckdb(gold[question], columns)
             result = SqlQuery(ws)(sql=sql)
             return Answer(
                 text="",
@@ -174,6 +179,24 @@ def oracle_source(items: list[GoldenItem]):
         return answer
 
     return make
+
+
+def to_duckdb(sql: str, columns: set[str]) -> str:
+    """SQLite gold SQL as DuckDB SQL; a double-quoted name that is no column is SQLite's string literal."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="sqlite")
+    for column in list(tree.find_all(exp.Column)):
+        ident = column.this
+        if (
+            isinstance(ident, exp.Identifier)
+            and ident.quoted
+            and not column.table
+            and ident.name.lower() not in columns
+        ):
+            column.replace(exp.Literal.string(ident.name))
+    return tree.sql(dialect="duckdb")
 
 
 def by_level(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
