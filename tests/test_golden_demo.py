@@ -45,3 +45,36 @@ def test_every_gold_sql_runs_on_the_demo_data_and_names_only_real_columns(demo_w
         gold = default_gold(item, demo_ws)
         assert gold.rows, f"{item.id}: gold SQL returns no rows"
         assert unknown_names(item.sql, schema) == [], item.id
+
+
+# Golden SQL written from DESIGN.md's definitions must agree with the independently written metric layer.
+METRIC_CALLS = {
+    "retail_revenue": {"metrics": ["revenue"]},
+    "retail_orders": {"metrics": ["orders"]},
+    "retail_customers": {"metrics": ["customers"]},
+    "retail_aov": {"metrics": ["aov"]},
+    "retail_cancel_rate": {"metrics": ["cancellation_rate"]},
+    "retail_repeat_rate": {"metrics": ["repeat_customer_rate"]},
+    "retail_units": {"metrics": ["units"]},
+    "retail_top_countries": {"metrics": ["revenue"], "by": ["country"], "top": 5},
+    "retail_monthly_revenue": {"metrics": ["revenue"], "grain": "month"},
+}
+
+
+@pytest.mark.slow
+def test_gold_sql_agrees_with_the_metric_layer(demo_ws):
+    from agent.evaluation.scoring import ResultTable, compare_results, gold_orders
+    from tools.metrics import MetricQuery
+
+    items = {i.id: i for i in load_golden(GOLDEN)}
+    for item_id, args in METRIC_CALLS.items():
+        item = items[item_id]
+        result = MetricQuery(demo_ws)(**args)
+        match = compare_results(
+            default_gold(item, demo_ws),
+            ResultTable.from_frame(result.tables[0].df),
+            ordered=gold_orders(item.sql),
+            tolerance=item.tolerance,
+            allow_extra_columns=True,
+        )
+        assert match.ok, f"{item_id}: {match.reason}"
