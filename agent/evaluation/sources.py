@@ -9,15 +9,20 @@ from agent.types import Answer
 
 
 def assistant_source(model: Any, ws) -> Callable[[str], Answer]:
-    """The Assistant on workspace ``ws``; every question starts a fresh conversation so none leans on another.
+    """The Assistant on workspace ``ws``; each question starts a new conversation so none leans on another.
+
+    One Assistant serves every question, so the model and the router's example embeddings load once.
 
     Args:
-        model: a model spec string or a ChatModel (loaded once and shared across questions).
+        model: a model spec string or a ChatModel.
         ws: the workspace the questions are about.
     """
     from agent import Assistant
 
+    assistant = Assistant(model=model, workspace=ws)
+
     def answer(question: str) -> Answer:
-        return Assistant(model=model, workspace=ws).ask(question)
+        assistant.new_conversation()
+        return assistant.ask(question)
 
     return answer
