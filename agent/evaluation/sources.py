@@ -8,7 +8,7 @@ from typing import Any
 from agent.types import Answer
 
 
-def assistant_source(model: Any, ws) -> Callable[[str], Answer]:
+def assistant_source(model: Any, ws, **options: Any) -> Callable[[str], Answer]:
     """The Assistant on workspace ``ws``; each question starts a new conversation so none leans on another.
 
     One Assistant serves every question, so the model and the router's example embeddings load once.
@@ -16,10 +16,11 @@ def assistant_source(model: Any, ws) -> Callable[[str], Answer]:
     Args:
         model: a model spec string or a ChatModel.
         ws: the workspace the questions are about.
+        **options: further Assistant arguments (router_mode, registry, max_retries).
     """
     from agent import Assistant
 
-    assistant = Assistant(model=model, workspace=ws)
+    assistant = Assistant(model=model, workspace=ws, **options)
 
     def answer(question: str) -> Answer:
         assistant.new_conversation()
