@@ -143,8 +143,9 @@ def all_sql(ans: Answer) -> list[str]:
     """Every SQL statement the answer tried, failed attempts included, in order and without repeats."""
     found: list[str] = []
     for step in ans.steps:
-        if step.kind == "tool_call" and isinstance((step.args or {}).get("sql"), str):
-            found.append(step.args["sql"])
+        sql = (step.args or {}).get("sql") if step.kind == "tool_call" else None
+        if isinstance(sql, str):
+            found.append(sql)
         found.extend(step.sql)
     for call in ans.tool_calls:
         if isinstance((call.get("args") or {}).get("sql"), str):

@@ -198,8 +198,8 @@ def _multiset_equal(gold: list[tuple], pred: list[tuple], tolerance: float) -> b
 
 
 # -- SQL analysis --------------------------------------------------------------------------------------------
-def parse_sql(sql: str, dialect: str = "duckdb") -> exp.Expression | None:
-    """The sqlglot tree of one statement, or None when it does not parse."""
+def parse_sql(sql: str, dialect: str = "duckdb") -> Any:
+    """The sqlglot tree (an ``exp.Expression``) of one statement, or None when it does not parse."""
     try:
         return sqlglot.parse_one(sql, read=dialect)
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
