@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agent.types import Answer
+from tools.base import ToolError
 
 
 def assistant_source(model: Any, ws, **options: Any) -> Callable[[str], Answer]:
@@ -18,8 +19,10 @@ def assistant_source(model: Any, ws, **options: Any) -> Callable[[str], Answer]:
         ws: the workspace the questions are about.
         **options: further Assistant arguments (router_mode, registry, max_retries).
     """
-    from agent import Assistant
-
+    try:
+        from agent.assistant import Assistant
+    except ImportError:
+        raise ToolError("The assistant is not part of this build, so there is nothing to evaluate.") from None
     assistant = Assistant(model=model, workspace=ws, **options)
 
     def answer(question: str) -> Answer:
