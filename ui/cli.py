@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from ui.commands import agent as agent_commands
 from ui.commands import data as data_commands
+from ui.commands import eval as eval_commands
 from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
 from ui.commands import mining as mining_commands
@@ -24,6 +25,7 @@ COMMAND_MODULES = [
     marketing_commands,
     mining_commands,
     agent_commands,
+    eval_commands,
 ]
 
 
@@ -64,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             emit(result, as_json)
         except BrokenPipeError:  # `martmind ... | head` closed the pipe early: not an error
             sys.stderr.close()
-    return 0
+    # A result may carry its own exit status (`eval --compare` fails when a question broke).
+    return int(getattr(result, "exit_code", 0) or 0)
 
 
 if __name__ == "__main__":

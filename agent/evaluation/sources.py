@@ -1,0 +1,32 @@
+"""Answer sources: what produces an Answer for a question. The harness takes any ``question -> Answer``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agent.types import Answer
+from tools.base import ToolError
+
+
+def assistant_source(model: Any, ws, **options: Any) -> Callable[[str], Answer]:
+    """The Assistant on workspace ``ws``; each question starts a new conversation so none leans on another.
+
+    One Assistant serves every question, so the model and the router's example embeddings load once.
+
+    Args:
+        model: a model spec string or a ChatModel.
+        ws: the workspace the questions are about.
+        **options: further Assistant arguments (router_mode, registry, max_retries).
+    """
+    try:
+        from agent.assistant import Assistant
+    except ImportError:
+        raise ToolError("The assistant is not part of this build, so there is nothing to evaluate.") from None
+    assistant = Assistant(model=model, workspace=ws, **options)
+
+    def answer(question: str) -> Answer:
+        assistant.new_conversation()
+        return assistant.ask(question)
+
+    return answer
