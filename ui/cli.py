@@ -17,6 +17,7 @@ from ui.commands import eval as eval_commands
 from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
 from ui.commands import mining as mining_commands
+from ui.commands import reports as report_commands
 from ui.output import CommandError, emit, emit_error
 
 COMMAND_MODULES = [
@@ -26,6 +27,7 @@ COMMAND_MODULES = [
     mining_commands,
     agent_commands,
     eval_commands,
+    report_commands,
 ]
 
 

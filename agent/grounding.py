@@ -1,0 +1,257 @@
+"""The grounding check: every number in generated text must come from the facts it was written from.
+
+A number as written ("£9.7M", "14.8%", "1.4 million", "4,339") is parsed to a value, a scale and the
+precision it was written with; it is *supported* when some fact (or a number in the tool's own result
+text, the request or the call's arguments) rounds or truncates to it at that precision, as a fraction or a
+percentage. Dates must appear verbatim in that context. Claim words a copywriter likes to invent ("% off",
+"free shipping", "rated") are supported only when the context contains them too.
+
+Unsupported numbers and claims are flagged in the text; the caller may instead regenerate once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import prompts
+from tools.base import Fact
+
+_CURRENCY = "£$€¥₹"
+_SCALES = {
+    "k": 1e3,
+    "K": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "M": 1e6,
+    "mn": 1e6,
+    "mio": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "bn": 1e9,
+    "B": 1e9,
+    "billion": 1e9,
+}
+_PERCENT = {"%", "percent", "per cent", "pct", "pp", "percentage point", "percentage points"}
+_NUMBER = re.compile(
+    r"""(?<![\w.,/])
+    (?P<cur>[£$€¥₹]\s?)?
+    (?P<sign>[-+−]\s?)?
+    (?P<cur2>[£$€¥₹]\s?)?
+    (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)
+    (?:\s?(?P<suf>%|per\ cent\b|percent\b|pct\b|percentage\ points?\b|pp\b|thousand\b|millions?\b|
+        billion\b|mio\b|mn\b|bn\b|[kKmMB](?![a-zA-Z])|[x×](?![a-zA-Z])))?
+    (?![\w]|[.,]\d)""",
+    re.VERBOSE,
+)
+_DATE = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
+_LIST_MARKER = re.compile(r"^\s*(?:#+\s*)?\d{1,2}[.)]\s", re.MULTILINE)
+_ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b")
+_CONTEXT_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+@dataclass
+class Mention:
+    """A number as written in generated text."""
+
+    text: str
+    start: int
+    end: int
+    written: float  # the digits as written, without scale: 9.7 for "£9.7M"
+    decimals: int  # digits after the decimal point as written
+    scale: float = 1.0
+    percent: bool = False
+    kind: str = "number"  # "number", "date" or "claim"
+
+    @property
+    def value(self) -> float:
+        return self.written * self.scale
+
+
+@dataclass
+class Check:
+    """The outcome of a grounding check: each mention, and what supports it (None: unsupported)."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    support: list[str | None] = field(default_factory=list)
+
+    @property
+    def unsupported(self) -> list[Mention]:
+        return [m for m, s in zip(self.mentions, self.support, strict=True) if s is None]
+
+    @property
+    def numbers(self) -> int:
+        return sum(1 for m in self.mentions if m.kind != "claim")
+
+    @property
+    def supported_numbers(self) -> int:
+        return sum(1 for m, s in zip(self.mentions, self.support, strict=True) if m.kind != "claim" and s)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unsupported
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "numbers": self.numbers,
+            "supported": self.supported_numbers,
+            "unsupported": [m.text for m in self.unsupported],
+            "matches": [
+                {"text": m.text, "kind": m.kind, "fact": s}
+                for m, s in zip(self.mentions, self.support, strict=True)
+            ],
+        }
+
+
+# -- extraction ------------------------------------------------------------------------------------------
+def extract(text: str) -> list[Mention]:
+    """Numbers and dates in ``text``, skipping list markers, ordinals and digits inside identifiers."""
+    skip = [(m.start(), m.end()) for m in _LIST_MARKER.finditer(text)]
+    skip += [(m.start(), m.end()) for m in _ORDINAL.finditer(text)]
+    found: list[Mention] = []
+    for m in _DATE.finditer(text):
+        found.append(Mention(m.group(), m.start(), m.end(), 0.0, 0, kind="date"))
+        skip.append((m.start(), m.end()))
+    for m in _NUMBER.finditer(text):
+        if any(a <= m.start("num") < b for a, b in skip):
+            continue
+        found.append(_mention(m))
+    return sorted(found, key=lambda x: x.start)
+
+
+def _mention(m: re.Match[str]) -> Mention:
+    digits = m.group("num").replace(",", "")
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    suffix = (m.group("suf") or "").strip()
+    # "x" (a lift of 79.8x) is a plain number; k/M/bn and spelled-out scales multiply
+    scale = _SCALES.get(suffix, _SCALES.get(suffix.lower(), 1.0)) if suffix else 1.0
+    percent = suffix.lower() in _PERCENT
+    if percent:
+        scale = 1.0
+    text = m.group().rstrip()
+    return Mention(text, m.start(), m.start() + len(text), float(digits), decimals, scale, percent)
+
+
+# -- matching --------------------------------------------------------------------------------------------
+def matches(mention: Mention, value: float) -> bool:
+    """Whether ``value`` (a fact) rounds or truncates to the mention at its written precision.
+
+    Signs are ignored ("a drop of 5%" for -0.05); a percentage also matches the fraction it stands for.
+    """
+    target = abs(mention.written)
+    candidates = [abs(value) / mention.scale]
+    if mention.percent:
+        candidates.append(abs(value) * 100)
+    return any(_close(target, c, mention.decimals) for c in candidates)
+
+
+def _close(written: float, actual: float, decimals: int) -> bool:
+    unit = 10.0**-decimals
+    if decimals == 0 and written >= 100:
+        # "about 4,300 customers": trailing zeros of a round number are rounding, not precision
+        zeros = len(str(int(written))) - len(str(int(written)).rstrip("0"))
+        unit = 10.0**zeros
+    slack = 1e-9 * max(1.0, abs(written))
+    rounded = abs(actual - written) <= unit / 2 + slack
+    truncated = 0 <= actual - written < unit - slack
+    return rounded or truncated
+
+
+@dataclass
+class Grounds:
+    """What generated text may draw on: fact values, and free text (result, request, arguments)."""
+
+    values: list[tuple[str, float]] = field(default_factory=list)  # (fact name, value)
+    text: str = ""
+
+    @classmethod
+    def build(cls, facts: Iterable[Fact | dict[str, Any]], texts: Iterable[str] = ()) -> Grounds:
+        """Grounds from facts (Fact objects or their dicts) and texts (result text, request, arguments)."""
+        grounds = cls()
+        parts = []
+        for fact in facts:
+            name, value = (fact.name, fact.value) if isinstance(fact, Fact) else (fact["name"], fact["value"])
+            parts.append(str(name))
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                grounds.values.append((str(name), float(value)))
+            elif value is not None:
+                parts.append(str(value))
+                grounds.values += [(str(name), v) for v in _numbers_in(str(value))]
+        parts += [t for t in texts if t]
+        grounds.text = "\n".join(parts)
+        grounds.values += [("(source text)", v) for v in _numbers_in(grounds.text)]
+        return grounds
+
+    def extend(self, other: Grounds) -> Grounds:
+        return Grounds(self.values + other.values, f"{self.text}\n{other.text}")
+
+
+def _numbers_in(text: str) -> list[float]:
+    return [float(n.replace(",", "")) for n in _CONTEXT_NUMBER.findall(text)]
+
+
+def check(text: str, grounds: Grounds) -> Check:
+    """Check every number, date and claim word of ``text`` against ``grounds``."""
+    result = Check()
+    low_context = grounds.text.lower()
+    for mention in extract(text):
+        if mention.kind == "date":
+            support = "(source text)" if mention.text in grounds.text else None
+        else:
+            support = next((name for name, v in grounds.values if matches(mention, v)), None)
+        result.mentions.append(mention)
+        result.support.append(support)
+    for mention in _claims(text):
+        result.mentions.append(mention)
+        result.support.append("(source text)" if mention.text.lower() in low_context else None)
+    return result
+
+
+def _claims(text: str) -> list[Mention]:
+    """Claim phrases (discounts, ratings, free shipping...) listed in prompts/grounding.yaml."""
+    low = text.lower()
+    found = []
+    for term in prompts.load("grounding")["claim_terms"]:
+        before = r"(?<!\w)" if term[0].isalnum() else ""  # "20% off": the term starts after a digit
+        for m in re.finditer(rf"{before}{re.escape(term.lower())}(?!\w)", low):
+            found.append(Mention(text[m.start() : m.end()], m.start(), m.end(), 0.0, 0, kind="claim"))
+    return found
+
+
+# -- flagging --------------------------------------------------------------------------------------------
+def flag(text: str, result: Check) -> str:
+    """``text`` with a marker after every unsupported number or claim (the person sees what to verify)."""
+    marker = " " + prompts.render("grounding", "flag_marker")
+    out, last = [], 0
+    for mention in sorted(result.unsupported, key=lambda m: m.end):
+        if mention.end < last:
+            continue
+        out.append(text[last : mention.end] + marker)
+        last = mention.end
+    return "".join(out) + text[last:]
+
+
+def flag_note(result: Check) -> str:
+    """One line listing what could not be verified (empty when everything is supported)."""
+    if result.ok:
+        return ""
+    return prompts.render("grounding", "flag_note", unsupported=[m.text for m in result.unsupported])
+
+
+def fix_request(result: Check) -> str:
+    """The note sent back to the model when a text is regenerated once."""
+    return prompts.render("grounding", "regenerate", unsupported=[m.text for m in result.unsupported])
+
+
+# -- sources ---------------------------------------------------------------------------------------------
+def sources(calls: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sources of an answer: each tool call (name, arguments) with the SQL it ran."""
+    return [{"tool": c["name"], "args": c.get("args", {}), "sql": list(c.get("sql", []))} for c in calls]
+
+
+def sources_markdown(items: list[dict[str, Any]]) -> str:
+    """A "Sources" section in Markdown."""
+    return prompts.render("grounding", "sources_markdown", sources=items)
