@@ -68,9 +68,12 @@ class Assistant:
         self._model_lock = threading.Lock()
         self.ws = workspace or Workspace(home)
         if registry is None:
+            from agent.writing import WritingContext, register_writing_tools
             from tools.registry import default_registry
 
             registry = default_registry(self.ws)
+            context = WritingContext(model=self._get_model, registry=registry, history=self._earlier_calls)
+            register_writing_tools(registry, self.ws, context)
         self.registry = registry
         self.router = Router(registry.names())
         self.agent = Agent(
@@ -146,6 +149,10 @@ class Assistant:
             },
         )
         self.store.save(self.conversation)
+
+    def _earlier_calls(self) -> list[dict[str, Any]]:
+        """The tool calls of this conversation's turns, oldest first (what a report or strategy draws on)."""
+        return [c for turn in self.conversation.turns for c in turn.get("tool_calls", [])]
 
     # -- conversations -----------------------------------------------------------------------------------
     def new_conversation(self) -> str:

@@ -255,3 +255,11 @@ def sources(calls: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def sources_markdown(items: list[dict[str, Any]]) -> str:
     """A "Sources" section in Markdown."""
     return prompts.render("grounding", "sources_markdown", sources=items)
+
+
+def check_answer(text: str, facts: Iterable[Fact], texts: Iterable[str]) -> tuple[str, dict[str, Any]]:
+    """The writer's hook: ``text`` with unsupported numbers flagged (and a note), and the check's record."""
+    result = check(text, Grounds.build(facts, texts))
+    if result.ok:
+        return text, result.to_dict()
+    return f"{flag(text, result)}\n\n{flag_note(result)}", result.to_dict()

@@ -16,6 +16,7 @@ from typing import Any
 import prompts
 from agent.calls import ToolCall, ToolCaller
 from agent.context import SCHEMA_CHARS, schema_card, value_hints
+from agent.grounding import check_answer
 from agent.models import ChatModel, ModelError
 from agent.router import NO_TOOL, Route, Router, RouterMode
 from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
@@ -63,8 +64,15 @@ class _Turn:
         self.steps.append(step)
         return step
 
-    def answer(self, text: str, result: ToolResult | None = None, error: str | None = None) -> Answer:
+    def answer(
+        self,
+        text: str,
+        result: ToolResult | None = None,
+        error: str | None = None,
+        grounding: dict[str, Any] | None = None,
+    ) -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
+        sources = [{"tool": c.name, "args": c.args, "sql": list(result.sql) if result else []} for c in self.calls]
         return Answer(
             text=text,
             tool_calls=[c.to_dict() for c in self.calls],
@@ -75,6 +83,8 @@ class _Turn:
             timings=dict(self.timings),
             steps=list(self.steps),
             error=error,
+            sources=getattr(result, "sources", None) or sources,
+            grounding=grounding if grounding is not None else getattr(result, "grounding", None),
         )
 
 
@@ -215,6 +225,9 @@ class Agent:
         if result_is_empty(result):
             yield turn.answer(empty_message(call), result)
             return
+        if getattr(self.registry.get(name), "writes_answer", False):
+            yield turn.answer(result.text, result)  # a writing tool's text is the answer, already checked
+            return
         yield from self._write(question, call, result, turn)
 
     def _call_tool(
@@ -280,9 +293,11 @@ class Agent:
             yield turn.step("error", text=model_failed_message(e))
             text = ""
         text = text or fallback_answer(result)
+        context = [question, json.dumps(call.args, ensure_ascii=False), result.text]
+        text, checked = check_answer(text, result.facts, context)
         turn.timings["write"] = time.perf_counter() - start
         turn.steps.append(Step(kind="writing", tool=call.name, text=text, seconds=turn.timings["write"]))
-        yield turn.answer(text, result)
+        yield turn.answer(text, result, grounding=checked)
 
     def _chat(self, question: str, turn: _Turn) -> Iterator[Step | Answer]:
         """A request that needs no tool: a short reply, never a number about the data."""

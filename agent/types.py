@@ -46,6 +46,8 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     error: str | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)  # [{"tool", "args", "sql"}] behind the numbers
+    grounding: dict[str, Any] | None = None  # the grounding check of the text (agent.grounding)
 
     def to_dict(self, max_rows: int | None = 1000) -> dict[str, Any]:
         """The `martmind ask --json` shape."""
@@ -59,6 +61,9 @@ class Answer:
             "facts": [f.to_dict() for f in self.facts],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
+        out["sources"] = _jsonable_tree(self.sources)
+        if self.grounding is not None:
+            out["grounding"] = self.grounding
         if self.error:
             out["error"] = self.error
         return out

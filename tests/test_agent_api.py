@@ -35,7 +35,9 @@ def test_ask_json_prints_the_answer_contract(scripted_cli, capsys):
     scripted_cli.enqueue({"tool": "revenue_by"}, {"by": ["country"]}, "The UK leads with 81.0.")
     assert cli.main(["ask", "revenue by country", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"text", "tool_calls", "sql", "tables", "facts", "timings"}
+    contract = {"text", "tool_calls", "sql", "tables", "facts", "timings"}
+    assert set(out) == contract | {"sources", "grounding"}
+    assert out["sources"][0]["tool"] == "revenue_by" and out["grounding"]["unsupported"] == []
     assert out["text"] == "The UK leads with 81.0."
     assert out["tool_calls"] == [{"name": "revenue_by", "args": {"by": ["country"]}}]
     assert out["tables"][0]["columns"] == ["country", "revenue"]
