@@ -43,17 +43,12 @@ def _product(tool: WritingTool, name: str | None) -> tuple[str, list[Analysis]]:
     product, qty, order = roles["product_name"], roles["quantity"], roles["order_id"]
     if not name:
         raise ToolError("Say which product to write about (its name or code).")
-    names = tool.ws.query(
-        f"SELECT DISTINCT CAST({quote_ident(product)} AS VARCHAR) AS p FROM {quote_ident(table)}"
-    )
-    match = next((p for p in names["p"].dropna() if p.lower() == name.lower()), None) or closest(
-        name, list(names["p"].dropna())
-    )
+    match = _find_product(tool, table, product, name)
     if not match:
         raise ToolError(f"No product like {name!r} in {table}.")
     price, customer = roles["unit_price"], roles["customer_id"]
     parts = [
-        f"sum({quote_ident(qty)}) AS units_sold",
+        f"CAST(sum({quote_ident(qty)}) AS BIGINT) AS units_sold",
         f"count(DISTINCT {quote_ident(order)}) AS orders",
     ]
     if customer:
@@ -69,6 +64,21 @@ def _product(tool: WritingTool, name: str | None) -> tuple[str, list[Analysis]]:
     )
     analysis = tool.run_analysis("sql_query", {"sql": sql})
     return f"the product {match}", [analysis]
+
+
+def _find_product(tool: WritingTool, table: str, product: str, name: str) -> str | None:
+    """The best-selling product whose name holds every word of ``name``, else the closest name."""
+    col = f"CAST({quote_ident(product)} AS VARCHAR)"
+    words = [w for w in name.lower().split() if w]
+    where = " AND ".join(f"lower({col}) LIKE ?" for _ in words)
+    hits = tool.ws.query(
+        f"SELECT {col} AS p FROM {quote_ident(table)} WHERE {where} GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+        [f"%{w}%" for w in words],
+    )
+    if not hits.empty:
+        return str(hits["p"].iloc[0])
+    names = tool.ws.query(f"SELECT DISTINCT {col} AS p FROM {quote_ident(table)}")
+    return closest(name, [str(p) for p in names["p"].dropna()])
 
 
 def _bundle(tool: WritingTool, name: str | None) -> tuple[str, list[Analysis]]:

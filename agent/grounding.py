@@ -149,10 +149,14 @@ def matches(mention: Mention, value: float) -> bool:
 
 
 def _close(written: float, actual: float, decimals: int) -> bool:
+    if decimals == 0 and written >= 1 and actual < 1:
+        return False  # "1" is not a rounded share of 0.67: integers only stand for numbers of their size
     unit = 10.0**-decimals
     if decimals == 0 and written >= 100:
-        # "about 4,300 customers": trailing zeros of a round number are rounding, not precision
-        zeros = len(str(int(written))) - len(str(int(written)).rstrip("0"))
+        # "about 4,300 customers": trailing zeros of a round number are rounding, not precision, down to
+        # two significant digits (so 763 may be "760" but not "800")
+        digits = str(int(written))
+        zeros = min(len(digits) - len(digits.rstrip("0")), len(digits) - 2)
         unit = 10.0**zeros
     slack = 1e-9 * max(1.0, abs(written))
     rounded = abs(actual - written) <= unit / 2 + slack

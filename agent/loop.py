@@ -72,7 +72,9 @@ class _Turn:
         grounding: dict[str, Any] | None = None,
     ) -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
-        sources = [{"tool": c.name, "args": c.args, "sql": list(result.sql) if result else []} for c in self.calls]
+        sources = [
+            {"tool": c.name, "args": c.args, "sql": list(result.sql) if result else []} for c in self.calls
+        ]
         return Answer(
             text=text,
             tool_calls=[c.to_dict() for c in self.calls],

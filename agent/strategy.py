@@ -17,6 +17,7 @@ import pandas as pd
 from tools.base import Fact, ToolResult
 
 MAX_BUNDLES = 3
+MIN_LIFT = 2.0
 
 
 @dataclass
@@ -105,9 +106,14 @@ def cross_sell_actions(result: ToolResult, a: Assumptions) -> list[Action]:
     if rules is None or rules.empty:
         return []
     baskets = float(result.fact("baskets"))
+    # The best bundle is a strong rule with room to grow: many baskets hold the first item but not the
+    # partner. Among clearly associated pairs (lift >= MIN_LIFT), rank by those missing baskets.
+    rules = rules.assign(missing=rules["support"] / rules["confidence"] * baskets * (1 - rules["confidence"]))
+    strong = rules[rules["lift"] >= MIN_LIFT]
+    ranked = (strong if not strong.empty else rules).sort_values(["missing", "lift"], ascending=False)
     seen: set[frozenset[str]] = set()
     actions = []
-    for row in rules.sort_values("lift", ascending=False).itertuples():
+    for row in ranked.itertuples():
         pair = frozenset([str(row.if_bought), str(row.then_buy)])
         if pair in seen:
             continue
@@ -130,7 +136,7 @@ def cross_sell_actions(result: ToolResult, a: Assumptions) -> list[Action]:
                 impact_unit="baskets",
                 formula="baskets x support / confidence x (1 - confidence) x take rate",
                 inputs={
-                    "baskets": baskets,
+                    "baskets": int(baskets),
                     "confidence": round(float(row.confidence), 4),
                     "lift": round(float(row.lift), 2),
                     "baskets_with_first_item": with_a,

@@ -127,9 +127,11 @@ def _action_view(action: Action, text: str, grounds: grounding.Grounds) -> dict[
     view = asdict(action)
     view["text"] = grounding.flag(text, grounding.check(text, grounds)) if text else ""
     view["impact_text"] = _show(action.impact_value) if action.impact_value is not None else ""
+    view["inputs"] = {k: _show(v) for k, v in action.inputs.items()}
     if action.test:
         view["test"] = {
             **action.test,
+            "n_per_group": _show(int(action.test["n_per_group"])),
             "baseline_pct": f"{action.test['baseline'] * 100:.1f}%",
             "expected_pct": f"{action.test['expected'] * 100:.1f}%",
         }
@@ -137,8 +139,10 @@ def _action_view(action: Action, text: str, grounds: grounding.Grounds) -> dict[
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
+        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.4g}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

@@ -46,7 +46,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     error: str | None = None
-    sources: list[dict[str, Any]] = field(default_factory=list)  # [{"tool", "args", "sql"}] behind the numbers
+    sources: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # [{"tool", "args", "sql"}] behind the numbers
     grounding: dict[str, Any] | None = None  # the grounding check of the text (agent.grounding)
 
     def to_dict(self, max_rows: int | None = 1000) -> dict[str, Any]:
