@@ -45,7 +45,8 @@ class Analyst:
 
     Args:
         write_delay_s: how long writing takes (lets tests overlap two sessions or press Stop).
-        gate: when given, writing waits until it is set (a test controls when the answer comes).
+        gate: when given, writing an answer to a question that says "slowly" waits until it is set
+            (a test controls when that answer comes, e.g. to press Stop first).
         fail_with: raise this ModelError message on every call (a broken model).
     """
 
@@ -64,7 +65,7 @@ class Analyst:
         if json_schema is not None:
             args = {"sql": sql_for(question)}
             return {"follow_up": False, "arguments": args} if "follow_up" in props else args
-        if self.gate is not None:
+        if self.gate is not None and "slowly" in question.lower():
             self.gate.wait(timeout=30)
         time.sleep(self.write_delay_s)
         country = country_of(question)

@@ -35,7 +35,7 @@ def _work(ctx: UiContext, session: ChatSession, question: str, out: queue.Queue,
     """The worker thread: wait for the session's previous turn, load the model if needed, run the turn."""
     try:
         if not session.busy.acquire(blocking=False):
-            out.put(("status", "Waiting for the previous question", "It is finishing its current step."))
+            out.put(("status", ("Waiting for the previous question", "It is finishing its current step.")))
             session.busy.acquire()
             out.put(("status_done", None))
         try:
@@ -45,7 +45,7 @@ def _work(ctx: UiContext, session: ChatSession, question: str, out: queue.Queue,
             assistant = session.assistant
             if not ctx.model_loaded():
                 start = time.perf_counter()
-                out.put(("status", "Loading the model", f"{ctx.model_spec}: the first load takes a while."))
+                out.put(("status", ("Loading the model", f"{ctx.model_spec}: the first load takes a while.")))
                 assistant.model  # noqa: B018 - loads the shared model (later questions skip this)
                 out.put(("status_done", time.perf_counter() - start))
             stream = assistant.stream(question)
