@@ -65,7 +65,7 @@ def test_turn_view_shows_each_step_then_the_answer():
     view.apply(Step(kind="tool_call", tool="sql_query", args={"sql": "SELECT 1 AS x"}))
     tool = panels(view.messages)[-1]
     assert tool["metadata"]["title"] == "Tool: sql_query" and tool["metadata"]["status"] == "pending"
-    assert "SELECT 1 AS x" in tool["content"]
+    assert "SELECT\n  1 AS x" in tool["content"]  # the SQL to run, shown while it runs
 
     df = pd.DataFrame({"x": [1, 2]})
     result = ToolResult(text="2 rows", tables=[Table("result", df)], sql=["SELECT 1 AS x"])
@@ -87,7 +87,8 @@ def test_turn_view_shows_each_step_then_the_answer():
         "log": "2 rows",
         "duration": 0.25,
     }
-    assert "**SQL**" in tool["content"] and "```sql\nSELECT 1 AS x\n```" in tool["content"]
+    assert "**SQL**" in tool["content"] and "```sql\nSELECT\n  1 AS x\n```" in tool["content"]  # laid out
+    assert "**Arguments**" not in tool["content"]  # the only argument was the SQL, shown as SQL
 
     for token in ["Two ", "rows."]:
         view.apply(Step(kind="writing", text=token))
@@ -95,8 +96,7 @@ def test_turn_view_shows_each_step_then_the_answer():
     figure = go.Figure(go.Bar(x=["a"], y=[1]))
     view.apply(Answer(text="There are two rows.", tables=result.tables, charts=[figure]))
     assert "There are two rows." in texts(view.messages)
-    assert type(view.messages[-2]["content"]).__name__ == "Plot"  # the chart, inline in the chat
-    assert panels(view.messages)[-1]["metadata"]["title"] == "Result tables"
+    assert type(view.messages[-1]["content"]).__name__ == "Plot"  # the chart, inline in the chat
 
 
 def test_turn_view_failure_and_stop_are_one_sentence_each():
@@ -120,7 +120,7 @@ def test_a_turn_streams_its_tool_step_before_the_answer_and_fills_the_results(ui
     final = chat_values[-1]
     assert final[0] == {"role": "user", "content": "revenue for France"}
     assert "Revenue for France is in the table below." in texts(final)
-    assert "WHERE Country = 'France'" in panels(final)[1]["content"]
+    assert "WHERE\n  Country = 'France'" in panels(final)[1]["content"]
     assert (
         frames[-1][2]["interactive"] is True and frames[-1][3]["visible"] is False
     )  # Send back, Stop hidden
@@ -207,7 +207,7 @@ def test_history_lists_past_conversations_and_reopens_one(ui):
     assert history["choices"][0][0].startswith("revenue for France · ")
     reopened = chat.open_conversation(first_id, request)
     assert texts(reopened) == ["revenue for France", "Revenue for France is in the table below."]
-    assert "WHERE Country = 'France'" in panels(reopened)[0]["content"]
+    assert "Country = 'France'" in panels(reopened)[0]["content"]
     run(chat, "revenue for Germany")  # continues the reopened conversation
     assert len(ctx.session("s1").assistant.conversation.turns) == 2
 

@@ -85,7 +85,7 @@ def _chat_tab(ctx: UiContext, chat: ChatHandlers) -> dict[str, Any]:
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280, elem_classes="mm-side"):
             new = gr.Button("New conversation", variant="secondary")
-            history = gr.Dropdown(
+            history = gr.Radio(
                 label="Past conversations", choices=[], value=None, interactive=True, elem_id="mm-history"
             )
             examples = gr.Dataset(
@@ -103,7 +103,7 @@ def _chat_tab(ctx: UiContext, chat: ChatHandlers) -> dict[str, Any]:
                 show_label=False,
                 placeholder=PLACEHOLDER,
                 feedback_options=None,
-                buttons=["copy"],
+                buttons=["copy_all"],
             )
             with gr.Row():
                 box = gr.Textbox(
@@ -143,6 +143,9 @@ def _chat_tab(ctx: UiContext, chat: ChatHandlers) -> dict[str, Any]:
     ).then(show, None, result_outputs).then(refresh, None, history)
     stop.click(guarded(_toast(0))(chat.stop), None, None, queue=False)
     new.click(guarded(_toast(2))(chat.new_conversation), None, [chatbot, history]).then(
+        show, None, result_outputs
+    )
+    chatbot.clear(guarded(_toast(2))(chat.new_conversation), None, [chatbot, history]).then(
         show, None, result_outputs
     )
     history.input(guarded(_toast(1))(chat.open_conversation), history, chatbot).then(

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from ui.errors import friendly
 from ui.session import ChatSession, UiContext
 from ui.turn import TurnView, history_messages
 
+TITLE_CHARS = 44
+HISTORY_ITEMS = 30  # newest conversations listed in the side column
 TICK_S = 1.0  # how often a running step's clock updates
 FRAME_S = 0.08  # streamed tokens are batched into frames at most this often
 
@@ -183,7 +186,8 @@ class ChatHandlers:
     def history_update(self, session: ChatSession | None = None, request: gr.Request | None = None):
         """The past-conversations dropdown, newest first."""
         session = session or session_of(self.ctx, request)
-        choices = [(conversation_label(c), c["id"]) for c in session.assistant.conversations()]
+        stored = session.assistant.conversations()[:HISTORY_ITEMS]
+        choices = [(conversation_label(c), c["id"]) for c in stored]
         current = session.assistant.conversation.id
         value = current if any(cid == current for _, cid in choices) else None
         return gr.update(choices=choices, value=value)
@@ -225,10 +229,14 @@ def idle_controls() -> tuple[Any, Any, Any]:
 
 
 def conversation_label(summary: dict[str, Any]) -> str:
-    when = str(summary.get("updated_at", ""))[:16].replace("T", " ")
-    turns = summary.get("turns", 0)
+    """'revenue by country · Nov 22 09:08' (title cut to fit the side column)."""
     title = summary.get("title") or "(empty)"
-    return f"{title} · {when} · {turns} question{'s' if turns != 1 else ''}"
+    title = title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
+    try:
+        when = datetime.fromisoformat(str(summary["updated_at"])).astimezone().strftime("%b %d %H:%M")
+    except (KeyError, ValueError):
+        when = ""
+    return f"{title} · {when}" if when else title
 
 
 def export_csv(session: ChatSession, name: str, df) -> str:

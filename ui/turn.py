@@ -30,13 +30,28 @@ def _fence(text: str, lang: str = "") -> str:
     return f"{fence}{lang}\n{text}\n{fence}"
 
 
+def pretty_sql(sql: str) -> str:
+    """SQL laid out on several lines for reading (as written when it cannot be parsed)."""
+    try:
+        import sqlglot
+
+        return sqlglot.transpile(sql, read="duckdb", write="duckdb", pretty=True)[0]
+    except Exception:  # noqa: BLE001 - display only: show it as it is
+        return sql.strip()
+
+
 def step_body(step: Step, with_result: bool = True) -> str:
     """The inside of a tool panel: arguments, SQL, and the first lines of the result."""
     parts = []
-    if step.args:
-        parts.append("**Arguments**\n\n" + _fence(_json(step.args), "json"))
-    for sql in step.sql:
-        parts.append("**SQL**\n\n" + _fence(sql.strip(), "sql"))
+    args = dict(step.args or {})
+    sql_list = list(step.sql)
+    if isinstance(args.get("sql"), str):  # an SQL argument reads better as SQL than inside JSON
+        given = args.pop("sql")
+        sql_list = sql_list or [given]
+    if args:
+        parts.append("**Arguments**\n\n" + _fence(_json(args), "json"))
+    for sql in sql_list:
+        parts.append("**SQL**\n\n" + _fence(pretty_sql(sql), "sql"))
     if with_result and step.text:
         lines = step.text.strip().splitlines()
         shown = "\n".join(lines[:RESULT_LINES]) + ("\n..." if len(lines) > RESULT_LINES else "")
@@ -174,7 +189,8 @@ class TurnView:
             self.messages[self._text_index]["content"] = text
 
     def _finish(self, answer: Answer) -> None:
-        """The final answer replaces the streamed text (the writer may have cleaned it up)."""
+        """The final answer replaces the streamed text (the writer may have cleaned it up); its tables go to
+        the results panel under the chat, its charts into the chat."""
         self._close_pending()
         self.answer = answer
         if answer.error:
@@ -188,11 +204,6 @@ class TurnView:
                 )
         for figure in answer.charts:
             self.messages.append({"role": "assistant", "content": chart_component(figure)})
-        if answer.tables:
-            names = ", ".join(t.name for t in answer.tables)
-            self.messages.append(
-                panel("Result tables", f"{names}: shown below the chat, with a CSV download.", log=names)
-            )
 
     # -- endings without an answer -----------------------------------------------------------------------
     def stopped(self) -> None:
