@@ -151,6 +151,16 @@ def test_new_conversation_and_history(page):
     shot(page, "chat-history")
 
 
+def upload(page, path: Path) -> None:
+    """Choose a file in the Data tab's upload box, as a person would, and wait until it is shown."""
+    box = page.locator("#mm-upload")
+    box.get_by_text("Click to Upload").wait_for()  # the empty, mounted drop zone
+    with page.expect_file_chooser() as chooser:
+        box.get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(path))
+    box.get_by_text(path.name).wait_for()
+
+
 def test_a_bad_upload_shows_one_friendly_sentence_and_a_good_one_a_table(page, server, tmp_path):
     pytest.importorskip("tools.loader", reason="the file loader is not in this checkout yet")
     bad = tmp_path / "broken.csv"
@@ -161,8 +171,7 @@ def test_a_bad_upload_shows_one_friendly_sentence_and_a_good_one_a_table(page, s
     )
 
     page.get_by_role("tab", name="Data").click()
-    page.set_input_files("#mm-upload input[type=file]", str(bad))
-    page.locator("#mm-upload").get_by_text("broken.csv").wait_for()
+    upload(page, bad)
     page.click("#mm-load")
     error = page.locator(".mm-error")
     error.wait_for()
@@ -171,8 +180,7 @@ def test_a_bad_upload_shows_one_friendly_sentence_and_a_good_one_a_table(page, s
     shot(page, "data-bad-file")
 
     page.locator("#mm-upload button[aria-label='Clear']").click()
-    page.set_input_files("#mm-upload input[type=file]", str(good))
-    page.locator("#mm-upload").get_by_text("web_orders.csv").wait_for()
+    upload(page, good)
     page.click("#mm-load")
     page.locator(".mm-ok").get_by_text("Loaded web_orders.csv into table web_orders").wait_for()
     wait_text(page, "#mm-card", "order_id (file: Order ID)")
