@@ -306,3 +306,32 @@ def report_result(report: Report, paths: dict[str, str]) -> WrittenResult:
         sources=grounding.sources(a.source() for a in analyses),
         extra=dict(paths),
     )
+
+
+# -- the Python entry points the UI uses -----------------------------------------------------------------
+def report_templates() -> list[str]:
+    """Names of the report templates."""
+    return list(templates())
+
+
+def build_report(
+    template: str | None = None, *, assistant: Any = None, workspace: Any = None, title: str | None = None
+) -> dict[str, Any]:
+    """Build a report with an Assistant's model and conversation (or a bare workspace, no narrative model).
+
+    Returns:
+        ``{"html", "markdown", "text"}``: the saved files' paths and a short summary.
+    """
+    if assistant is not None and "build_report" in assistant.registry:
+        tool = assistant.registry.get("build_report")
+    elif assistant is not None:
+        from agent.writing import WritingContext
+
+        context = WritingContext(
+            model=assistant._get_model, registry=assistant.registry, history=assistant._earlier_calls
+        )
+        tool = BuildReport(assistant.ws, context)
+    else:
+        tool = BuildReport(workspace)
+    result = tool(template=template, title=title)
+    return {**result.extra, "text": result.text}
