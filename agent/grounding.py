@@ -267,3 +267,8 @@ def check_answer(text: str, facts: Iterable[Fact], texts: Iterable[str]) -> tupl
     if result.ok:
         return text, result.to_dict()
     return f"{flag(text, result)}\n\n{flag_note(result)}", result.to_dict()
+
+
+def flag_marker() -> str:
+    """The marker placed after an unsupported number or claim."""
+    return prompts.render("grounding", "flag_marker")
