@@ -112,7 +112,7 @@ def cross_sell_actions(result: ToolResult, a: Assumptions) -> list[Action]:
     strong = rules[rules["lift"] >= MIN_LIFT]
     ranked = (strong if not strong.empty else rules).sort_values(["missing", "lift"], ascending=False)
     seen: set[frozenset[str]] = set()
-    actions = []
+    actions: list[Action] = []
     for row in ranked.itertuples():
         pair = frozenset([str(row.if_bought), str(row.then_buy)])
         if pair in seen:

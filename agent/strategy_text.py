@@ -11,7 +11,8 @@ from agent.models import ChatModel, ModelError
 from agent.strategy import Action, Assumptions, actions_table
 from tools.base import Fact, Table, ToolResult
 
-MAX_FINDINGS = 4
+MAX_FINDINGS = 3
+MAX_FACTS = 25  # a short prompt: the CPU model reads every token of it
 
 
 def strategy_schema(fact_names: list[str], action_keys: list[str]) -> dict[str, Any]:
@@ -28,7 +29,7 @@ def strategy_schema(fact_names: list[str], action_keys: list[str]) -> dict[str, 
                     "type": "object",
                     "properties": {
                         "fact": {"type": "string", "enum": fact_names},
-                        "statement": {"type": "string", "minLength": 1, "maxLength": 240},
+                        "statement": {"type": "string", "minLength": 1, "maxLength": 160},
                     },
                     "required": ["fact", "statement"],
                     "additionalProperties": False,
@@ -36,7 +37,7 @@ def strategy_schema(fact_names: list[str], action_keys: list[str]) -> dict[str, 
             },
             "actions": {
                 "type": "object",
-                "properties": {k: {"type": "string", "minLength": 1, "maxLength": 320} for k in action_keys},
+                "properties": {k: {"type": "string", "minLength": 1, "maxLength": 200} for k in action_keys},
                 "required": action_keys,
                 "additionalProperties": False,
             },
@@ -65,7 +66,7 @@ def compose_strategy(
     """Ask the model for the words, check and flag them, and render the strategy as Markdown."""
     from agent.writing import WrittenResult, grounded_json, prompt_facts, system_message
 
-    shown = prompt_facts(_prompt_order(facts, actions))
+    shown = prompt_facts(_prompt_order(facts, actions)[:MAX_FACTS])
     user = prompts.render(
         "writing",
         "strategy_user",

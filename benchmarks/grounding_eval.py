@@ -41,7 +41,7 @@ def unflagged(text: str, record: dict[str, Any]) -> int:
     return sum(max(0, body.count(u) - body.count(u + marked)) for u in set(record["final"]["unsupported"]))
 
 
-def run(model_spec: str, limit: int, max_seconds: float) -> dict[str, Any]:
+def run(model_spec: str, limit: int, max_seconds: float, only: str | None = None) -> dict[str, Any]:
     from agent.model_cache import shared_model
     from agent.writing import WritingContext, register_writing_tools
     from tools.registry import default_registry
@@ -52,7 +52,8 @@ def run(model_spec: str, limit: int, max_seconds: float) -> dict[str, Any]:
     model = shared_model(model_spec)
     started = time.perf_counter()
     items = []
-    for i, req in enumerate(spec["requests"][:limit]):
+    chosen = [(i, r) for i, r in enumerate(spec["requests"]) if only is None or r["tool"] == only]
+    for i, req in chosen[:limit]:
         if time.perf_counter() - started > max_seconds:
             break
         history = spec["histories"][req["history"]]
@@ -67,6 +68,10 @@ def run(model_spec: str, limit: int, max_seconds: float) -> dict[str, Any]:
             items.append({"i": i, "tool": req["tool"], "error": f"{type(e).__name__}: {e}"})
             continue
         seconds = time.perf_counter() - t0
+        if not records_of(result):
+            items.append(
+                {"i": i, "tool": req["tool"], "error": str(result.grounding.get("error", "no text"))}
+            )
         for rec in records_of(result):
             items.append(
                 {
@@ -136,8 +141,9 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=32, help="number of requests to run")
     p.add_argument("--max-seconds", type=float, default=3600, help="stop starting requests after this long")
     p.add_argument("--out", help="write the full JSON here")
+    p.add_argument("--only", choices=["write_strategy", "write_copy", "build_report"], help="one kind only")
     args = p.parse_args()
-    summary = run(args.model, args.limit, args.max_seconds)
+    summary = run(args.model, args.limit, args.max_seconds, args.only)
     if args.out:
         Path(args.out).write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "items"}, indent=2, ensure_ascii=False))
