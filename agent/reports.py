@@ -73,6 +73,9 @@ class ReportArgs(BaseModel):
         ),
     )
     title: str | None = Field(None, description="The report's title (default: the template's).")
+    table: str | None = Field(
+        None, description="The table a template reports on (default: each section's own, e.g. online_retail)."
+    )
 
 
 class BuildReport(WritingTool):
@@ -85,15 +88,15 @@ class BuildReport(WritingTool):
     Args = ReportArgs
 
     def run(self, args: ReportArgs) -> WrittenResult:
-        report = self.build(args.template, args.title)
+        report = self.build(args.template, args.title, args.table)
         paths = save(report, self.ws.subdir("reports"))
         return report_result(report, paths)
 
-    def build(self, template: str | None, title: str | None = None) -> Report:
-        """Run the sections and write their narratives."""
+    def build(self, template: str | None, title: str | None = None, table: str | None = None) -> Report:
+        """Run the sections and write their narratives (``table``: a template's sections read that table)."""
         if template:
             spec = _template(template)
-            calls = [(s["title"], s["tool"], dict(s.get("args") or {})) for s in spec["sections"]]
+            calls = [(s["title"], s["tool"], self._on_table(s, table)) for s in spec["sections"]]
             title = title or spec["title"]
         else:
             earlier = [c for c in self.earlier(tuple(self.registry().names())) if c[0] not in WRITING_TOOLS]
@@ -104,6 +107,16 @@ class BuildReport(WritingTool):
             title = title or "Analysis report"
         sections = [self._section(*c) for c in calls]
         return Report(title=title, sections=sections)
+
+    def _on_table(self, section: dict[str, Any], table: str | None) -> dict[str, Any]:
+        args = dict(section.get("args") or {})
+        registry = self.registry()
+        takes_table = (
+            section["tool"] in registry and "table" in registry.get(section["tool"]).Args.model_fields
+        )
+        if table and takes_table and "table" not in args:
+            args["table"] = table
+        return args
 
     def _section(self, title: str, tool: str, args: dict[str, Any]) -> Section:
         try:
@@ -315,7 +328,12 @@ def report_templates() -> list[str]:
 
 
 def build_report(
-    template: str | None = None, *, assistant: Any = None, workspace: Any = None, title: str | None = None
+    template: str | None = None,
+    *,
+    assistant: Any = None,
+    workspace: Any = None,
+    title: str | None = None,
+    table: str | None = None,
 ) -> dict[str, Any]:
     """Build a report with an Assistant's model and conversation (or a bare workspace, no narrative model).
 
@@ -333,5 +351,5 @@ def build_report(
         tool = BuildReport(assistant.ws, context)
     else:
         tool = BuildReport(workspace)
-    result = tool(template=template, title=title)
+    result = tool(template=template, title=title, table=table)
     return {**result.extra, "text": result.text}

@@ -103,10 +103,28 @@ def test_cli_report_json_returns_the_paths(tmp_path, capsys):
     ws = Workspace(home, demo=False)
     ws.save_table("sales", tiny_sales(), source="test")
     ws.close()
-    assert cli.main(["--home", str(home), "report", "monthly sales review", "--no-model", "--json"]) == 0
+    argv = ["--home", str(home), "report", "monthly sales review", "--table", "sales", "--no-model", "--json"]
+    assert cli.main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert Path(out["html"]).is_file() and Path(out["markdown"]).is_file()
     assert Path(out["html"]).parent == home / "reports"
-    assert out["sources"] and out["sources"][0]["tool"] == "metric_query"
+    assert [s["args"]["table"] for s in out["sources"]] == ["sales"] * 4
+    assert all(row[1] == "ok" for row in out["tables"][0]["rows"])
     assert cli.main(["--home", str(home), "report", "nope", "--json"]) == 1
     assert "No report template" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_the_assistant_routes_a_report_request_and_answers_with_the_paths(ws):
+    from agent.assistant import Assistant
+
+    model = ScriptedModel()
+    assistant = Assistant(model=model, workspace=ws, router_mode="off")
+    assert {"write_strategy", "write_copy", "build_report"} <= set(assistant.registry.names())
+    model.enqueue({"tool": "build_report"}, {"template": "monthly sales review", "table": "sales"})
+    model.enqueue(*({"narrative": "Sales are small."} for _ in range(4)))
+    answer = assistant.ask("build the monthly sales review report")
+
+    assert answer.error is None and answer.tool_calls[0]["name"] == "build_report"
+    assert 'Report "Monthly sales review" saved' in answer.text and ".html" in answer.text
+    assert len(model.sent) == 6  # choose, fill, four narratives: the writer does not rewrite the report
+    assert [s["tool"] for s in answer.sources] == ["metric_query"] * 4

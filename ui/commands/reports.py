@@ -13,6 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "template", help="monthly sales review, customer segmentation, basket analysis, campaign review"
     )
     p.add_argument("--title", help="the report's title (default: the template's)")
+    p.add_argument("--table", help="the table the template reports on (default: each section's own)")
     p.add_argument(
         "--model", help="model spec for the narrative (default $MARTMIND_MODEL or the embedded one)"
     )
@@ -31,5 +32,7 @@ def run_report(args: argparse.Namespace):
     ws = Workspace(args.home)
     spec = args.model or default_model_spec()
     model = None if args.no_model else (lambda: shared_model(spec))
-    result = BuildReport(ws, WritingContext(model=model))(template=args.template, title=args.title)
+    result = BuildReport(ws, WritingContext(model=model))(
+        template=args.template, title=args.title, table=args.table
+    )
     return result if args.json else result.text
