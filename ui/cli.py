@@ -16,6 +16,7 @@ from ui.commands import eval as eval_commands
 from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
 from ui.commands import mining as mining_commands
+from ui.commands import models as models_commands
 from ui.commands import ui as ui_commands
 from ui.output import CommandError, emit, emit_error
 
@@ -25,6 +26,7 @@ COMMAND_MODULES = [
     marketing_commands,
     mining_commands,
     eval_commands,
+    models_commands,
     ui_commands,
 ]
 
