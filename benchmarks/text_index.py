@@ -1,0 +1,115 @@
+"""Text indexing and search speed: indexing throughput vs the raw encoder, re-index cost, query latency.
+
+    python -m benchmarks.text_index [--home DIR] [--sample 1500] [--queries 40]
+
+1. The raw encoder on ``--sample`` review texts (batch 64), then ``TextIndex.sync`` of the same texts into a
+   fresh Chroma collection: documents per second of each, and their ratio (aim: >= 0.8).
+2. Syncing the same texts again: embeddings computed must be 0.
+3. The full reviews index (built once in ``--home`` and reused by later runs), then query latency p50/p95
+   for top-10 with and without a metadata filter, end to end (query embedding included) and Chroma alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+QUERIES = [
+    "dress runs small", "fabric feels cheap", "beautiful color", "too tight in the chest", "see-through material",
+    "great for a wedding", "zipper broke", "itchy sweater", "perfect fit", "shrunk after washing",
+    "long for petite women", "comfortable jeans", "poor stitching", "soft and cozy", "runs large",
+    "love the pattern", "returned it", "not as pictured", "flattering cut", "waist too big",
+]
+FILTER = {"$and": [{"rating": {"$lte": 2}}, {"department": "Dresses"}]}
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def throughput(ws, sample: int) -> dict:
+    from tools import embeddings
+    from tools.textindex import Documents, TextIndex, chroma_client
+    from tools.textsources import get_source
+
+    docs = get_source(ws, "reviews").documents(ws)
+    subset = Documents(docs.ids[:sample], docs.texts[:sample], docs.metadatas[:sample])
+    embedder = embeddings.get_embedder()
+    embedder.encode(["warm up the model"])
+    start = time.perf_counter()
+    embedder.encode(subset.texts, batch_size=64)
+    raw_s = time.perf_counter() - start
+
+    client = chroma_client(path=ws.subdir("chroma"))
+    if "bench_throughput" in [c.name for c in client.list_collections()]:
+        client.delete_collection("bench_throughput")
+    index = TextIndex(client, "bench_throughput")
+    stats = index.sync(subset)
+    again = index.sync(subset)
+    return {
+        "texts": len(subset.ids), "batch_size": 64,
+        "encoder_docs_per_s": round(len(subset.ids) / raw_s, 1),
+        "index_docs_per_s": round(len(subset.ids) / stats.seconds, 1),
+        "ratio": round(raw_s / stats.seconds, 3),
+        "index_embedded": stats.embedded,
+        "reindex_embedded": again.embedded, "reindex_unchanged": again.unchanged, "reindex_s": again.seconds,
+    }
+
+
+def latency(ws, queries: int) -> dict:
+    from tools.search import index_source, open_index
+    from tools.textsources import get_source
+
+    source = get_source(ws, "reviews")
+    build = index_source(ws, source, progress=_progress)
+    index = open_index(ws, source)
+    vectors = index.embedder.encode(QUERIES)
+    out = {"reviews_indexed": index.count(), "full_build": build.to_dict()}
+    for label, where in (("no_filter", None), ("filter", FILTER)):
+        end_to_end, chroma_only = [], []
+        for i in range(queries):
+            text = QUERIES[i % len(QUERIES)]
+            start = time.perf_counter()
+            index.query(text, top=10, where=where)
+            end_to_end.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            index.collection.query(query_embeddings=vectors[i % len(QUERIES)][None, :], n_results=10, where=where)
+            chroma_only.append((time.perf_counter() - start) * 1000)
+        out[label] = {"p50_ms": round(statistics.median(end_to_end), 2), "p95_ms": round(percentile(end_to_end, 95), 2),
+                      "chroma_p50_ms": round(statistics.median(chroma_only), 2),
+                      "chroma_p95_ms": round(percentile(chroma_only, 95), 2)}
+    return out
+
+
+def _progress(name: str, done: int, total: int) -> None:
+    if total and (done == total or done % 2048 == 0):
+        print(f"  {name}: embedded {done:,}/{total:,}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", default="/tmp/martmind-bench-text", help="workspace (the full index is kept)")
+    parser.add_argument("--sample", type=int, default=1500, help="texts for the throughput comparison")
+    parser.add_argument("--queries", type=int, default=40, help="queries per latency measurement")
+    parser.add_argument("--skip-latency", action="store_true", help="only the throughput comparison")
+    args = parser.parse_args()
+
+    from tools.workspace import Workspace
+
+    ws = Workspace(args.home)
+    report = {"throughput": throughput(ws, args.sample)}
+    print(json.dumps(report["throughput"]), flush=True)
+    if not args.skip_latency:
+        report["latency"] = latency(ws, args.queries)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
