@@ -73,13 +73,23 @@ class SemanticSearch(Tool):
         "join back to the table in SQL."
     )
     Args = SearchArgs
+    progress: SourceProgress | None = None  # set by a front end to show a first index build
+    chroma_url: str | None = None  # a Chroma server (default: $MARTMIND_CHROMA_URL, else the workspace's)
 
     def run(self, args: SearchArgs) -> ToolResult:
         if not args.query.strip():
             raise RetryableToolError("The search query is empty; say what to look for.")
         source = get_source(self.ws, args.source)
         where = to_where(self.ws, source, args.where or [])
-        df = search(self.ws, args.query, source=source, top=args.top, where=where)
+        df = search(
+            self.ws,
+            args.query,
+            source=source,
+            top=args.top,
+            where=where,
+            url=self.chroma_url,
+            progress=self.progress,
+        )
         sql = source.join_sql(df[source.id_label].astype(str).tolist()) if len(df) else ""
         shown = f" where {describe_where(args.where)}" if args.where else ""
         if df.empty:
@@ -169,6 +179,7 @@ def search(
     top: int = 10,
     where: dict[str, Any] | None = None,
     url: str | None = None,
+    progress: SourceProgress | None = None,
 ) -> pd.DataFrame:
     """The ``top`` texts of ``source`` nearest in meaning to ``query``, as a table.
 
@@ -177,7 +188,7 @@ def search(
     """
     if isinstance(source, str):
         source = get_source(ws, source)
-    index = ensure_index(ws, source, url=url)
+    index = ensure_index(ws, source, progress=progress, url=url)
     try:
         hits = index.query(query, top=top, where=where)
     except Exception as e:  # noqa: BLE001 - Chroma raises several types for a bad filter

@@ -94,9 +94,11 @@ _cache: dict[tuple[str, str, str], list[ColumnValues]] = {}
 _cache_lock = threading.Lock()
 
 
-def value_columns(ws: Workspace, table: str, column: str | None = None) -> list[ColumnValues]:
+def value_columns(ws: Workspace, table: str, column: str | None = None,
+                  versions: dict[str, str] | None = None) -> list[ColumnValues]:
     """The value vocabularies of ``table`` (or of one ``column``), cached until the table is reloaded."""
-    key = (str(ws.db_path), table, str(ws.table_info(table).get("loaded_at", "")))
+    version = (versions or table_versions(ws)).get(table, "")
+    key = (str(ws.db_path), table, version)
     with _cache_lock:
         if key not in _cache:
             _cache[key] = _load_table(ws, table)
@@ -105,6 +107,14 @@ def value_columns(ws: Workspace, table: str, column: str | None = None) -> list[
         return found
     chosen = [c for c in found if c.column == column]
     return chosen or [_load_column(ws, table, column)]
+
+
+def table_versions(ws: Workspace) -> dict[str, str]:
+    """Table -> when it was last loaded, in one query (a reload invalidates that table's cache)."""
+    from tools.workspace import META_TABLES
+
+    df = ws.query(f"SELECT name, CAST(loaded_at AS VARCHAR) AS v FROM {META_TABLES}")
+    return dict(zip(df["name"], df["v"], strict=True))
 
 
 def _load_table(ws: Workspace, table: str) -> list[ColumnValues]:
@@ -185,7 +195,8 @@ def match_values(
     if column and not table:
         raise RetryableToolError("Name the table of the column to match values in.")
     tables = [table] if table else ws.tables()
-    columns = [c for t in tables for c in value_columns(ws, t, column)]
+    versions = table_versions(ws)
+    columns = [c for t in tables for c in value_columns(ws, t, column, versions)]
     best: dict[tuple[str, str, str], ValueMatch] = {}
     for cv in columns:
         for match in _match_column(ws, cv, text, query, limit, semantic):

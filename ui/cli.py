@@ -18,6 +18,7 @@ from ui.commands import metrics as metric_commands
 from ui.commands import mining as mining_commands
 from ui.commands import models as models_commands
 from ui.commands import ui as ui_commands
+from ui.commands import text as text_commands
 from ui.output import CommandError, emit, emit_error
 
 COMMAND_MODULES = [
@@ -28,6 +29,7 @@ COMMAND_MODULES = [
     eval_commands,
     models_commands,
     ui_commands,
+    text_commands,
 ]
 
 
