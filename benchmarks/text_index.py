@@ -22,10 +22,26 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 QUERIES = [
-    "dress runs small", "fabric feels cheap", "beautiful color", "too tight in the chest", "see-through material",
-    "great for a wedding", "zipper broke", "itchy sweater", "perfect fit", "shrunk after washing",
-    "long for petite women", "comfortable jeans", "poor stitching", "soft and cozy", "runs large",
-    "love the pattern", "returned it", "not as pictured", "flattering cut", "waist too big",
+    "dress runs small",
+    "fabric feels cheap",
+    "beautiful color",
+    "too tight in the chest",
+    "see-through material",
+    "great for a wedding",
+    "zipper broke",
+    "itchy sweater",
+    "perfect fit",
+    "shrunk after washing",
+    "long for petite women",
+    "comfortable jeans",
+    "poor stitching",
+    "soft and cozy",
+    "runs large",
+    "love the pattern",
+    "returned it",
+    "not as pictured",
+    "flattering cut",
+    "waist too big",
 ]
 FILTER = {"$and": [{"rating": {"$lte": 2}}, {"department": "Dresses"}]}
 
@@ -54,12 +70,15 @@ def throughput(ws, sample: int) -> dict:
     stats = index.sync(subset)
     again = index.sync(subset)
     return {
-        "texts": len(subset.ids), "batch_size": 64,
+        "texts": len(subset.ids),
+        "batch_size": 64,
         "encoder_docs_per_s": round(len(subset.ids) / raw_s, 1),
         "index_docs_per_s": round(len(subset.ids) / stats.seconds, 1),
         "ratio": round(raw_s / stats.seconds, 3),
         "index_embedded": stats.embedded,
-        "reindex_embedded": again.embedded, "reindex_unchanged": again.unchanged, "reindex_s": again.seconds,
+        "reindex_embedded": again.embedded,
+        "reindex_unchanged": again.unchanged,
+        "reindex_s": again.seconds,
     }
 
 
@@ -80,11 +99,16 @@ def latency(ws, queries: int) -> dict:
             index.query(text, top=10, where=where)
             end_to_end.append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
-            index.collection.query(query_embeddings=vectors[i % len(QUERIES)][None, :], n_results=10, where=where)
+            index.collection.query(
+                query_embeddings=vectors[i % len(QUERIES)][None, :], n_results=10, where=where
+            )
             chroma_only.append((time.perf_counter() - start) * 1000)
-        out[label] = {"p50_ms": round(statistics.median(end_to_end), 2), "p95_ms": round(percentile(end_to_end, 95), 2),
-                      "chroma_p50_ms": round(statistics.median(chroma_only), 2),
-                      "chroma_p95_ms": round(percentile(chroma_only, 95), 2)}
+        out[label] = {
+            "p50_ms": round(statistics.median(end_to_end), 2),
+            "p95_ms": round(percentile(end_to_end, 95), 2),
+            "chroma_p50_ms": round(statistics.median(chroma_only), 2),
+            "chroma_p95_ms": round(percentile(chroma_only, 95), 2),
+        }
     return out
 
 
@@ -95,7 +119,9 @@ def _progress(name: str, done: int, total: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", default="/tmp/martmind-bench-text", help="workspace (the full index is kept)")
+    parser.add_argument(
+        "--home", default="/tmp/martmind-bench-text", help="workspace (the full index is kept)"
+    )
     parser.add_argument("--sample", type=int, default=1500, help="texts for the throughput comparison")
     parser.add_argument("--queries", type=int, default=40, help="queries per latency measurement")
     parser.add_argument("--skip-latency", action="store_true", help="only the throughput comparison")

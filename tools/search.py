@@ -207,7 +207,7 @@ def search(
     df = pd.DataFrame(
         rows, columns=["rank", source.id_label, "score", "distance", "text"] if not rows else None
     )
-    if source.id_column == "rowid" and len(df):
+    if source.id_numeric and len(df):
         df[source.id_label] = df[source.id_label].astype(int)
     return df
 

@@ -144,14 +144,19 @@ class TextIndex:
         return self.collection.count()
 
     def stored(self) -> dict[str, dict[str, Any]]:
-        """Every stored id with its metadata (the text hash included), read in pages."""
-        out: dict[str, dict[str, Any]] = {}
+        """Every stored id with its metadata (the text hash included)."""
+        got = self.fetch(["metadatas"])
+        return {doc_id: dict(meta or {}) for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def fetch(self, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list]:
+        """Every document matching ``where`` (all by default) with the fields in ``include``, read in pages."""
+        out: dict[str, list] = {"ids": [], **{key: [] for key in include}}
         page = self.client.get_max_batch_size()
         offset = 0
         while True:
-            got = self.collection.get(include=["metadatas"], limit=page, offset=offset)
-            for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-                out[doc_id] = dict(meta or {})
+            got = self.collection.get(where=where, include=include, limit=page, offset=offset)
+            for key in out:
+                out[key].extend(got[key] if got[key] is not None else [])
             if len(got["ids"]) < page:
                 return out
             offset += page

@@ -22,7 +22,18 @@ if TYPE_CHECKING:
 
 PRODUCTS_TABLE = "online_retail"
 REVIEWS_TABLE = "clothing_reviews"
-ROWID = "row_id"  # the name we give DuckDB's rowid when a table has no unique id column
+ROWID = "row_id"
+_INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+)  # the name we give DuckDB's rowid when a table has no unique id column
 
 # Review metadata key -> column of clothing_reviews.
 REVIEW_FIELDS = {
@@ -51,6 +62,7 @@ class TextSource:
         id_label: the id's column name in search results.
         fields: metadata key -> table column (what filters can use).
         text_column: the indexed column (for a table column source).
+        id_numeric: ids are integers (Chroma keeps them as text; results turn them back).
     """
 
     name: str
@@ -60,13 +72,14 @@ class TextSource:
     id_label: str
     fields: dict[str, str] = field(default_factory=dict)
     text_column: str = ""
+    id_numeric: bool = False
 
     def documents(self, ws: Workspace) -> Documents:
         raise NotImplementedError
 
     def join_sql(self, ids: list[str]) -> str:
         """A SELECT of the matched rows, for joining search results back in SQL."""
-        values = ", ".join(_sql_literal(i, numeric=self.id_column == "rowid") for i in ids) or "NULL"
+        values = ", ".join(_sql_literal(i, numeric=self.id_numeric) for i in ids) or "NULL"
         return f"SELECT * FROM {quote_ident(self.table)} WHERE {_id_expr(self.id_column)} IN ({values})"
 
     def version(self, ws: Workspace) -> str:
@@ -161,7 +174,9 @@ def get_source(ws: Workspace, name: str, id_column: str | None = None) -> TextSo
         )
     if key.lower() == "reviews":
         _need_table(ws, REVIEWS_TABLE, "reviews")
-        return ReviewsSource("reviews", "reviews", REVIEWS_TABLE, "rowid", "review_id", dict(REVIEW_FIELDS))
+        return ReviewsSource(
+            "reviews", "reviews", REVIEWS_TABLE, "rowid", "review_id", dict(REVIEW_FIELDS), id_numeric=True
+        )
     if "." not in key:
         raise RetryableToolError(
             f"Unknown search source {name!r}: use 'products', 'reviews' or 'TABLE.COLUMN' of an indexed table."
@@ -187,7 +202,10 @@ def column_source(ws: Workspace, table: str, column: str, id_column: str | None 
     digest = hashlib.blake2b(f"{table}.{column}".encode(), digest_size=4).hexdigest()
     collection = re.sub(r"[^a-zA-Z0-9_-]+", "_", f"col_{table}_{column}")[:50].strip("_-") + f"_{digest}"
     label = ROWID if ident == "rowid" else ident
-    return ColumnSource(f"{table}.{column}", collection, table, ident, label, fields, text_column=column)
+    numeric = ident == "rowid" or columns[ident].startswith(_INTEGER_TYPES)
+    return ColumnSource(
+        f"{table}.{column}", collection, table, ident, label, fields, text_column=column, id_numeric=numeric
+    )
 
 
 def _unique_id_column(ws: Workspace, table: str, columns: dict[str, str]) -> str | None:

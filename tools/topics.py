@@ -92,7 +92,7 @@ def load_corpus(ws: Workspace, args: TopicsArgs) -> Corpus:
         ids = [h["id"] for h in index.query(args.query, top=min(args.max_texts, 1000), where=where)]
         got = index.collection.get(ids=ids, include=["documents", "embeddings"]) if ids else {"ids": []}
     else:
-        got = index.collection.get(where=where, include=["documents", "embeddings"])
+        got = index.fetch(["documents", "embeddings"], where=where)
     if len(got["ids"]) < MIN_TEXTS:
         raise ToolError(f"Only {len(got['ids'])} texts match; topics need at least {MIN_TEXTS}.")
     order = np.random.default_rng(0).permutation(len(got["ids"]))[: args.max_texts]

@@ -94,8 +94,9 @@ _cache: dict[tuple[str, str, str], list[ColumnValues]] = {}
 _cache_lock = threading.Lock()
 
 
-def value_columns(ws: Workspace, table: str, column: str | None = None,
-                  versions: dict[str, str] | None = None) -> list[ColumnValues]:
+def value_columns(
+    ws: Workspace, table: str, column: str | None = None, versions: dict[str, str] | None = None
+) -> list[ColumnValues]:
     """The value vocabularies of ``table`` (or of one ``column``), cached until the table is reloaded."""
     version = (versions or table_versions(ws)).get(table, "")
     key = (str(ws.db_path), table, version)
