@@ -6,7 +6,8 @@
    fresh Chroma collection: documents per second of each, and their ratio (aim: >= 0.8).
 2. Syncing the same texts again: embeddings computed must be 0.
 3. The full reviews index (built once in ``--home`` and reused by later runs), then query latency p50/p95
-   for top-10 with and without a metadata filter, end to end (query embedding included) and Chroma alone.
+   for top-10 with and without a metadata filter: Chroma alone, the index query (query embedding included)
+   and the semantic_search tool end to end.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ QUERIES = [
     "waist too big",
 ]
 FILTER = {"$and": [{"rating": {"$lte": 2}}, {"department": "Dresses"}]}
+TOOL_FILTER = [{"field": "rating", "op": "<=", "value": 2}, {"field": "department", "value": "Dresses"}]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -83,33 +85,40 @@ def throughput(ws, sample: int) -> dict:
 
 
 def latency(ws, queries: int) -> dict:
-    from tools.search import index_source, open_index
+    """p50/p95 of top-10 queries on the full reviews index, three ways: Chroma alone (query vector ready),
+    index query (embedding the query included) and the semantic_search tool (filters resolved, table built)."""
+    from tools.search import SemanticSearch, index_source, open_index
     from tools.textsources import get_source
 
     source = get_source(ws, "reviews")
     build = index_source(ws, source, progress=_progress)
     index = open_index(ws, source)
     vectors = index.embedder.encode(QUERIES)
+    tool = SemanticSearch(ws)
     out = {"reviews_indexed": index.count(), "full_build": build.to_dict()}
     for label, where in (("no_filter", None), ("filter", FILTER)):
-        end_to_end, chroma_only = [], []
+        timings: dict[str, list[float]] = {"chroma": [], "index": [], "tool": []}
         for i in range(queries):
             text = QUERIES[i % len(QUERIES)]
-            start = time.perf_counter()
-            index.query(text, top=10, where=where)
-            end_to_end.append((time.perf_counter() - start) * 1000)
-            start = time.perf_counter()
-            index.collection.query(
-                query_embeddings=vectors[i % len(QUERIES)][None, :], n_results=10, where=where
+            vector = vectors[i % len(QUERIES)][None, :]
+            timings["chroma"].append(
+                _ms(index.collection.query, query_embeddings=vector, n_results=10, where=where)
             )
-            chroma_only.append((time.perf_counter() - start) * 1000)
+            timings["index"].append(_ms(index.query, text, top=10, where=where))
+            tool_where = TOOL_FILTER if where else None
+            timings["tool"].append(_ms(tool, query=text, source="reviews", top=10, where=tool_where))
         out[label] = {
-            "p50_ms": round(statistics.median(end_to_end), 2),
-            "p95_ms": round(percentile(end_to_end, 95), 2),
-            "chroma_p50_ms": round(statistics.median(chroma_only), 2),
-            "chroma_p95_ms": round(percentile(chroma_only, 95), 2),
+            f"{name}_{stat}_ms": round(fn(values), 2)
+            for name, values in timings.items()
+            for stat, fn in (("p50", statistics.median), ("p95", lambda v: percentile(v, 95)))
         }
     return out
+
+
+def _ms(fn, *args, **kwargs) -> float:
+    start = time.perf_counter()
+    fn(*args, **kwargs)
+    return (time.perf_counter() - start) * 1000
 
 
 def _progress(name: str, done: int, total: int) -> None:
@@ -125,13 +134,16 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1500, help="texts for the throughput comparison")
     parser.add_argument("--queries", type=int, default=40, help="queries per latency measurement")
     parser.add_argument("--skip-latency", action="store_true", help="only the throughput comparison")
+    parser.add_argument("--skip-throughput", action="store_true", help="only the latency measurement")
     args = parser.parse_args()
 
     from tools.workspace import Workspace
 
     ws = Workspace(args.home)
-    report = {"throughput": throughput(ws, args.sample)}
-    print(json.dumps(report["throughput"]), flush=True)
+    report = {}
+    if not args.skip_throughput:
+        report["throughput"] = throughput(ws, args.sample)
+        print(json.dumps(report["throughput"]), flush=True)
     if not args.skip_latency:
         report["latency"] = latency(ws, args.queries)
     print(json.dumps(report, indent=2))

@@ -137,9 +137,6 @@ class TextIndex:
             )
         return collection
 
-    def exists(self) -> bool:
-        return self.name in {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
-
     def count(self) -> int:
         return self.collection.count()
 

@@ -199,16 +199,32 @@ def match_values(
     versions = table_versions(ws)
     columns = [c for t in tables for c in value_columns(ws, t, column, versions)]
     best: dict[tuple[str, str, str], ValueMatch] = {}
+    query_vector = _LazyVector(text) if semantic else None
     for cv in columns:
-        for match in _match_column(ws, cv, text, query, limit, semantic):
+        for match in _match_column(ws, cv, text, query, limit, query_vector):
             k = (match.table, match.column, match.value)
             if k not in best or match.score > best[k].score:
                 best[k] = match
     return sorted(best.values(), key=lambda m: (-m.score, len(m.value), m.value))[:limit]
 
 
+class _LazyVector:
+    """The query's embedding, computed on first need and only once for all columns."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._vector: np.ndarray | None = None
+
+    def get(self) -> np.ndarray:
+        if self._vector is None:
+            from tools import embeddings
+
+            self._vector = embeddings.get_embedder().encode([self.text])[0]
+        return self._vector
+
+
 def _match_column(
-    ws: Workspace, cv: ColumnValues, text: str, query: str, limit: int, semantic: bool
+    ws: Workspace, cv: ColumnValues, text: str, query: str, limit: int, query_vector: _LazyVector | None
 ) -> list[ValueMatch]:
     out: list[ValueMatch] = []
     for value in cv.by_key.get(query, []):
@@ -226,8 +242,8 @@ def _match_column(
     if out:  # an exact, case or synonym hit is what the person meant; fuzzy neighbours would only add noise
         return out
     out += _fuzzy(cv, query, limit)
-    if semantic:
-        out += _semantic(ws, cv, text, limit)
+    if query_vector is not None:
+        out += _semantic(ws, cv, query_vector, limit)
     return out
 
 
@@ -253,14 +269,11 @@ def _fuzzy(cv: ColumnValues, query: str, limit: int) -> list[ValueMatch]:
     ]
 
 
-def _semantic(ws: Workspace, cv: ColumnValues, text: str, limit: int) -> list[ValueMatch]:
+def _semantic(ws: Workspace, cv: ColumnValues, query_vector: _LazyVector, limit: int) -> list[ValueMatch]:
     vectors = _value_vectors(ws, cv, create=len(cv.values) <= EMBED_ON_DEMAND)
     if vectors is None or not len(vectors):
         return []
-    from tools import embeddings
-
-    query = embeddings.get_embedder().encode([text])[0]
-    sims = vectors @ query
+    sims = vectors @ query_vector.get()
     top = np.argsort(-sims)[:limit]
     return [
         ValueMatch(cv.table, cv.column, cv.values[i], round(0.85 * float(sims[i]), 4), "semantic")
