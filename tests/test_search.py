@@ -125,3 +125,24 @@ def test_bad_source_and_empty_query_are_clear(text_ws, fake):
         SemanticSearch(text_ws)(query="x", source="clothing_reviews.Revew Text")
     with pytest.raises(RetryableToolError, match="empty"):
         SemanticSearch(text_ws)(query="  ", source="reviews")
+
+
+def test_interrupted_indexing_keeps_its_work_and_resumes(text_ws, fake, monkeypatch):
+    import tools.textindex as textindex
+
+    monkeypatch.setattr(textindex, "ENCODE_CHUNK", 8)
+    real_encode = fake.encode
+    calls = {"n": 0}
+
+    def failing_encode(texts, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # the person pressed Ctrl-C during the third chunk
+        return real_encode(texts, **kwargs)
+
+    monkeypatch.setattr(fake, "encode", failing_encode)
+    with pytest.raises(KeyboardInterrupt):
+        index_source(text_ws, "reviews")
+    monkeypatch.setattr(fake, "encode", real_encode)
+    resumed = index_source(text_ws, "reviews")
+    assert resumed.unchanged == 16 and resumed.embedded == 14  # two chunks of 8 were kept

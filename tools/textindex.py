@@ -25,7 +25,7 @@ from tools import embeddings
 from tools.base import ToolError
 
 HASH_KEY = "_hash"  # metadata key holding the text hash (keys starting with _ are ours, not the source's)
-ENCODE_CHUNK = 512  # texts per encode call: progress granularity, and what one failure can lose
+ENCODE_CHUNK = 512  # texts per encode call and write: progress granularity, and what an interruption can lose
 CHROMA_URL_ENV = "MARTMIND_CHROMA_URL"
 
 Progress = Callable[[int, int], None]  # (documents embedded so far, documents to embed)
@@ -183,8 +183,7 @@ class TextIndex:
 
         vectors = self._reuse(to_embed, hashes, by_hash)
         stats.reused = sum(1 for i in to_embed if hashes[i] in vectors)
-        stats.embedded = self._embed_missing(to_embed, docs, hashes, vectors, progress)
-        self._write(to_embed, docs, metadatas, hashes, vectors)
+        stats.embedded = self._embed_missing(to_embed, docs, metadatas, hashes, vectors, progress)
         if meta_only:
             # Chroma merges metadata on update; a key that is gone must be sent as None to be removed.
             updates = [
@@ -219,36 +218,40 @@ class TextIndex:
         self,
         to_embed: list[int],
         docs: Documents,
+        metadatas: list[dict[str, Any]],
         hashes: list[str],
         vectors: dict[str, np.ndarray],
         progress: Progress | None,
     ) -> int:
-        """Encode each distinct new text once, longest first so batches pad little; returns how many."""
-        pending: dict[str, str] = {}
+        """Write the documents to (re)place: reused vectors first, then each distinct new text encoded once,
+        longest first so batches pad little. Every chunk is stored as soon as it is encoded, so an interrupted
+        run keeps its work and the next one resumes. Returns how many texts were encoded."""
+        members: dict[str, list[int]] = {}
         for i in to_embed:
-            if hashes[i] not in vectors:
-                pending.setdefault(hashes[i], docs.texts[i])
-        order = sorted(pending, key=lambda h: len(pending[h]), reverse=True)
-        done = 0
+            members.setdefault(hashes[i], []).append(i)
+        self._write([i for i in to_embed if hashes[i] in vectors], docs, metadatas, hashes, vectors)
+        order = sorted(
+            (h for h in members if h not in vectors), key=lambda h: -len(docs.texts[members[h][0]])
+        )
         if progress:
             progress(0, len(order))
-        for chunk in _chunks(order, ENCODE_CHUNK):
-            encoded = self.embedder.encode([pending[h] for h in chunk], batch_size=64)
+        for n, chunk in enumerate(_chunks(order, ENCODE_CHUNK)):
+            encoded = self.embedder.encode([docs.texts[members[h][0]] for h in chunk], batch_size=64)
             vectors.update(zip(chunk, encoded, strict=True))
-            done += len(chunk)
+            self._write([i for h in chunk for i in members[h]], docs, metadatas, hashes, vectors)
             if progress:
-                progress(done, len(order))
+                progress(min((n + 1) * ENCODE_CHUNK, len(order)), len(order))
         return len(order)
 
     def _write(
         self,
-        to_embed: list[int],
+        rows: list[int],
         docs: Documents,
         metadatas: list[dict[str, Any]],
         hashes: list[str],
         vectors: dict[str, np.ndarray],
     ) -> None:
-        for chunk in _chunks(to_embed, min(self.client.get_max_batch_size(), 4096)):
+        for chunk in _chunks(rows, min(self.client.get_max_batch_size(), 4096)):
             self.collection.upsert(
                 ids=[docs.ids[i] for i in chunk],
                 embeddings=np.stack([vectors[hashes[i]] for i in chunk]),
