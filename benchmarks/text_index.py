@@ -1,6 +1,6 @@
 """Text indexing and search speed: indexing throughput vs the raw encoder, re-index cost, query latency.
 
-    python -m benchmarks.text_index [--home DIR] [--sample 1500] [--queries 40]
+    python -m benchmarks.text_index [--home DIR] [--sample 500] [--repeats 3] [--queries 40]
 
 1. The raw encoder on ``--sample`` review texts (batch 64), then ``TextIndex.sync`` of the same texts into a
    fresh Chroma collection: documents per second of each, and their ratio (aim: >= 0.8).
@@ -52,7 +52,9 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def throughput(ws, sample: int) -> dict:
+def throughput(ws, sample: int, repeats: int) -> dict:
+    """Raw encoder vs full indexing on the same texts, alternating ``repeats`` times (a shared machine's
+    load drifts; pairs measured back to back compare fairly), medians reported."""
     from tools import embeddings
     from tools.textindex import Documents, TextIndex, chroma_client
     from tools.textsources import get_source
@@ -61,22 +63,29 @@ def throughput(ws, sample: int) -> dict:
     subset = Documents(docs.ids[:sample], docs.texts[:sample], docs.metadatas[:sample])
     embedder = embeddings.get_embedder()
     embedder.encode(["warm up the model"])
-    start = time.perf_counter()
-    embedder.encode(subset.texts, batch_size=64)
-    raw_s = time.perf_counter() - start
-
     client = chroma_client(path=ws.subdir("chroma"))
-    if "bench_throughput" in [c.name for c in client.list_collections()]:
-        client.delete_collection("bench_throughput")
-    index = TextIndex(client, "bench_throughput")
-    stats = index.sync(subset)
+    raw, indexed, ratios = [], [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        embedder.encode(subset.texts, batch_size=64)
+        raw_s = time.perf_counter() - start
+        if "bench_throughput" in [c.name for c in client.list_collections()]:
+            client.delete_collection("bench_throughput")
+        index = TextIndex(client, "bench_throughput")
+        stats = index.sync(subset)
+        raw.append(len(subset.ids) / raw_s)
+        indexed.append(len(subset.ids) / stats.seconds)
+        ratios.append(raw_s / stats.seconds)
+        print(f"  encoder {raw[-1]:.1f} docs/s, index {indexed[-1]:.1f} docs/s", flush=True)
     again = index.sync(subset)
     return {
         "texts": len(subset.ids),
         "batch_size": 64,
-        "encoder_docs_per_s": round(len(subset.ids) / raw_s, 1),
-        "index_docs_per_s": round(len(subset.ids) / stats.seconds, 1),
-        "ratio": round(raw_s / stats.seconds, 3),
+        "repeats": repeats,
+        "encoder_docs_per_s": round(statistics.median(raw), 1),
+        "index_docs_per_s": round(statistics.median(indexed), 1),
+        "ratio_median": round(statistics.median(ratios), 3),
+        "ratios": [round(r, 3) for r in ratios],
         "index_embedded": stats.embedded,
         "reindex_embedded": again.embedded,
         "reindex_unchanged": again.unchanged,
@@ -131,7 +140,10 @@ def main() -> None:
     parser.add_argument(
         "--home", default="/tmp/martmind-bench-text", help="workspace (the full index is kept)"
     )
-    parser.add_argument("--sample", type=int, default=1500, help="texts for the throughput comparison")
+    parser.add_argument("--sample", type=int, default=500, help="texts for the throughput comparison")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="encoder/index pairs for the throughput comparison"
+    )
     parser.add_argument("--queries", type=int, default=40, help="queries per latency measurement")
     parser.add_argument("--skip-latency", action="store_true", help="only the throughput comparison")
     parser.add_argument("--skip-throughput", action="store_true", help="only the latency measurement")
@@ -142,7 +154,7 @@ def main() -> None:
     ws = Workspace(args.home)
     report = {}
     if not args.skip_throughput:
-        report["throughput"] = throughput(ws, args.sample)
+        report["throughput"] = throughput(ws, args.sample, args.repeats)
         print(json.dumps(report["throughput"]), flush=True)
     if not args.skip_latency:
         report["latency"] = latency(ws, args.queries)
