@@ -80,3 +80,12 @@ def test_values_and_errors(home, fake, capsys):
     assert code == 1 and "Unknown search source" in out["error"]
     code, out = run(capsys, home, "index")
     assert code == 2 and "--demo" in out["error"]
+
+
+def test_topics_and_sentiment_commands_reach_their_tools(home, fake, capsys):
+    code, out = run(capsys, home, "topics", "--source", "tickets.body", "--k", "2")
+    assert code == 1 and "at least 10" in out["error"]  # 4 tickets: the tool's own clear error
+    code, out = run(capsys, home, "sentiment")
+    assert code == 2 and "--train" in out["error"]
+    code, out = run(capsys, home, "sentiment", "--train", "--evaluate")
+    assert code == 2

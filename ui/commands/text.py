@@ -78,6 +78,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output-table", help="name of the table of scores (default: TABLE_sentiment)")
 
 
+def for_terminal(result, as_json: bool, drop: tuple[str, ...] = (), width: int = 90):
+    """On a terminal: long texts cut to ``width`` characters and bulky tables dropped (--json keeps all)."""
+    if as_json:
+        return result
+    from tools.base import Table
+
+    tables = []
+    for table in result.tables:
+        if table.name in drop:
+            continue
+        df = table.df.drop(columns=[c for c in ("distance",) if c in table.df.columns])
+        for col in ("text", "examples"):
+            if col in df.columns:
+                df[col] = df[col].astype(str).map(lambda t: t if len(t) <= width else t[: width - 1] + "…")
+        tables.append(Table(table.name, df))
+    result.tables = tables
+    return result
+
+
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator:
     """A rich progress bar on stderr (stdout stays clean for --json); yields a (source, done, total) callback."""
@@ -103,6 +122,15 @@ def progress_bar(enabled: bool) -> Iterator:
             bar.update(tasks[name], completed=done, total=total)
 
         yield update
+
+
+def prepare_index(ws: Workspace, source_name: str, as_json: bool) -> None:
+    """Bring a source's index up to date first, with a progress bar (the tools would do it silently)."""
+    from tools.search import ensure_index
+    from tools.textsources import get_source
+
+    with progress_bar(not as_json) as progress:
+        ensure_index(ws, get_source(ws, source_name), progress=progress)
 
 
 def run_index(args: argparse.Namespace):
@@ -139,7 +167,8 @@ def run_search(args: argparse.Namespace):
     where = [parse_condition(w).model_dump() for w in args.where] or None
     with progress_bar(not args.json) as progress:  # a first search builds the index
         tool.progress = progress
-        return tool(query=args.query, source=args.source, top=args.top, where=where)
+        result = tool(query=args.query, source=args.source, top=args.top, where=where)
+    return for_terminal(result, args.json)
 
 
 def run_values(args: argparse.Namespace):
@@ -172,11 +201,14 @@ def run_topics(args: argparse.Namespace):
         "method": args.method,
         "max_texts": args.max_texts,
     }
-    return ClusterTexts(workspace(args))(**{k: v for k, v in kwargs.items() if v is not None})
+    ws = workspace(args)
+    prepare_index(ws, args.source, args.json)
+    result = ClusterTexts(ws)(**{k: v for k, v in kwargs.items() if v is not None})
+    return for_terminal(result, args.json, drop=("assignments",))
 
 
 def run_sentiment(args: argparse.Namespace):
-    from tools.sentiment import ReviewSentiment
+    from tools.sentiment import ReviewSentiment, model_path
 
     if args.train and args.evaluate:
         raise CommandError("Choose --train or --evaluate, not both.")
@@ -198,4 +230,9 @@ def run_sentiment(args: argparse.Namespace):
         "column": args.column,
         "output_table": args.output_table,
     }
-    return ReviewSentiment(workspace(args))(**{k: v for k, v in kwargs.items() if v is not None})
+    ws = workspace(args)
+    if mode == "score_table":
+        prepare_index(ws, f"{args.table}.{args.column}", args.json)
+    elif mode == "train" or not model_path(ws, args.target).exists():
+        prepare_index(ws, "reviews", args.json)
+    return ReviewSentiment(ws)(**{k: v for k, v in kwargs.items() if v is not None})
