@@ -18,9 +18,10 @@ def fake(monkeypatch):
     return embedder
 
 
-@pytest.fixture
-def home(tmp_path):
-    path = tmp_path / "cli-home"
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """One home for this module: the CLI loads the demo tables into it once (a few seconds)."""
+    path = tmp_path_factory.mktemp("cli") / "home"
     ws = Workspace(path, demo=False)
     ws.save_table(
         "tickets",
