@@ -188,10 +188,12 @@ def search(
     """
     if isinstance(source, str):
         source = get_source(ws, source)
+    from chromadb.errors import ChromaError
+
     index = ensure_index(ws, source, progress=progress, url=url)
     try:
         hits = index.query(query, top=top, where=where)
-    except Exception as e:  # noqa: BLE001 - Chroma raises several types for a bad filter
+    except (ValueError, TypeError, ChromaError) as e:  # how Chroma rejects a filter it cannot apply
         raise RetryableToolError(f"The search filter was not accepted: {str(e).splitlines()[0]}") from None
     rows = [
         {
