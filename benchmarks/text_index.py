@@ -94,8 +94,8 @@ def throughput(ws, sample: int, repeats: int) -> dict:
 
 
 def latency(ws, queries: int) -> dict:
-    """p50/p95 of top-10 queries on the full reviews index, three ways: Chroma alone (query vector ready),
-    index query (embedding the query included) and the semantic_search tool (filters resolved, table built)."""
+    """p50/p95 of top-10 queries on the full reviews index: the query embedding alone, Chroma alone (query
+    vector ready), the index query (both) and the semantic_search tool (filters resolved, table built)."""
     from tools.search import SemanticSearch, index_source, open_index
     from tools.textsources import get_source
 
@@ -106,10 +106,11 @@ def latency(ws, queries: int) -> dict:
     tool = SemanticSearch(ws)
     out = {"reviews_indexed": index.count(), "full_build": build.to_dict()}
     for label, where in (("no_filter", None), ("filter", FILTER)):
-        timings: dict[str, list[float]] = {"chroma": [], "index": [], "tool": []}
+        timings: dict[str, list[float]] = {"encode": [], "chroma": [], "index": [], "tool": []}
         for i in range(queries):
             text = QUERIES[i % len(QUERIES)]
             vector = vectors[i % len(QUERIES)][None, :]
+            timings["encode"].append(_ms(index.embedder.encode, [text]))
             timings["chroma"].append(
                 _ms(index.collection.query, query_embeddings=vector, n_results=10, where=where)
             )
