@@ -17,8 +17,8 @@ from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
 from ui.commands import mining as mining_commands
 from ui.commands import models as models_commands
-from ui.commands import ui as ui_commands
 from ui.commands import text as text_commands
+from ui.commands import ui as ui_commands
 from ui.output import CommandError, emit, emit_error
 
 COMMAND_MODULES = [
