@@ -233,7 +233,7 @@ def parse_condition(text: str) -> Condition:
     value: Any = (
         [v.strip().strip("'\"") for v in raw.split(",")] if op in ("in", "not in") else raw.strip("'\"")
     )
-    return Condition(field=field, op="==" if op == "=" else op, value=value)
+    return Condition.model_validate({"field": field, "op": "==" if op == "=" else op, "value": value})
 
 
 def to_where(ws: Workspace, source: TextSource, conditions: list[Condition]) -> dict[str, Any] | None:

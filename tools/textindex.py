@@ -165,7 +165,7 @@ class TextIndex:
         start = time.perf_counter()
         stats = SyncStats(self.name, documents=len(docs.ids))
         stored = self.stored()
-        by_hash = {meta.get(HASH_KEY): doc_id for doc_id, meta in stored.items()}
+        by_hash = {str(meta[HASH_KEY]): doc_id for doc_id, meta in stored.items() if HASH_KEY in meta}
         hashes = [text_hash(t) for t in docs.texts]
         metadatas = [{**_clean(m), HASH_KEY: h} for m, h in zip(docs.metadatas, hashes, strict=True)]
 
