@@ -47,9 +47,17 @@ class Assistant:
         max_retries: how often a fixable tool error goes back to the model.
     """
 
-    def __init__(self, model: str | ChatModel | None = None, home: str | Path | None = None, *,
-                 workspace: Workspace | None = None, router_mode: RouterMode = "auto",
-                 conversation_id: str | None = None, max_retries: int = MAX_RETRIES, registry=None):
+    def __init__(
+        self,
+        model: str | ChatModel | None = None,
+        home: str | Path | None = None,
+        *,
+        workspace: Workspace | None = None,
+        router_mode: RouterMode = "auto",
+        conversation_id: str | None = None,
+        max_retries: int = MAX_RETRIES,
+        registry=None,
+    ):
         self.model_spec = model if isinstance(model, str) else getattr(model, "spec", "custom")
         if model is None:
             self.model_spec = default_model_spec()
@@ -62,8 +70,9 @@ class Assistant:
             registry = default_registry(self.ws)
         self.registry = registry
         self.router = Router(registry.names())
-        self.agent = Agent(self.ws, registry, self._get_model, self.router, router_mode=router_mode,
-                           max_retries=max_retries)
+        self.agent = Agent(
+            self.ws, registry, self._get_model, self.router, router_mode=router_mode, max_retries=max_retries
+        )
         self.store = ConversationStore(self.ws.subdir("conversations"))
         self.conversation = self.store.load(conversation_id) if conversation_id else Conversation()
 
@@ -117,10 +126,16 @@ class Assistant:
             state.record_call(ran.tool or "", ran.args or {}, ran.result.text, facts)
         if answer.error is None:
             state.record_turn(question, answer.text)
-        self.conversation.add_turn(question, {
-            "answer": answer.text, "tool_calls": answer.to_dict()["tool_calls"], "sql": list(answer.sql),
-            "facts": [f.to_dict() for f in answer.facts[:MAX_TURN_FACTS]], "error": answer.error,
-        })
+        self.conversation.add_turn(
+            question,
+            {
+                "answer": answer.text,
+                "tool_calls": answer.to_dict()["tool_calls"],
+                "sql": list(answer.sql),
+                "facts": [f.to_dict() for f in answer.facts[:MAX_TURN_FACTS]],
+                "error": answer.error,
+            },
+        )
         self.store.save(self.conversation)
 
     # -- conversations -----------------------------------------------------------------------------------

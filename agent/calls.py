@@ -40,8 +40,12 @@ class ToolCall:
 
 def choice_schema(names: list[str]) -> dict[str, Any]:
     """JSON schema of step 1: one tool name out of ``names``."""
-    return {"type": "object", "properties": {"tool": {"type": "string", "enum": list(names)}},
-            "required": ["tool"], "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {"tool": {"type": "string", "enum": list(names)}},
+        "required": ["tool"],
+        "additionalProperties": False,
+    }
 
 
 def args_schema(tool: Tool, follow_up_field: bool) -> dict[str, Any]:
@@ -66,8 +70,14 @@ def describe_args(tool: Tool) -> list[dict[str, Any]]:
     props = tool.json_schema().get("properties", {})
     out = []
     for name, info in tool.Args.model_fields.items():
-        out.append({"name": name, "type": _type_text(props.get(name, {})), "required": info.is_required(),
-                    "description": info.description or ""})
+        out.append(
+            {
+                "name": name,
+                "type": _type_text(props.get(name, {})),
+                "required": info.is_required(),
+                "description": info.description or "",
+            }
+        )
     return out
 
 
@@ -91,15 +101,22 @@ class ToolCaller:
         self.model = model
         self.system_prompt = system_prompt
 
-    def choose(self, question: str, tools: list[Tool], state: ConversationState, *, ranked: bool,
-               allow_none: bool) -> str:
+    def choose(
+        self, question: str, tools: list[Tool], state: ConversationState, *, ranked: bool, allow_none: bool
+    ) -> str:
         """Step 1: the name of the tool the model picks among ``tools`` (or ``none``)."""
         names = [t.name for t in tools] + ([NO_TOOL] if allow_none else [])
         if len(names) == 1:
             return names[0]
-        user = prompts.render("agent", "choose_tool", question=question, state=state.describe(), ranked=ranked,
-                              tools=[{"name": t.name, "description": t.description} for t in tools],
-                              allow_none=allow_none)
+        user = prompts.render(
+            "agent",
+            "choose_tool",
+            question=question,
+            state=state.describe(),
+            ranked=ranked,
+            tools=[{"name": t.name, "description": t.description} for t in tools],
+            allow_none=allow_none,
+        )
         reply = self.generate([self._system(), {"role": "user", "content": user}], choice_schema(names), 24)
         try:
             name = _parse_json(reply.text).get("tool")
@@ -109,15 +126,26 @@ class ToolCaller:
             raise ModelError(f"the model chose an unknown tool {name!r}")
         return name
 
-    def fill_messages(self, question: str, tool: Tool, state: ConversationState, value_hints: str) -> list[Message]:
+    def fill_messages(
+        self, question: str, tool: Tool, state: ConversationState, value_hints: str
+    ) -> list[Message]:
         """The conversation of step 2, to which retries append the model's reply and the error."""
-        user = prompts.render("agent", "fill_args", question=question, state=state.describe(),
-                              value_hints=value_hints, tool_name=tool.name, tool_description=tool.description,
-                              args=describe_args(tool), follow_up_field=state.last_call is not None)
+        user = prompts.render(
+            "agent",
+            "fill_args",
+            question=question,
+            state=state.describe(),
+            value_hints=value_hints,
+            tool_name=tool.name,
+            tool_description=tool.description,
+            args=describe_args(tool),
+            follow_up_field=state.last_call is not None,
+        )
         return [self._system(), {"role": "user", "content": user}]
 
-    def fill(self, tool: Tool, messages: list[Message], state: ConversationState,
-             max_new_tokens: int = 384) -> tuple[ToolCall, str]:
+    def fill(
+        self, tool: Tool, messages: list[Message], state: ConversationState, max_new_tokens: int = 384
+    ) -> tuple[ToolCall, str]:
         """Step 2: generate, merge with the state and validate. Returns the call and the raw reply.
 
         Raises:

@@ -45,22 +45,34 @@ class Conversation:
     def add_turn(self, question: str, answer: dict[str, Any]) -> None:
         """Append a finished turn (``answer``: text, tool_calls, error, facts)."""
         if not self.title:
-            self.title = question.strip().splitlines()[0][:TITLE_CHARS] if question.strip() else "conversation"
+            self.title = (
+                question.strip().splitlines()[0][:TITLE_CHARS] if question.strip() else "conversation"
+            )
         self.turns.append({"question": question, "at": _now(), **answer})
         self.updated_at = _now()
 
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "created_at": self.created_at, "updated_at": self.updated_at,
-                "turns": len(self.turns)}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "turns": len(self.turns),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.summary(), "turns": self.turns, "state": self.state.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Conversation:
-        return cls(id=data["id"], title=data.get("title", ""), created_at=data.get("created_at", _now()),
-                   updated_at=data.get("updated_at", _now()), turns=list(data.get("turns", [])),
-                   state=ConversationState.from_dict(data.get("state", {})))
+        return cls(
+            id=data["id"],
+            title=data.get("title", ""),
+            created_at=data.get("created_at", _now()),
+            updated_at=data.get("updated_at", _now()),
+            turns=list(data.get("turns", [])),
+            state=ConversationState.from_dict(data.get("state", {})),
+        )
 
 
 class ConversationStore:

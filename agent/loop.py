@@ -39,9 +39,11 @@ class Plan:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"tool_calls": [c.to_dict() for c in self.calls],
-                               "route": self.route.to_dict() if self.route else None,
-                               "timings": {k: round(v, 3) for k, v in self.timings.items()}}
+        out: dict[str, Any] = {
+            "tool_calls": [c.to_dict() for c in self.calls],
+            "route": self.route.to_dict() if self.route else None,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
         if self.error:
             out["error"] = self.error
         return out
@@ -64,9 +66,14 @@ class _Turn:
     def answer(self, text: str, result: ToolResult | None = None, error: str | None = None) -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
         return Answer(
-            text=text, tool_calls=[c.to_dict() for c in self.calls], sql=list(result.sql) if result else [],
-            tables=list(result.tables) if result else [], charts=[result.chart] if result and result.chart else [],
-            facts=list(result.facts) if result else [], timings=dict(self.timings), steps=list(self.steps),
+            text=text,
+            tool_calls=[c.to_dict() for c in self.calls],
+            sql=list(result.sql) if result else [],
+            tables=list(result.tables) if result else [],
+            charts=[result.chart] if result and result.chart else [],
+            facts=list(result.facts) if result else [],
+            timings=dict(self.timings),
+            steps=list(self.steps),
             error=error,
         )
 
@@ -83,9 +90,18 @@ class Agent:
         max_retries: how many times a retryable error goes back to the model.
     """
 
-    def __init__(self, ws: Workspace, registry: ToolRegistry, model: Callable[[], ChatModel], router: Router, *,
-                 router_mode: RouterMode = "auto", shortlist: int = SHORTLIST, max_retries: int = MAX_RETRIES,
-                 schema_chars: int = SCHEMA_CHARS):
+    def __init__(
+        self,
+        ws: Workspace,
+        registry: ToolRegistry,
+        model: Callable[[], ChatModel],
+        router: Router,
+        *,
+        router_mode: RouterMode = "auto",
+        shortlist: int = SHORTLIST,
+        max_retries: int = MAX_RETRIES,
+        schema_chars: int = SCHEMA_CHARS,
+    ):
         self.ws, self.registry, self._model, self.router = ws, registry, model, router
         self.router_mode, self.shortlist, self.max_retries = router_mode, shortlist, max_retries
         self.schema_chars = schema_chars
@@ -94,7 +110,9 @@ class Agent:
     def system_prompt(self) -> str:
         # Built once per agent: the same text every call lets a backend reuse its prompt cache.
         if self._system is None:
-            self._system = prompts.render("agent", "system", schema_card=schema_card(self.ws, self.schema_chars))
+            self._system = prompts.render(
+                "agent", "system", schema_card=schema_card(self.ws, self.schema_chars)
+            )
         return self._system
 
     # -- choosing ----------------------------------------------------------------------------------------
@@ -140,8 +158,9 @@ class Agent:
         turn.timings["total"] = time.perf_counter() - turn.started
         return plan
 
-    def _fill_valid(self, caller: ToolCaller, question: str, tool: Tool, state: ConversationState,
-                    turn: _Turn) -> ToolCall:
+    def _fill_valid(
+        self, caller: ToolCaller, question: str, tool: Tool, state: ConversationState, turn: _Turn
+    ) -> ToolCall:
         messages = caller.fill_messages(question, tool, state, value_hints(self.ws, question))
         error = ""
         for _ in range(1 + self.max_retries):
@@ -151,16 +170,27 @@ class Agent:
             except RetryableToolError as e:
                 error = str(e)
                 messages = caller.retry_messages(messages, tool, getattr(e, "raw", ""), error)
-        raise ToolError(prompts.render("messages", "retries_exhausted", tool_name=tool.name,
-                                       attempts=1 + self.max_retries, error=error))
+        raise ToolError(
+            prompts.render(
+                "messages",
+                "retries_exhausted",
+                tool_name=tool.name,
+                attempts=1 + self.max_retries,
+                error=error,
+            )
+        )
 
     # -- running -----------------------------------------------------------------------------------------
     def run(self, question: str, state: ConversationState) -> Iterator[Step | Answer]:
         """Yield the turn's steps as they happen, then its Answer (always; failures become its text)."""
         turn = _Turn()
         route = self._route(question, turn)
-        yield turn.step("route", args=route.to_dict(), text=", ".join(route.names[:SHORTLIST]),
-                        seconds=turn.timings["route"])
+        yield turn.step(
+            "route",
+            args=route.to_dict(),
+            text=", ".join(route.names[:SHORTLIST]),
+            seconds=turn.timings["route"],
+        )
         try:
             caller = ToolCaller(self._model(), self.system_prompt())
             start = time.perf_counter()
@@ -184,7 +214,9 @@ class Agent:
             return
         yield from self._write(question, call, result, turn)
 
-    def _call_tool(self, caller: ToolCaller, question: str, tool: Tool, state: ConversationState, turn: _Turn):
+    def _call_tool(
+        self, caller: ToolCaller, question: str, tool: Tool, state: ConversationState, turn: _Turn
+    ):
         """Fill, run, and on a retryable error send it back to the model; returns (call, result)."""
         start = time.perf_counter()
         messages = caller.fill_messages(question, tool, state, value_hints(self.ws, question))
@@ -210,13 +242,29 @@ class Agent:
             finally:
                 turn.timings["tool"] = turn.timings.get("tool", 0.0) + time.perf_counter() - tool_start
             turn.timings["call"] = time.perf_counter() - start
-            yield turn.step("tool_result", tool=tool.name, args=call.args, sql=list(result.sql),
-                            text=result.text, result=result, seconds=time.perf_counter() - tool_start)
+            yield turn.step(
+                "tool_result",
+                tool=tool.name,
+                args=call.args,
+                sql=list(result.sql),
+                text=result.text,
+                result=result,
+                seconds=time.perf_counter() - tool_start,
+            )
             return call, result
-        raise ToolError(prompts.render("messages", "retries_exhausted", tool_name=tool.name,
-                                       attempts=1 + self.max_retries, error=error))
+        raise ToolError(
+            prompts.render(
+                "messages",
+                "retries_exhausted",
+                tool_name=tool.name,
+                attempts=1 + self.max_retries,
+                error=error,
+            )
+        )
 
-    def _write(self, question: str, call: ToolCall, result: ToolResult, turn: _Turn) -> Iterator[Step | Answer]:
+    def _write(
+        self, question: str, call: ToolCall, result: ToolResult, turn: _Turn
+    ) -> Iterator[Step | Answer]:
         start = time.perf_counter()
         text = ""
         try:
@@ -259,8 +307,9 @@ def run_tool(tool: Tool, call: ToolCall) -> ToolResult:
     except ToolError:
         raise
     except Exception as e:  # noqa: BLE001 - a tool bug must not end the conversation
-        raise ToolError(prompts.render("messages", "tool_crashed", tool_name=tool.name,
-                                       error=f"{type(e).__name__}: {e}")) from None
+        raise ToolError(
+            prompts.render("messages", "tool_crashed", tool_name=tool.name, error=f"{type(e).__name__}: {e}")
+        ) from None
 
 
 def result_is_empty(result: ToolResult) -> bool:

@@ -24,11 +24,18 @@ class SerializedModel(ChatModel):
         self.spec = inner.spec
         self._lock = threading.Lock()
 
-    def generate(self, messages: list[Message], *, json_schema: dict[str, Any] | None = None,
-                 max_new_tokens: int = 512, on_token: Callable[[str], None] | None = None) -> Generation:
+    def generate(
+        self,
+        messages: list[Message],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        max_new_tokens: int = 512,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Generation:
         with self._lock:
-            return self.inner.generate(messages, json_schema=json_schema, max_new_tokens=max_new_tokens,
-                                       on_token=on_token)
+            return self.inner.generate(
+                messages, json_schema=json_schema, max_new_tokens=max_new_tokens, on_token=on_token
+            )
 
     def info(self) -> dict[str, Any]:
         return self.inner.info()

@@ -54,15 +54,25 @@ class Router:
         fix_margin: ... and this far above the second tool fixes the tool in ``auto`` mode.
     """
 
-    def __init__(self, tools: Iterable[str], examples: dict[str, list[str]] | None = None, embedder=None, *,
-                 k: int = 2, fix_score: float = 0.65, fix_margin: float = 0.10):
+    def __init__(
+        self,
+        tools: Iterable[str],
+        examples: dict[str, list[str]] | None = None,
+        embedder=None,
+        *,
+        k: int = 2,
+        fix_score: float = 0.65,
+        fix_margin: float = 0.10,
+    ):
         known = set(tools) | {NO_TOOL}
         examples = examples if examples is not None else prompts.load("router_examples")
         self._labels: list[str] = []
         self._texts: list[str] = []
         for tool, requests in examples.items():
             if any(not isinstance(r, str) for r in requests):
-                raise ValueError(f"Router examples of {tool!r} must be plain strings (quote text with colons).")
+                raise ValueError(
+                    f"Router examples of {tool!r} must be plain strings (quote text with colons)."
+                )
             if tool in known:
                 self._labels.extend([tool] * len(requests))
                 self._texts.extend(requests)
@@ -91,7 +101,7 @@ class Router:
         query = self.embedder.encode([text])[0]
         sims = self._examples_matrix() @ query
         by_tool: dict[str, list[float]] = {}
-        for label, sim in zip(self._labels, sims):
+        for label, sim in zip(self._labels, sims, strict=True):
             by_tool.setdefault(label, []).append(float(sim))
         scores = {tool: float(np.mean(sorted(s, reverse=True)[: self.k])) for tool, s in by_tool.items()}
         return sorted(scores.items(), key=lambda item: item[1], reverse=True)

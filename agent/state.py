@@ -18,11 +18,22 @@ from typing import Any
 
 TABLE_FIELDS = ("table",)
 FILTER_FIELDS = ("filters", "where", "filter")
-DATE_FIELDS = ("date_range", "period", "start", "end", "date_from", "date_to", "since", "until", "start_date",
-               "end_date")
+DATE_FIELDS = (
+    "date_range",
+    "period",
+    "start",
+    "end",
+    "date_from",
+    "date_to",
+    "since",
+    "until",
+    "start_date",
+    "end_date",
+)
 _KEY_NAMES = ("column", "field", "dimension", "name")  # the key of one filter written as an object
-_CONDITION_COLUMN = re.compile(r'^\s*"?([A-Za-z_][\w.]*)"?\s*(?:=|!=|<>|<=|>=|<|>|\bin\b|\bbetween\b|\blike\b)',
-                               re.IGNORECASE)
+_CONDITION_COLUMN = re.compile(
+    r'^\s*"?([A-Za-z_][\w.]*)"?\s*(?:=|!=|<>|<=|>=|<|>|\bin\b|\bbetween\b|\blike\b)', re.IGNORECASE
+)
 MAX_RESULT_CHARS = 600
 MAX_FACTS = 12
 MAX_HISTORY = 4
@@ -41,8 +52,13 @@ class ConversationState:
     history: list[dict[str, str]] = field(default_factory=list)  # [{"question", "answer"}], newest last
 
     # -- updating ----------------------------------------------------------------------------------------
-    def record_call(self, name: str, args: dict[str, Any], result_text: str = "",
-                    facts: list[dict[str, Any]] | None = None) -> None:
+    def record_call(
+        self,
+        name: str,
+        args: dict[str, Any],
+        result_text: str = "",
+        facts: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Remember a tool call that ran and what it returned."""
         self.last_call = {"name": name, "args": dict(args)}
         self.last_result = result_text[:MAX_RESULT_CHARS]
@@ -55,7 +71,9 @@ class ConversationState:
         self.dates = {f: args[f] for f in DATE_FIELDS if args.get(f) is not None}
 
     def record_turn(self, question: str, answer: str) -> None:
-        self.history = [*self.history, {"question": question, "answer": answer[:MAX_RESULT_CHARS]}][-MAX_HISTORY:]
+        self.history = [*self.history, {"question": question, "answer": answer[:MAX_RESULT_CHARS]}][
+            -MAX_HISTORY:
+        ]
 
     # -- for the model -----------------------------------------------------------------------------------
     def describe(self) -> str:
@@ -77,7 +95,9 @@ class ConversationState:
         return "\n".join(lines)
 
     # -- merging a follow-up -----------------------------------------------------------------------------
-    def merge_args(self, tool: str, new: dict[str, Any], follow_up: bool, fields: list[str]) -> dict[str, Any]:
+    def merge_args(
+        self, tool: str, new: dict[str, Any], follow_up: bool, fields: list[str]
+    ) -> dict[str, Any]:
         """The arguments to validate: the model's, completed from the state when this is a follow-up.
 
         Same tool as before: the previous arguments, overridden by every non-null new one; filters are
@@ -94,8 +114,11 @@ class ConversationState:
                 merged[key] = merge_filters(merged.get(key), value) if key in FILTER_FIELDS else value
             return merged
         merged = dict(new)
-        inherited = {**{f: self.active_table for f in TABLE_FIELDS}, **{f: self.filters for f in FILTER_FIELDS},
-                     **self.dates}
+        inherited = {
+            **{f: self.active_table for f in TABLE_FIELDS},
+            **{f: self.filters for f in FILTER_FIELDS},
+            **self.dates,
+        }
         for key in fields:
             if merged.get(key) is None and inherited.get(key) not in (None, [], {}):
                 merged[key] = inherited[key]

@@ -26,17 +26,27 @@ WRITER_TOKENS = 256
 def answer_messages(question: str, call: ToolCall, result: ToolResult) -> list[Message]:
     """The writer's prompt for one tool result."""
     facts = [f.to_dict() for f in result.facts[:MAX_FACTS]]
-    user = prompts.render("agent", "writer_user", question=question, tool_name=call.name,
-                          args_json=json.dumps(call.args, ensure_ascii=False),
-                          result_text=result.text[:MAX_RESULT_CHARS], facts=facts)
-    return [{"role": "system", "content": prompts.render("agent", "writer_system")},
-            {"role": "user", "content": user}]
+    user = prompts.render(
+        "agent",
+        "writer_user",
+        question=question,
+        tool_name=call.name,
+        args_json=json.dumps(call.args, ensure_ascii=False),
+        result_text=result.text[:MAX_RESULT_CHARS],
+        facts=facts,
+    )
+    return [
+        {"role": "system", "content": prompts.render("agent", "writer_system")},
+        {"role": "user", "content": user},
+    ]
 
 
 def chat_messages(question: str, tools: list[dict[str, str]]) -> list[Message]:
     """The prompt for a request that needs no tool (greeting, 'what can you do')."""
-    return [{"role": "system", "content": prompts.render("agent", "chat_system", tools=tools)},
-            {"role": "user", "content": prompts.render("agent", "chat_user", question=question)}]
+    return [
+        {"role": "system", "content": prompts.render("agent", "chat_system", tools=tools)},
+        {"role": "user", "content": prompts.render("agent", "chat_user", question=question)},
+    ]
 
 
 def fallback_answer(result: ToolResult) -> str:
@@ -45,8 +55,9 @@ def fallback_answer(result: ToolResult) -> str:
     return prompts.render("messages", "fallback_answer", result_text=result.text, facts=facts)
 
 
-def stream_text(model: ChatModel, messages: list[Message], max_new_tokens: int = WRITER_TOKENS
-                ) -> Iterator[tuple[str, Any]]:
+def stream_text(
+    model: ChatModel, messages: list[Message], max_new_tokens: int = WRITER_TOKENS
+) -> Iterator[tuple[str, Any]]:
     """Run ``generate`` in a thread and yield ``("token", piece)`` as pieces arrive, then ``("done", Generation)``.
 
     The model call blocks; the thread lets a generator hand tokens to the UI while it runs.
@@ -58,8 +69,12 @@ def stream_text(model: ChatModel, messages: list[Message], max_new_tokens: int =
 
     def work() -> None:
         try:
-            gen = call_model(model, messages, max_new_tokens=max_new_tokens,
-                             on_token=lambda piece: pieces.put(("token", piece)))
+            gen = call_model(
+                model,
+                messages,
+                max_new_tokens=max_new_tokens,
+                on_token=lambda piece: pieces.put(("token", piece)),
+            )
             pieces.put(("done", gen))
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
             pieces.put(("error", e))

@@ -104,8 +104,13 @@ def router_only(items: list[dict[str, Any]]) -> dict[str, Any]:
             fixed += 1
             fixed_right += route.fixed == item["tool"]
     n = len(items)
-    return {"requests": n, "top1": top1 / n, "top3": top3 / n, "fixed_share": fixed / n,
-            "fixed_precision": fixed_right / fixed if fixed else None}
+    return {
+        "requests": n,
+        "top1": top1 / n,
+        "top3": top3 / n,
+        "fixed_share": fixed / n,
+        "fixed_precision": fixed_right / fixed if fixed else None,
+    }
 
 
 def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any]:
@@ -124,9 +129,15 @@ def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any
         else:
             wrong[f"{item['tool']}->{call.name if call else plan.error and 'error' or 'none'}"] += 1
     n = len(items)
-    return {"mode": mode, "requests": n, "tool_accuracy": tool_ok / n, "arg_accuracy": args_ok / n,
-            "arg_accuracy_given_tool": args_ok / tool_ok if tool_ok else None,
-            "plan_p50_s": median(times) if times else None, "confusions": dict(wrong.most_common(8))}
+    return {
+        "mode": mode,
+        "requests": n,
+        "tool_accuracy": tool_ok / n,
+        "arg_accuracy": args_ok / n,
+        "arg_accuracy_given_tool": args_ok / tool_ok if tool_ok else None,
+        "plan_p50_s": median(times) if times else None,
+        "confusions": dict(wrong.most_common(8)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     usable = [i for i in items if i["tool"] in assistant.registry]
     skipped = Counter(i["tool"] for i in items if i["tool"] not in assistant.registry)
     usable = usable[: args.limit] if args.limit else usable
-    report = {"model": args.model, "skipped_unregistered": dict(skipped),
-              "modes": [run_mode(assistant, usable, mode) for mode in args.modes]}
+    report = {
+        "model": args.model,
+        "skipped_unregistered": dict(skipped),
+        "modes": [run_mode(assistant, usable, mode) for mode in args.modes],
+    }
     print(json.dumps(report, indent=1))
     return 0
 

@@ -6,17 +6,19 @@ renders one key; a missing variable is an error, never an empty string (StrictUn
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 from jinja2 import Environment, StrictUndefined, Template
 
-_ENV = Environment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+_ENV = Environment(
+    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict[str, Any]:
     """The parsed YAML file ``prompts/<name>.yaml`` (``name`` may contain a folder: ``examples/x``)."""
     path = resources.files("prompts").joinpath(f"{name}.yaml")
@@ -26,7 +28,7 @@ def load(name: str) -> dict[str, Any]:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def template(name: str, key: str) -> Template:
     """The compiled Jinja2 template ``key`` of ``prompts/<name>.yaml``."""
     try:

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ui.commands import agent as agent_commands
 from ui.commands import data as data_commands
 from ui.commands import eval as eval_commands
 from ui.commands import marketing as marketing_commands
@@ -28,6 +29,7 @@ COMMAND_MODULES = [
     eval_commands,
     models_commands,
     ui_commands,
+    agent_commands,
 ]
 
 
