@@ -27,7 +27,7 @@ from tools.base import RetryableToolError, Tool
 
 @dataclass
 class ToolCall:
-    """A validated call: the tool's name, its arguments as JSON values (nulls dropped), the pydantic args."""
+    """A validated call: the tool's name, its arguments as JSON values (defaults left out), the pydantic args."""
 
     name: str
     args: dict[str, Any]
@@ -67,13 +67,14 @@ def args_schema(tool: Tool, follow_up_field: bool) -> dict[str, Any]:
 
 def describe_args(tool: Tool) -> list[dict[str, Any]]:
     """Name, type, required and description of each argument, for the prompt."""
-    props = tool.json_schema().get("properties", {})
+    schema = tool.json_schema()
+    props, defs = schema.get("properties", {}), schema.get("$defs", {})
     out = []
     for name, info in tool.Args.model_fields.items():
         out.append(
             {
                 "name": name,
-                "type": _type_text(props.get(name, {})),
+                "type": _type_text(props.get(name, {}), defs),
                 "required": info.is_required(),
                 "description": info.description or "",
             }
@@ -81,16 +82,19 @@ def describe_args(tool: Tool) -> list[dict[str, Any]]:
     return out
 
 
-def _type_text(prop: dict[str, Any]) -> str:
+def _type_text(prop: dict[str, Any], defs: dict[str, Any]) -> str:
+    """A short type for the prompt: ``list of one of "a", "b"``, ``object {column, op, value}``."""
     if "enum" in prop:
         return "one of " + ", ".join(json.dumps(v) for v in prop["enum"])
     if "anyOf" in prop:
-        parts = [_type_text(p) for p in prop["anyOf"] if p.get("type") != "null"]
+        parts = [_type_text(p, defs) for p in prop["anyOf"] if p.get("type") != "null"]
         return " or ".join(parts) or "null"
     if prop.get("type") == "array":
-        return f"list of {_type_text(prop.get('items', {}))}"
+        return f"list of {_type_text(prop.get('items', {}), defs)}"
     if "$ref" in prop:
-        return "object"
+        prop = defs.get(prop["$ref"].rsplit("/", 1)[-1], {})
+    if prop.get("type") == "object" and prop.get("properties"):
+        return "object {" + ", ".join(prop["properties"]) + "}"
     return str(prop.get("type", "value"))
 
 
@@ -193,7 +197,7 @@ def validate_call(tool: Tool, raw_args: Any, state: ConversationState, follow_up
         if merged == raw_args:
             raise
         parsed = tool.parse_args(raw_args)
-    args = parsed.model_dump(mode="json", exclude_none=True)
+    args = parsed.model_dump(mode="json", exclude_defaults=True)  # what was stated, no defaults
     return ToolCall(name=tool.name, args=args, follow_up=follow_up, parsed=parsed)
 
 

@@ -7,7 +7,6 @@ shared instance is wrapped in a lock: concurrent sessions wait their turn instea
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from agent.models import ChatModel, Generation, Message, ModelError, load_model
@@ -24,18 +23,10 @@ class SerializedModel(ChatModel):
         self.spec = inner.spec
         self._lock = threading.Lock()
 
-    def generate(
-        self,
-        messages: list[Message],
-        *,
-        json_schema: dict[str, Any] | None = None,
-        max_new_tokens: int = 512,
-        on_token: Callable[[str], None] | None = None,
-    ) -> Generation:
+    def generate(self, messages: list[Message], **kwargs: Any) -> Generation:
+        # Keyword arguments pass through untouched (json_schema, max_new_tokens, on_token, timeout_s, ...).
         with self._lock:
-            return self.inner.generate(
-                messages, json_schema=json_schema, max_new_tokens=max_new_tokens, on_token=on_token
-            )
+            return self.inner.generate(messages, **kwargs)
 
     def info(self) -> dict[str, Any]:
         return self.inner.info()

@@ -109,7 +109,7 @@ class ConversationState:
         if self.last_call["name"] == tool:
             merged = dict(self.last_call["args"])
             for key, value in new.items():
-                if value is None:
+                if value in (None, [], {}, ""):  # not stated in the follow-up: keep the previous value
                     continue
                 merged[key] = merge_filters(merged.get(key), value) if key in FILTER_FIELDS else value
             return merged

@@ -25,7 +25,7 @@ WRITER_TOKENS = 256
 
 def answer_messages(question: str, call: ToolCall, result: ToolResult) -> list[Message]:
     """The writer's prompt for one tool result."""
-    facts = [f.to_dict() for f in result.facts[:MAX_FACTS]]
+    facts = [{**f.to_dict(), "value": readable(f.value)} for f in result.facts[:MAX_FACTS]]
     user = prompts.render(
         "agent",
         "writer_user",
@@ -49,9 +49,16 @@ def chat_messages(question: str, tools: list[dict[str, str]]) -> list[Message]:
     ]
 
 
+def readable(value: Any) -> Any:
+    """A fact's value as a person reads it: floats rounded (2 decimals, or 4 significant digits below 1)."""
+    if isinstance(value, float):
+        return round(value, 2) if abs(value) >= 1 else float(f"{value:.4g}")
+    return value
+
+
 def fallback_answer(result: ToolResult) -> str:
     """The result as plain text with its facts: what the person sees when the model cannot write."""
-    facts = [f.to_dict() for f in result.facts[:MAX_FACTS]]
+    facts = [{**f.to_dict(), "value": readable(f.value)} for f in result.facts[:MAX_FACTS]]
     return prompts.render("messages", "fallback_answer", result_text=result.text, facts=facts)
 
 

@@ -37,7 +37,7 @@ def test_ask_json_prints_the_answer_contract(scripted_cli, capsys):
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"text", "tool_calls", "sql", "tables", "facts", "timings"}
     assert out["text"] == "The UK leads with 81.0."
-    assert out["tool_calls"] == [{"name": "revenue_by", "args": {"by": ["country"], "table": "sales"}}]
+    assert out["tool_calls"] == [{"name": "revenue_by", "args": {"by": ["country"]}}]
     assert out["tables"][0]["columns"] == ["country", "revenue"]
     assert ["United Kingdom", 81.0] in out["tables"][0]["rows"]
     assert {"name": "United Kingdom.revenue", "value": 81.0}.items() <= out["facts"][2].items()

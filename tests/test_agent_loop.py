@@ -41,7 +41,7 @@ def test_constrained_two_step_call_runs_the_tool_and_writes_from_facts(assistant
     )  # the tool's own schema, nothing rewritten
     assert write["json_schema"] is None
     assert "Germany.revenue = 53.0" in user_text(write)  # the writer sees the facts
-    assert answer.tool_calls == [{"name": "revenue_by", "args": {"by": ["country"], "table": "sales"}}]
+    assert answer.tool_calls == [{"name": "revenue_by", "args": {"by": ["country"]}}]
     assert answer.text == "Germany brought in 53.0."
     assert answer.tables[0].df.set_index("country")["revenue"].to_dict() == {
         "France": 49.0,
@@ -127,7 +127,6 @@ def test_follow_up_keeps_the_grouping_and_adds_the_filter(assistant, model):
     assert answer.tool_calls[-1]["args"] == {
         "by": ["month"],
         "filters": {"Country": "Germany"},
-        "table": "sales",
     }
     assert answer.tables[0].df.set_index("month")["revenue"].to_dict() == {"2011-01": 17.0, "2011-03": 36.0}
     assert assistant.conversation.state.filters == {"Country": "Germany"}
@@ -138,7 +137,7 @@ def test_a_new_question_is_not_merged_with_the_previous_one(assistant, model):
     assistant.ask("revenue by month in France")
     model.enqueue({"tool": "revenue_by"}, {"follow_up": False, "arguments": {}}, "ok")
     answer = assistant.ask("what is the total revenue?")
-    assert answer.tool_calls[-1]["args"] == {"table": "sales"} and answer.facts[0].value == 183.0
+    assert answer.tool_calls[-1]["args"] == {} and answer.facts[0].value == 183.0
 
 
 def test_another_tool_inherits_the_active_filters(assistant, model):
@@ -193,7 +192,7 @@ def test_model_failure_gives_a_clear_message_and_the_conversation_goes_on(assist
     model.enqueue(ModelError("the model server at localhost:8000 is not answering"))
     failed = assistant.ask("now only for Germany")
     assert failed.error and "not answering" in failed.text and "conversation is kept" in failed.text
-    assert assistant.conversation.state.last_call["args"] == {"by": ["month"], "table": "sales"}
+    assert assistant.conversation.state.last_call["args"] == {"by": ["month"]}
 
     model.enqueue(
         {"tool": "revenue_by"}, {"follow_up": True, "arguments": {"filters": {"Country": "Germany"}}}, "ok"
@@ -220,7 +219,7 @@ def test_plan_returns_the_call_without_running_anything(assistant, model):
     model.enqueue({"tool": "revenue_by"}, {"by": ["country"]})
     plan = assistant.plan("revenue by country")
     assert [c.to_dict() for c in plan.calls] == [
-        {"name": "revenue_by", "args": {"by": ["country"], "table": "sales"}}
+        {"name": "revenue_by", "args": {"by": ["country"]}}
     ]
     assert RevenueBy.runs == 0 and assistant.conversation.turns == []
     assert plan.to_dict()["tool_calls"][0]["name"] == "revenue_by"
@@ -231,3 +230,23 @@ def test_a_greeting_needs_no_tool(assistant, model):
     answer = assistant.ask("hello")
     assert answer.tool_calls == [] and answer.text == "Hello! Ask me about your sales."
     assert "revenue_by" in model.sent[1]["messages"][0]["content"]  # the reply knows what martmind can do
+
+
+def test_follow_ups_with_the_real_metric_layer(ws, model):
+    from tools.registry import default_registry
+
+    assistant = Assistant(model=model, workspace=ws, registry=default_registry(ws), router_mode="off")
+    model.enqueue({"tool": "metric_query"}, {"metrics": ["revenue"], "by": ["month"], "table": "sales"}, "ok")
+    assistant.ask("revenue by month of the sales table")
+    germany = [{"column": "country", "value": "Germany"}]
+    model.enqueue({"tool": "metric_query"}, {"follow_up": True, "arguments": {"filters": germany}}, "ok")
+    answer = assistant.ask("now only for Germany")
+    assert answer.tool_calls[-1]["args"] == {"metrics": ["revenue"], "by": ["month"], "table": "sales",
+                                             "filters": germany}
+    assert answer.tables[0].df["revenue"].tolist() == [17.0, 36.0]
+
+    france = [{"column": "country", "value": "France"}]
+    model.enqueue({"tool": "metric_query"}, {"follow_up": True, "arguments": {"filters": france}}, "ok")
+    answer = assistant.ask("and France instead?")
+    assert answer.tool_calls[-1]["args"]["filters"] == france  # the condition on country was replaced
+    assert answer.facts and sum(f.value for f in answer.facts if f.name.endswith("revenue")) == 49.0
