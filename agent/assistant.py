@@ -45,6 +45,8 @@ class Assistant:
         router_mode: ``auto`` (default), ``shortlist``, ``top1`` or ``off`` (see agent.router).
         conversation_id: continue a stored conversation instead of starting a new one.
         max_retries: how often a fixable tool error goes back to the model.
+        explicit_args: make the model write every argument, null when not stated (see agent.calls).
+        registry: the tools (default: ``tools.registry.default_registry`` of the workspace).
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class Assistant:
         router_mode: RouterMode = "auto",
         conversation_id: str | None = None,
         max_retries: int = MAX_RETRIES,
+        explicit_args: bool = False,
         registry=None,
     ):
         self.model_spec = model if isinstance(model, str) else getattr(model, "spec", "custom")
@@ -71,7 +74,13 @@ class Assistant:
         self.registry = registry
         self.router = Router(registry.names())
         self.agent = Agent(
-            self.ws, registry, self._get_model, self.router, router_mode=router_mode, max_retries=max_retries
+            self.ws,
+            registry,
+            self._get_model,
+            self.router,
+            router_mode=router_mode,
+            max_retries=max_retries,
+            explicit_args=explicit_args,
         )
         self.store = ConversationStore(self.ws.subdir("conversations"))
         self.conversation = self.store.load(conversation_id) if conversation_id else Conversation()

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 import prompts
+from agent.arg_guard import drop_unstated_numbers
 from agent.models import ChatModel, Generation, Message, ModelError
 from agent.router import NO_TOOL
 from agent.state import ConversationState
@@ -48,9 +49,15 @@ def choice_schema(names: list[str]) -> dict[str, Any]:
     }
 
 
-def args_schema(tool: Tool, follow_up_field: bool) -> dict[str, Any]:
-    """JSON schema of step 2: the tool's arguments, wrapped as ``{"follow_up", "arguments"}`` when asked."""
+def args_schema(tool: Tool, follow_up_field: bool, explicit: bool = False) -> dict[str, Any]:
+    """JSON schema of step 2: the tool's arguments, wrapped as ``{"follow_up", "arguments"}`` when asked.
+
+    With ``explicit`` every argument is required (optional ones may be null or empty), so the model
+    writes each one in order instead of stopping early: more tokens, fewer forgotten arguments.
+    """
     schema = copy.deepcopy(tool.json_schema())
+    if explicit:
+        schema["required"] = list(schema.get("properties", {}))
     if not follow_up_field:
         return schema
     defs = schema.pop("$defs", None)
@@ -101,9 +108,10 @@ def _type_text(prop: dict[str, Any], defs: dict[str, Any]) -> str:
 class ToolCaller:
     """Asks the model for a tool and its arguments under constrained decoding, and validates the call."""
 
-    def __init__(self, model: ChatModel, system_prompt: str):
+    def __init__(self, model: ChatModel, system_prompt: str, explicit_args: bool = False):
         self.model = model
         self.system_prompt = system_prompt
+        self.explicit_args = explicit_args
 
     def choose(
         self, question: str, tools: list[Tool], state: ConversationState, *, ranked: bool, allow_none: bool
@@ -148,15 +156,28 @@ class ToolCaller:
         return [self._system(), {"role": "user", "content": user}]
 
     def fill(
-        self, tool: Tool, messages: list[Message], state: ConversationState, max_new_tokens: int = 384
+        self,
+        tool: Tool,
+        messages: list[Message],
+        state: ConversationState,
+        said: str,
+        max_new_tokens: int = 384,
     ) -> tuple[ToolCall, str]:
-        """Step 2: generate, merge with the state and validate. Returns the call and the raw reply.
+        """Step 2: generate, drop invented numbers, merge with the state and validate.
+
+        Args:
+            said: what the person said (the request); numbers not stated there or in the state are dropped.
+
+        Returns:
+            The call and the model's raw reply.
 
         Raises:
             RetryableToolError: the arguments do not validate (the raw reply is in ``.raw``).
         """
         follow_up_field = state.last_call is not None
-        reply = self.generate(messages, args_schema(tool, follow_up_field), max_new_tokens)
+        reply = self.generate(
+            messages, args_schema(tool, follow_up_field, self.explicit_args), max_new_tokens
+        )
         try:
             data = _parse_json(reply.text)
         except RetryableToolError as e:
@@ -164,6 +185,9 @@ class ToolCaller:
             raise
         follow_up = bool(data.get("follow_up")) if follow_up_field else False
         raw_args = data.get("arguments", {}) if follow_up_field else data
+        if isinstance(raw_args, dict):
+            required = {n for n, f in tool.Args.model_fields.items() if f.is_required()}
+            raw_args, _dropped = drop_unstated_numbers(raw_args, f"{said}\n{state.describe()}", required)
         try:
             return validate_call(tool, raw_args, state, follow_up), reply.text
         except RetryableToolError as e:

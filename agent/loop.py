@@ -88,6 +88,7 @@ class Agent:
         router: the example-based router.
         router_mode: see agent.router.
         max_retries: how many times a retryable error goes back to the model.
+        explicit_args: make the model write every argument (null when not stated); see calls.args_schema.
     """
 
     def __init__(
@@ -101,10 +102,12 @@ class Agent:
         shortlist: int = SHORTLIST,
         max_retries: int = MAX_RETRIES,
         schema_chars: int = SCHEMA_CHARS,
+        explicit_args: bool = False,
     ):
         self.ws, self.registry, self._model, self.router = ws, registry, model, router
         self.router_mode, self.shortlist, self.max_retries = router_mode, shortlist, max_retries
         self.schema_chars = schema_chars
+        self.explicit_args = explicit_args
         self._system: str | None = None
 
     def system_prompt(self) -> str:
@@ -143,7 +146,7 @@ class Agent:
         route = self._route(question, turn)
         plan = Plan(route=route, timings=turn.timings)
         try:
-            caller = ToolCaller(self._model(), self.system_prompt())
+            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args)
             start = time.perf_counter()
             name = self._select(caller, question, state, route)
             turn.timings["choose"] = time.perf_counter() - start
@@ -165,7 +168,7 @@ class Agent:
         error = ""
         for _ in range(1 + self.max_retries):
             try:
-                call, _raw = caller.fill(tool, messages, state)
+                call, _raw = caller.fill(tool, messages, state, question)
                 return call
             except RetryableToolError as e:
                 error = str(e)
@@ -192,7 +195,7 @@ class Agent:
             seconds=turn.timings["route"],
         )
         try:
-            caller = ToolCaller(self._model(), self.system_prompt())
+            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args)
             start = time.perf_counter()
             name = self._select(caller, question, state, route)
             turn.timings["choose"] = time.perf_counter() - start
@@ -225,7 +228,7 @@ class Agent:
             if attempt:
                 yield turn.step("retry", tool=tool.name, text=error)
             try:
-                call, raw = caller.fill(tool, messages, state)
+                call, raw = caller.fill(tool, messages, state, question)
             except RetryableToolError as e:
                 error = str(e)
                 messages = caller.retry_messages(messages, tool, getattr(e, "raw", ""), error)

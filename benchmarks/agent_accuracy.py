@@ -148,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N requests (after filtering)")
     parser.add_argument("--home", default=None, help="workspace home (default: a temporary one)")
     parser.add_argument("--router-only", action="store_true", help="measure the router alone, no LLM")
+    parser.add_argument(
+        "--explicit", action="store_true", help="the model writes every argument (null if unstated)"
+    )
+    parser.add_argument("--tools", nargs="*", default=None, help="only requests for these tools")
     args = parser.parse_args(argv)
     items = load_devset()
     if args.router_only:
@@ -158,9 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     from agent import Assistant
 
     home = args.home or tempfile.mkdtemp(prefix="martmind-bench-")
-    assistant = Assistant(model=args.model, home=home)
+    assistant = Assistant(model=args.model, home=home, explicit_args=args.explicit)
     usable = [i for i in items if i["tool"] in assistant.registry]
     skipped = Counter(i["tool"] for i in items if i["tool"] not in assistant.registry)
+    if args.tools:
+        usable = [i for i in usable if i["tool"] in args.tools]
     usable = usable[: args.limit] if args.limit else usable
     report = {
         "model": args.model,
