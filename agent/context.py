@@ -7,13 +7,25 @@ installed; until then a compact table/column listing stands in for the card and 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import re
 
 from tools.workspace import Workspace
 
 log = logging.getLogger(__name__)
 SCHEMA_CHARS = 3000
 MAX_VALUE_HINTS = 8
+FUZZY_MIN = 0.8
+# Words that are about the analysis, not values in the data.
+STOP_WORDS = frozenset(
+    """a an the and or of in on for to by with from at as is are was were be been do does did what which who how
+    many much show me give list find only now then that those this these it its their our we us you my per each
+    all any top best most least more less than over under between since during last first next same also not no
+    revenue sales orders order customers customer units aov average rate share number count total sum mean
+    month monthly week weekly day daily year yearly quarter hour weekday trend split group grouped by country
+    countries product products table data please instead again just goes go bought buy buys sell sold together
+    like similar want see tell about after before why when where can could would should will make get compare vs
+    versus based""".split()  # noqa: SIM905
+)
 
 
 def schema_card(ws: Workspace, max_chars: int = SCHEMA_CHARS) -> str:
@@ -35,23 +47,49 @@ def _column_listing(ws: Workspace, max_chars: int) -> str:
 
 
 def value_hints(ws: Workspace, text: str) -> str:
-    """Lines like ``"uk" -> online_retail.Country = 'United Kingdom'`` for values the request mentions."""
+    """Lines like ``"uk" -> online_retail.Country = 'United Kingdom'`` for stored values the request names.
+
+    Each phrase of up to three words (stop words and analysis words left out) is matched on its own; only
+    confident matches are kept (exact, case or synonym; fuzzy ones for phrases of two words or more), so a
+    word like "revenue" never turns into a product name.
+    """
     try:
         from tools.values import match_values
     except ImportError:
         return ""
-    try:
-        matches = match_values(ws, text)
-    except Exception as e:  # noqa: BLE001 - a value index problem must not stop the question
-        log.warning("value matching failed: %s", e)
-        return ""
-    return "\n".join(_format_match(m) for m in list(matches)[:MAX_VALUE_HINTS])
+    lines: dict[str, str] = {}
+    for phrase in candidate_phrases(text):
+        try:
+            matches = match_values(ws, phrase, limit=1, semantic=False)
+        except Exception as e:  # noqa: BLE001 - a value index problem must not stop the question
+            log.warning("value matching failed for %r: %s", phrase, e)
+            return ""
+        for m in matches:
+            confident = m.how in ("exact", "case", "synonym") or (
+                len(phrase.split()) > 1 and m.score >= FUZZY_MIN
+            )
+            key = f"{m.table}.{m.column}={m.value}"
+            if confident and key not in lines:
+                lines[key] = f'"{phrase}" -> {m.table}.{m.column} = {m.value!r}'
+    return "\n".join(list(lines.values())[:MAX_VALUE_HINTS])
 
 
-def _format_match(match: Any) -> str:
-    get = match.get if isinstance(match, dict) else lambda k, d=None: getattr(match, k, d)
-    value, table, column = get("value"), get("table"), get("column")
-    said = get("query") or get("text") or get("mention")
-    where = f"{table}.{column}" if table else str(column)
-    prefix = f'"{said}" -> ' if said else ""
-    return f"{prefix}{where} = {value!r}"
+def candidate_phrases(text: str, longest: int = 3) -> list[str]:
+    """Runs of up to ``longest`` consecutive content words, longest first (quoted text kept whole)."""
+    quoted = re.findall(r"[\"'“‘]([^\"'”’]{2,60})[\"'”’]", text)
+    words = re.findall(r"[A-Za-z][\w&'-]*", text)
+    runs, current = [], []
+    for word in words:
+        if word.lower() in STOP_WORDS:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(word)
+    if current:
+        runs.append(current)
+    phrases = list(quoted)
+    for n in range(longest, 0, -1):
+        for run in runs:
+            phrases += [" ".join(run[i : i + n]) for i in range(len(run) - n + 1)]
+    return list(dict.fromkeys(p for p in phrases if len(p) >= 2))

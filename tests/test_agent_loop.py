@@ -250,3 +250,11 @@ def test_follow_ups_with_the_real_metric_layer(ws, model):
     answer = assistant.ask("and France instead?")
     assert answer.tool_calls[-1]["args"]["filters"] == france  # the condition on country was replaced
     assert answer.facts and sum(f.value for f in answer.facts if f.name.endswith("revenue")) == 49.0
+
+
+def test_stored_values_the_request_names_are_given_to_the_model(ws, model):
+    pytest.importorskip("tools.values")
+    assistant = Assistant(model=model, workspace=ws, registry=make_registry(ws), router_mode="off")
+    model.enqueue({"tool": "revenue_by"}, {"filters": {"Country": "Germany"}}, "ok")
+    assistant.ask("revenue in germany")
+    assert "sales.Country = 'Germany'" in user_text(model.sent[1])
