@@ -218,9 +218,7 @@ def test_plan_returns_the_call_without_running_anything(assistant, model):
     RevenueBy.runs = 0
     model.enqueue({"tool": "revenue_by"}, {"by": ["country"]})
     plan = assistant.plan("revenue by country")
-    assert [c.to_dict() for c in plan.calls] == [
-        {"name": "revenue_by", "args": {"by": ["country"]}}
-    ]
+    assert [c.to_dict() for c in plan.calls] == [{"name": "revenue_by", "args": {"by": ["country"]}}]
     assert RevenueBy.runs == 0 and assistant.conversation.turns == []
     assert plan.to_dict()["tool_calls"][0]["name"] == "revenue_by"
 
@@ -241,8 +239,12 @@ def test_follow_ups_with_the_real_metric_layer(ws, model):
     germany = [{"column": "country", "value": "Germany"}]
     model.enqueue({"tool": "metric_query"}, {"follow_up": True, "arguments": {"filters": germany}}, "ok")
     answer = assistant.ask("now only for Germany")
-    assert answer.tool_calls[-1]["args"] == {"metrics": ["revenue"], "by": ["month"], "table": "sales",
-                                             "filters": germany}
+    assert answer.tool_calls[-1]["args"] == {
+        "metrics": ["revenue"],
+        "by": ["month"],
+        "table": "sales",
+        "filters": germany,
+    }
     assert answer.tables[0].df["revenue"].tolist() == [17.0, 36.0]
 
     france = [{"column": "country", "value": "France"}]
@@ -258,3 +260,17 @@ def test_stored_values_the_request_names_are_given_to_the_model(ws, model):
     model.enqueue({"tool": "revenue_by"}, {"filters": {"Country": "Germany"}}, "ok")
     assistant.ask("revenue in germany")
     assert "sales.Country = 'Germany'" in user_text(model.sent[1])
+
+
+def test_an_equality_filter_fills_an_argument_named_after_its_column():
+    from agent.state import ConversationState
+
+    state = ConversationState()
+    state.record_call(
+        "metric_query", {"metrics": ["revenue"], "filters": [{"column": "country", "value": "Germany"}]}
+    )
+    merged = state.merge_args("association_rules", {"item": None}, True, ["table", "item", "country"])
+    assert merged == {"item": None, "country": "Germany"}
+    assert (
+        state.merge_args("association_rules", {}, False, ["country"]) == {}
+    )  # a new question inherits nothing
