@@ -329,4 +329,4 @@ def empty_message(call: ToolCall) -> str:
 def model_failed_message(error: ModelError) -> str:
     text = str(error)
     hint = "a smaller model may fit" if "memory" in text.lower() else ""
-    return prompts.render("messages", "model_failed", error=text, hint=hint)
+    return prompts.render("messages", "model_failed", error=text.rstrip(". "), hint=hint)
