@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ui.commands import agent as agent_commands
 from ui.commands import data as data_commands
 from ui.commands import eval as eval_commands
 from ui.commands import marketing as marketing_commands
@@ -30,6 +31,7 @@ COMMAND_MODULES = [
     models_commands,
     ui_commands,
     text_commands,
+    agent_commands,
 ]
 
 

@@ -1,0 +1,80 @@
+"""Arguments never invent business inputs: a number the person did not state is dropped before validation.
+
+A small model under a grammar may still fill an optional number it was not given ("top": 1000, a made-up
+spend). Each top-level numeric argument must appear in what the person said (the request, or the earlier
+requests and calls the state shows); otherwise it is removed and the tool applies its documented default.
+Percentages count both ways ("40%" states 0.4), and small number words count ("top five" states 5).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
+_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "fifty": 50,
+    "hundred": 100,
+    "half": 0.5,
+    "dozen": 12,
+    "a thousand": 1000,
+}
+
+
+def stated_numbers(text: str) -> set[float]:
+    """Every number the text states, with its percentage reading (40 -> also 0.4)."""
+    found: set[float] = set()
+    for match in _NUMBER.findall(text):
+        try:
+            value = float(match.replace(",", ""))
+        except ValueError:
+            continue
+        found |= {value, value / 100}
+    lowered = text.lower()
+    for word, value in _WORDS.items():
+        if re.search(rf"\b{word}\b", lowered):
+            found.add(float(value))
+    for k in re.findall(r"(\d+(?:\.\d+)?)\s*k\b", lowered):  # "5k"
+        found.add(float(k) * 1000)
+    return found
+
+
+def drop_unstated_numbers(
+    args: dict[str, Any], said: str, required: set[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """``args`` without the optional numeric arguments whose value ``said`` does not state.
+
+    Returns:
+        The kept arguments and the names of the dropped ones.
+    """
+    numbers = stated_numbers(said)
+    kept, dropped = {}, []
+    for key, value in args.items():
+        if key not in required and _is_number(value) and not _stated(float(value), numbers):
+            dropped.append(key)
+            continue
+        kept[key] = value
+    return kept, dropped
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _stated(value: float, numbers: set[float]) -> bool:
+    return any(abs(value - n) <= 1e-9 * max(1.0, abs(n)) for n in numbers)

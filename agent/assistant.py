@@ -1,0 +1,179 @@
+"""The public API (DESIGN.md "Public contract"): ``Assistant(model=..., home=...)``, ``.ask``, ``.stream``,
+``.plan``, and the conversations it keeps.
+
+    from agent import Assistant
+    assistant = Assistant()                      # default model, default home, demo data
+    answer = assistant.ask("revenue by country, top 5")
+    print(answer.text, answer.tables[0].df)
+    for event in assistant.stream("now only for Germany"):
+        ...                                      # Step events, then the Answer
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from agent.conversations import Conversation, ConversationStore
+from agent.loop import MAX_RETRIES, Agent, Plan
+from agent.model_cache import shared_model
+from agent.models import ChatModel, default_spec
+from agent.router import Router, RouterMode
+from agent.types import Answer, Step
+from tools.workspace import Workspace, default_home
+
+MAX_TURN_FACTS = 50
+
+
+def default_model_spec() -> str:
+    """``$MARTMIND_MODEL`` or the embedded default (agent.models.default_spec)."""
+    return default_spec()
+
+
+class Assistant:
+    """An analytics assistant over one workspace, holding one conversation at a time.
+
+    Args:
+        model: a spec string (``transformers:default``, ``openai:<model>@<url>``, ``scripted``) or a
+            ChatModel instance. Loaded on first use and shared by every Assistant in the process.
+        home: the workspace directory (default ``$MARTMIND_HOME`` or ``~/.martmind``).
+        workspace: an open Workspace (instead of ``home``).
+        router_mode: ``auto`` (default), ``shortlist``, ``top1`` or ``off`` (see agent.router).
+        conversation_id: continue a stored conversation instead of starting a new one.
+        max_retries: how often a fixable tool error goes back to the model.
+        explicit_args: make the model write every argument, null when not stated (see agent.calls).
+        registry: the tools (default: ``tools.registry.default_registry`` of the workspace).
+    """
+
+    def __init__(
+        self,
+        model: str | ChatModel | None = None,
+        home: str | Path | None = None,
+        *,
+        workspace: Workspace | None = None,
+        router_mode: RouterMode = "auto",
+        conversation_id: str | None = None,
+        max_retries: int = MAX_RETRIES,
+        explicit_args: bool = False,
+        registry=None,
+    ):
+        self.model_spec = model if isinstance(model, str) else getattr(model, "spec", "custom")
+        if model is None:
+            self.model_spec = default_model_spec()
+        self._model: ChatModel | None = model if isinstance(model, ChatModel) else None
+        self._model_lock = threading.Lock()
+        self.ws = workspace or Workspace(home)
+        if registry is None:
+            from tools.registry import default_registry
+
+            registry = default_registry(self.ws)
+        self.registry = registry
+        self.router = Router(registry.names())
+        self.agent = Agent(
+            self.ws,
+            registry,
+            self._get_model,
+            self.router,
+            router_mode=router_mode,
+            max_retries=max_retries,
+            explicit_args=explicit_args,
+        )
+        self.store = ConversationStore(self.ws.subdir("conversations"))
+        self.conversation = self.store.load(conversation_id) if conversation_id else Conversation()
+
+    # -- the model ---------------------------------------------------------------------------------------
+    @property
+    def model(self) -> ChatModel:
+        """The chat model, loaded now if it was not yet (raises ModelError if it cannot load)."""
+        return self._get_model()
+
+    def _get_model(self) -> ChatModel:
+        with self._model_lock:
+            if self._model is None:
+                self._model = shared_model(self.model_spec)
+            return self._model
+
+    @property
+    def router_mode(self) -> RouterMode:
+        return self.agent.router_mode
+
+    @router_mode.setter
+    def router_mode(self, mode: RouterMode) -> None:
+        self.agent.router_mode = mode
+
+    # -- asking ------------------------------------------------------------------------------------------
+    def ask(self, text: str) -> Answer:
+        """Answer one request (a follow-up of the conversation so far)."""
+        answer = None
+        for event in self.stream(text):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None  # stream always ends with an Answer
+        return answer
+
+    def stream(self, text: str) -> Iterator[Step | Answer]:
+        """Yield Step events as they happen, then the final Answer; the turn is saved before the Answer."""
+        state = self.conversation.state
+        for event in self.agent.run(text, state):
+            if isinstance(event, Answer):
+                self._record(text, event)
+            yield event
+
+    def plan(self, text: str) -> Plan:
+        """The tool call(s) this request would make, validated but not run; the conversation is unchanged."""
+        return self.agent.plan(text, self.conversation.state)
+
+    def _record(self, question: str, answer: Answer) -> None:
+        state = self.conversation.state
+        ran = next((s for s in reversed(answer.steps) if s.kind == "tool_result"), None)
+        if ran is not None and ran.result is not None:
+            facts = [f.to_dict() for f in ran.result.facts[:MAX_TURN_FACTS]]
+            state.record_call(ran.tool or "", ran.args or {}, ran.result.text, facts)
+        if answer.error is None:
+            state.record_turn(question, answer.text)
+        self.conversation.add_turn(
+            question,
+            {
+                "answer": answer.text,
+                "tool_calls": answer.to_dict()["tool_calls"],
+                "sql": list(answer.sql),
+                "facts": [f.to_dict() for f in answer.facts[:MAX_TURN_FACTS]],
+                "error": answer.error,
+            },
+        )
+        self.store.save(self.conversation)
+
+    # -- conversations -----------------------------------------------------------------------------------
+    def new_conversation(self) -> str:
+        """Start a fresh conversation (the old one stays on disk); returns its id."""
+        self.conversation = Conversation()
+        return self.conversation.id
+
+    def load_conversation(self, conversation_id: str) -> Conversation:
+        """Continue a stored conversation: its turns and its state."""
+        self.conversation = self.store.load(conversation_id)
+        return self.conversation
+
+    def conversations(self) -> list[dict[str, Any]]:
+        """Stored conversations (id, title, created_at, updated_at, turns), newest first."""
+        return self.store.list()
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        self.store.delete(conversation_id)
+        if self.conversation.id == conversation_id:
+            self.new_conversation()
+
+
+def conversation_store(home: str | Path | None = None) -> ConversationStore:
+    """The conversations of a home directory, without opening its database (for listing in a UI)."""
+    return ConversationStore((Path(home).expanduser() if home else default_home()) / "conversations")
+
+
+def list_conversations(home: str | Path | None = None) -> list[dict[str, Any]]:
+    return conversation_store(home).list()
+
+
+def load_conversation(conversation_id: str, home: str | Path | None = None) -> Conversation:
+    return conversation_store(home).load(conversation_id)

@@ -1,0 +1,95 @@
+"""What the model sees of the data: the schema card and the stored values a request mentions.
+
+Both come from tools (``tools.schema.schema_prompt``, ``tools.values.match_values``) when those are
+installed; until then a compact table/column listing stands in for the card and no values are matched.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from tools.workspace import Workspace
+
+log = logging.getLogger(__name__)
+SCHEMA_CHARS = 3000
+MAX_VALUE_HINTS = 8
+FUZZY_MIN = 0.8
+# Words that are about the analysis, not values in the data.
+STOP_WORDS = frozenset(
+    """a an the and or of in on for to by with from at as is are was were be been do does did what which who how
+    many much show me give list find only now then that those this these it its their our we us you my per each
+    all any top best most least more less than over under between since during last first next same also not no
+    revenue sales orders order customers customer units aov average rate share number count total sum mean
+    month monthly week weekly day daily year yearly quarter hour weekday trend split group grouped by country
+    countries product products table data please instead again just goes go bought buy buys sell sold together
+    like similar want see tell about after before why when where can could would should will make get compare vs
+    versus based""".split()  # noqa: SIM905
+)
+
+
+def schema_card(ws: Workspace, max_chars: int = SCHEMA_CHARS) -> str:
+    """The compact schema card of the workspace's tables."""
+    try:
+        from tools.schema import schema_prompt
+    except ImportError:
+        return _column_listing(ws, max_chars)
+    return schema_prompt(ws, max_chars=max_chars)
+
+
+def _column_listing(ws: Workspace, max_chars: int) -> str:
+    lines = []
+    for table in ws.tables():
+        columns = ", ".join(f"{name} {dtype.lower()}" for name, dtype in ws.columns(table))
+        lines.append(f"{table}({columns})")
+    text = "\n".join(lines)
+    return text if len(text) <= max_chars else text[: max_chars - 4].rsplit("\n", 1)[0] + "\n..."
+
+
+def value_hints(ws: Workspace, text: str) -> str:
+    """Lines like ``"uk" -> online_retail.Country = 'United Kingdom'`` for stored values the request names.
+
+    Each phrase of up to three words (stop words and analysis words left out) is matched on its own; only
+    confident matches are kept (exact, case or synonym; fuzzy ones for phrases of two words or more), so a
+    word like "revenue" never turns into a product name.
+    """
+    try:
+        from tools.values import match_values
+    except ImportError:
+        return ""
+    lines: dict[str, str] = {}
+    for phrase in candidate_phrases(text):
+        try:
+            matches = match_values(ws, phrase, limit=1, semantic=False)
+        except Exception as e:  # noqa: BLE001 - a value index problem must not stop the question
+            log.warning("value matching failed for %r: %s", phrase, e)
+            return ""
+        for m in matches:
+            confident = m.how in ("exact", "case", "synonym") or (
+                len(phrase.split()) > 1 and m.score >= FUZZY_MIN
+            )
+            key = f"{m.table}.{m.column}={m.value}"
+            if confident and key not in lines:
+                lines[key] = f'"{phrase}" -> {m.table}.{m.column} = {m.value!r}'
+    return "\n".join(list(lines.values())[:MAX_VALUE_HINTS])
+
+
+def candidate_phrases(text: str, longest: int = 3) -> list[str]:
+    """Runs of up to ``longest`` consecutive content words, longest first (quoted text kept whole)."""
+    quoted = re.findall(r"[\"'“‘]([^\"'”’]{2,60})[\"'”’]", text)
+    words = re.findall(r"[A-Za-z][\w&'-]*", text)
+    runs, current = [], []
+    for word in words:
+        if word.lower() in STOP_WORDS:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(word)
+    if current:
+        runs.append(current)
+    phrases = list(quoted)
+    for n in range(longest, 0, -1):
+        for run in runs:
+            phrases += [" ".join(run[i : i + n]) for i in range(len(run) - n + 1)]
+    return list(dict.fromkeys(p for p in phrases if len(p) >= 2))

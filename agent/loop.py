@@ -1,0 +1,332 @@
+"""One turn of the agent: route, choose, fill, run (with self-correction), write.
+
+A plain generator rather than a LangGraph graph: a turn is a straight line with one bounded retry loop,
+a generator streams its steps to the UI for free, and conversation checkpoints are our own JSON files
+(agent/conversations.py), so a graph framework would add indirection without adding a capability.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import prompts
+from agent.calls import ToolCall, ToolCaller
+from agent.context import SCHEMA_CHARS, schema_card, value_hints
+from agent.models import ChatModel, ModelError
+from agent.router import NO_TOOL, Route, Router, RouterMode
+from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
+from agent.types import Answer, Step
+from agent.writer import answer_messages, chat_messages, fallback_answer, stream_text
+from tools.base import RetryableToolError, Tool, ToolError, ToolResult
+from tools.registry import ToolRegistry
+from tools.workspace import Workspace
+
+MAX_RETRIES = 2
+SHORTLIST = 3
+
+
+@dataclass
+class Plan:
+    """The call(s) the agent would make for a request, without running them."""
+
+    calls: list[ToolCall] = field(default_factory=list)
+    route: Route | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "tool_calls": [c.to_dict() for c in self.calls],
+            "route": self.route.to_dict() if self.route else None,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class _Turn:
+    """What one turn accumulates for its Answer."""
+
+    started: float = field(default_factory=time.perf_counter)
+    steps: list[Step] = field(default_factory=list)
+    calls: list[ToolCall] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def step(self, kind: str, **kwargs: Any) -> Step:
+        step = Step(kind=kind, **kwargs)
+        self.steps.append(step)
+        return step
+
+    def answer(self, text: str, result: ToolResult | None = None, error: str | None = None) -> Answer:
+        self.timings["total"] = time.perf_counter() - self.started
+        return Answer(
+            text=text,
+            tool_calls=[c.to_dict() for c in self.calls],
+            sql=list(result.sql) if result else [],
+            tables=list(result.tables) if result else [],
+            charts=[result.chart] if result and result.chart else [],
+            facts=list(result.facts) if result else [],
+            timings=dict(self.timings),
+            steps=list(self.steps),
+            error=error,
+        )
+
+
+class Agent:
+    """Drives one workspace's tools with one model.
+
+    Args:
+        ws: the workspace the tools are bound to.
+        registry: the tools (the single list; nothing here names a tool).
+        model: a callable returning the chat model (called on first use, so loading is lazy).
+        router: the example-based router.
+        router_mode: see agent.router.
+        max_retries: how many times a retryable error goes back to the model.
+        explicit_args: make the model write every argument (null when not stated); see calls.args_schema.
+    """
+
+    def __init__(
+        self,
+        ws: Workspace,
+        registry: ToolRegistry,
+        model: Callable[[], ChatModel],
+        router: Router,
+        *,
+        router_mode: RouterMode = "auto",
+        shortlist: int = SHORTLIST,
+        max_retries: int = MAX_RETRIES,
+        schema_chars: int = SCHEMA_CHARS,
+        explicit_args: bool = False,
+    ):
+        self.ws, self.registry, self._model, self.router = ws, registry, model, router
+        self.router_mode, self.shortlist, self.max_retries = router_mode, shortlist, max_retries
+        self.schema_chars = schema_chars
+        self.explicit_args = explicit_args
+        self._system: str | None = None
+
+    def system_prompt(self) -> str:
+        # Built once per agent: the same text every call lets a backend reuse its prompt cache.
+        if self._system is None:
+            self._system = prompts.render(
+                "agent", "system", schema_card=schema_card(self.ws, self.schema_chars)
+            )
+        return self._system
+
+    # -- choosing ----------------------------------------------------------------------------------------
+    def _route(self, question: str, turn: _Turn) -> Route:
+        start = time.perf_counter()
+        route = self.router.route(question, self.router_mode)
+        turn.timings["route"] = time.perf_counter() - start
+        return route
+
+    def _select(self, caller: ToolCaller, question: str, state: ConversationState, route: Route) -> str:
+        """The tool's name: fixed by the router, or chosen by the model among the candidates."""
+        if route.fixed and (route.fixed == NO_TOOL or route.fixed in self.registry):
+            return route.fixed
+        if route.ranked:
+            names = [n for n in route.names if n in self.registry or n == NO_TOOL][: self.shortlist]
+            allow_none = NO_TOOL in names
+            tools = [self.registry.get(n) for n in names if n != NO_TOOL]
+        else:
+            tools, allow_none = list(self.registry), True
+        if not tools:
+            return NO_TOOL
+        return caller.choose(question, tools, state, ranked=bool(route.ranked), allow_none=allow_none)
+
+    # -- planning ----------------------------------------------------------------------------------------
+    def plan(self, question: str, state: ConversationState) -> Plan:
+        """The validated call the agent would make; nothing runs."""
+        turn = _Turn()
+        route = self._route(question, turn)
+        plan = Plan(route=route, timings=turn.timings)
+        try:
+            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args)
+            start = time.perf_counter()
+            name = self._select(caller, question, state, route)
+            turn.timings["choose"] = time.perf_counter() - start
+            if name != NO_TOOL:
+                start = time.perf_counter()
+                plan.calls.append(self._fill_valid(caller, question, self.registry.get(name), state, turn))
+                turn.timings["fill"] = time.perf_counter() - start
+        except ModelError as e:
+            plan.error = model_failed_message(e)
+        except ToolError as e:
+            plan.error = str(e)
+        turn.timings["total"] = time.perf_counter() - turn.started
+        return plan
+
+    def _fill_valid(
+        self, caller: ToolCaller, question: str, tool: Tool, state: ConversationState, turn: _Turn
+    ) -> ToolCall:
+        messages = caller.fill_messages(question, tool, state, value_hints(self.ws, question))
+        error = ""
+        for _ in range(1 + self.max_retries):
+            try:
+                call, _raw = caller.fill(tool, messages, state, question)
+                return call
+            except RetryableToolError as e:
+                error = str(e)
+                messages = caller.retry_messages(messages, tool, getattr(e, "raw", ""), error)
+        raise ToolError(
+            prompts.render(
+                "messages",
+                "retries_exhausted",
+                tool_name=tool.name,
+                attempts=1 + self.max_retries,
+                error=error,
+            )
+        )
+
+    # -- running -----------------------------------------------------------------------------------------
+    def run(self, question: str, state: ConversationState) -> Iterator[Step | Answer]:
+        """Yield the turn's steps as they happen, then its Answer (always; failures become its text)."""
+        turn = _Turn()
+        route = self._route(question, turn)
+        yield turn.step(
+            "route",
+            args=route.to_dict(),
+            text=", ".join(route.names[:SHORTLIST]),
+            seconds=turn.timings["route"],
+        )
+        try:
+            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args)
+            start = time.perf_counter()
+            name = self._select(caller, question, state, route)
+            turn.timings["choose"] = time.perf_counter() - start
+            if name == NO_TOOL:
+                yield from self._chat(question, turn)
+                return
+            call, result = yield from self._call_tool(caller, question, self.registry.get(name), state, turn)
+        except ModelError as e:
+            message = model_failed_message(e)
+            yield turn.step("error", text=message)
+            yield turn.answer(message, error=message)
+            return
+        except ToolError as e:
+            yield turn.step("error", text=str(e))
+            yield turn.answer(str(e), error=str(e))
+            return
+        if result_is_empty(result):
+            yield turn.answer(empty_message(call), result)
+            return
+        yield from self._write(question, call, result, turn)
+
+    def _call_tool(
+        self, caller: ToolCaller, question: str, tool: Tool, state: ConversationState, turn: _Turn
+    ):
+        """Fill, run, and on a retryable error send it back to the model; returns (call, result)."""
+        start = time.perf_counter()
+        messages = caller.fill_messages(question, tool, state, value_hints(self.ws, question))
+        error = ""
+        for attempt in range(1 + self.max_retries):
+            if attempt:
+                yield turn.step("retry", tool=tool.name, text=error)
+            try:
+                call, raw = caller.fill(tool, messages, state, question)
+            except RetryableToolError as e:
+                error = str(e)
+                messages = caller.retry_messages(messages, tool, getattr(e, "raw", ""), error)
+                continue
+            turn.calls.append(call)
+            yield turn.step("tool_call", tool=tool.name, args=call.args)
+            tool_start = time.perf_counter()
+            try:
+                result = run_tool(tool, call)
+            except RetryableToolError as e:
+                error = str(e)
+                messages = caller.retry_messages(messages, tool, raw, error)
+                continue
+            finally:
+                turn.timings["tool"] = turn.timings.get("tool", 0.0) + time.perf_counter() - tool_start
+            turn.timings["call"] = time.perf_counter() - start
+            yield turn.step(
+                "tool_result",
+                tool=tool.name,
+                args=call.args,
+                sql=list(result.sql),
+                text=result.text,
+                result=result,
+                seconds=time.perf_counter() - tool_start,
+            )
+            return call, result
+        raise ToolError(
+            prompts.render(
+                "messages",
+                "retries_exhausted",
+                tool_name=tool.name,
+                attempts=1 + self.max_retries,
+                error=error,
+            )
+        )
+
+    def _write(
+        self, question: str, call: ToolCall, result: ToolResult, turn: _Turn
+    ) -> Iterator[Step | Answer]:
+        start = time.perf_counter()
+        text = ""
+        try:
+            for kind, value in stream_text(self._model(), answer_messages(question, call, result)):
+                if kind == "token":
+                    yield Step(kind="writing", tool=call.name, text=value)
+                else:
+                    text = value.text.strip()
+        except ModelError as e:
+            yield turn.step("error", text=model_failed_message(e))
+            text = ""
+        text = text or fallback_answer(result)
+        turn.timings["write"] = time.perf_counter() - start
+        turn.steps.append(Step(kind="writing", tool=call.name, text=text, seconds=turn.timings["write"]))
+        yield turn.answer(text, result)
+
+    def _chat(self, question: str, turn: _Turn) -> Iterator[Step | Answer]:
+        """A request that needs no tool: a short reply, never a number about the data."""
+        start = time.perf_counter()
+        tools = [{"name": t.name, "description": t.description} for t in self.registry]
+        text = ""
+        try:
+            for kind, value in stream_text(self._model(), chat_messages(question, tools), max_new_tokens=160):
+                if kind == "token":
+                    yield Step(kind="writing", text=value)
+                else:
+                    text = value.text.strip()
+        except ModelError as e:
+            yield turn.step("error", text=model_failed_message(e))
+        text = text or prompts.render("messages", "no_tools_reply")
+        turn.timings["write"] = time.perf_counter() - start
+        turn.steps.append(Step(kind="writing", text=text, seconds=turn.timings["write"]))
+        yield turn.answer(text)
+
+
+def run_tool(tool: Tool, call: ToolCall) -> ToolResult:
+    """Run a validated call; an unexpected crash becomes one clear sentence."""
+    try:
+        return tool.run(call.parsed if call.parsed is not None else tool.parse_args(call.args))
+    except ToolError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a tool bug must not end the conversation
+        raise ToolError(
+            prompts.render("messages", "tool_crashed", tool_name=tool.name, error=f"{type(e).__name__}: {e}")
+        ) from None
+
+
+def result_is_empty(result: ToolResult) -> bool:
+    """A result whose tables are all empty (a tool without tables is never 'empty')."""
+    return bool(result.tables) and all(t.df.empty for t in result.tables)
+
+
+def empty_message(call: ToolCall) -> str:
+    """'No rows matched' with the filters that caused it (or all arguments when none are filters)."""
+    filters = {k: v for k, v in call.args.items() if k in FILTER_FIELDS or k in DATE_FIELDS} or call.args
+    return prompts.render("messages", "empty_result", filters=json.dumps(filters, ensure_ascii=False))
+
+
+def model_failed_message(error: ModelError) -> str:
+    text = str(error)
+    hint = "a smaller model may fit" if "memory" in text.lower() else ""
+    return prompts.render("messages", "model_failed", error=text.rstrip(". "), hint=hint)

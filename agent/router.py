@@ -1,0 +1,128 @@
+"""The router: a nearest-neighbour prior over labelled example requests per tool.
+
+Examples live in ``prompts/router_examples.yaml`` (our own wording). Each request is embedded with the
+shared embedder; a tool's score is the mean cosine similarity of its ``k`` nearest examples, so one lucky
+example does not outvote a tool whose examples agree. The model then sees the few best tools (or, when the
+router is very sure, the tool is fixed and the model only fills the arguments).
+
+Modes (``RouterMode``), so they can be measured against each other:
+- ``off``: no router; the model chooses among all tools.
+- ``shortlist``: the model chooses among the top ``shortlist`` tools.
+- ``auto``: like shortlist, but a confident router fixes the tool (default).
+- ``top1``: always take the router's first tool (no model choice at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+import prompts
+
+RouterMode = Literal["off", "shortlist", "auto", "top1"]
+ROUTER_MODES: tuple[str, ...] = ("off", "shortlist", "auto", "top1")
+NO_TOOL = "none"
+
+
+@dataclass(frozen=True)
+class Route:
+    """The router's ranking for one request: (tool, score) best first, and whether the tool is fixed."""
+
+    ranked: list[tuple[str, float]]
+    fixed: str | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.ranked]
+
+    def to_dict(self) -> dict:
+        return {"ranked": [[n, round(s, 3)] for n, s in self.ranked], "fixed": self.fixed}
+
+
+class Router:
+    """Ranks tools for a request by similarity to labelled examples.
+
+    Args:
+        tools: the names of the tools that exist (examples of other tools are ignored).
+        examples: tool name -> example requests (default: ``prompts/router_examples.yaml``).
+        embedder: object with ``encode(list[str]) -> ndarray`` of L2-normalised rows (default: shared one).
+        k: how many nearest examples of a tool make its score.
+        fix_score: a top score at least this high ...
+        fix_margin: ... and this far above the second tool fixes the tool in ``auto`` mode.
+    """
+
+    def __init__(
+        self,
+        tools: Iterable[str],
+        examples: dict[str, list[str]] | None = None,
+        embedder=None,
+        *,
+        k: int = 2,
+        fix_score: float = 0.65,
+        fix_margin: float = 0.10,
+    ):
+        known = set(tools) | {NO_TOOL}
+        examples = examples if examples is not None else prompts.load("router_examples")
+        self._labels: list[str] = []
+        self._texts: list[str] = []
+        for tool, requests in examples.items():
+            if any(not isinstance(r, str) for r in requests):
+                raise ValueError(
+                    f"Router examples of {tool!r} must be plain strings (quote text with colons)."
+                )
+            if tool in known:
+                self._labels.extend([tool] * len(requests))
+                self._texts.extend(requests)
+        self._embedder = embedder
+        self._matrix: np.ndarray | None = None
+        self.k, self.fix_score, self.fix_margin = k, fix_score, fix_margin
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from tools.embeddings import get_embedder
+
+            self._embedder = get_embedder()
+        return self._embedder
+
+    def _examples_matrix(self) -> np.ndarray:
+        # Embedded on first use, not at construction: building an Assistant stays cheap.
+        if self._matrix is None:
+            self._matrix = self.embedder.encode(self._texts)
+        return self._matrix
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        """Every tool with examples, with its score, best first."""
+        if not self._texts:
+            return []
+        query = self.embedder.encode([text])[0]
+        sims = self._examples_matrix() @ query
+        by_tool: dict[str, list[float]] = {}
+        for label, sim in zip(self._labels, sims, strict=True):
+            by_tool.setdefault(label, []).append(float(sim))
+        scores = {tool: float(np.mean(sorted(s, reverse=True)[: self.k])) for tool, s in by_tool.items()}
+        return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+
+    def route(self, text: str, mode: RouterMode = "auto") -> Route:
+        """The ranking, and the tool fixed by the router when ``mode`` allows and the router is sure."""
+        if mode not in ROUTER_MODES:
+            raise ValueError(f"Unknown router mode {mode!r}; use one of {', '.join(ROUTER_MODES)}.")
+        if mode == "off":
+            return Route(ranked=[])
+        ranked = self.rank(text)
+        if not ranked:
+            return Route(ranked=[])
+        if mode == "top1":
+            return Route(ranked=ranked, fixed=ranked[0][0])
+        if mode == "auto" and self.confident(ranked):
+            return Route(ranked=ranked, fixed=ranked[0][0])
+        return Route(ranked=ranked)
+
+    def confident(self, ranked: list[tuple[str, float]]) -> bool:
+        """Sure enough to skip the model's choice: a high top score, well clear of the runner-up."""
+        top = ranked[0][1]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        return top >= self.fix_score and top - second >= self.fix_margin

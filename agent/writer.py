@@ -1,0 +1,103 @@
+"""The writer (minimal): the answer text from a tool's result, streamed token by token.
+
+The model writes from the result's text and facts; if it fails, a plain rendering of the same result is the
+answer, so a data question is never lost to a writing problem. (Grounded strategy, copy and report writing,
+with a check of every number, is a later layer on top of this.)
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import prompts
+from agent.calls import ToolCall, call_model
+from agent.models import ChatModel, Generation, Message
+from tools.base import ToolResult
+
+MAX_RESULT_CHARS = 2500
+MAX_FACTS = 40
+WRITER_TOKENS = 256
+
+
+def answer_messages(question: str, call: ToolCall, result: ToolResult) -> list[Message]:
+    """The writer's prompt for one tool result."""
+    facts = [{**f.to_dict(), "value": readable(f.value)} for f in result.facts[:MAX_FACTS]]
+    user = prompts.render(
+        "agent",
+        "writer_user",
+        question=question,
+        tool_name=call.name,
+        args_json=json.dumps(call.args, ensure_ascii=False),
+        result_text=result.text[:MAX_RESULT_CHARS],
+        facts=facts,
+    )
+    return [
+        {"role": "system", "content": prompts.render("agent", "writer_system")},
+        {"role": "user", "content": user},
+    ]
+
+
+def chat_messages(question: str, tools: list[dict[str, str]]) -> list[Message]:
+    """The prompt for a request that needs no tool (greeting, 'what can you do')."""
+    return [
+        {"role": "system", "content": prompts.render("agent", "chat_system", tools=tools)},
+        {"role": "user", "content": prompts.render("agent", "chat_user", question=question)},
+    ]
+
+
+def readable(value: Any) -> Any:
+    """A fact's value as a person reads it: floats rounded (2 decimals, or 4 significant digits below 1)."""
+    if isinstance(value, float):
+        return round(value, 2) if abs(value) >= 1 else float(f"{value:.4g}")
+    return value
+
+
+def fallback_answer(result: ToolResult) -> str:
+    """The result as plain text with its facts: what the person sees when the model cannot write."""
+    facts = [{**f.to_dict(), "value": readable(f.value)} for f in result.facts[:MAX_FACTS]]
+    return prompts.render("messages", "fallback_answer", result_text=result.text, facts=facts)
+
+
+def stream_text(
+    model: ChatModel, messages: list[Message], max_new_tokens: int = WRITER_TOKENS
+) -> Iterator[tuple[str, Any]]:
+    """Run ``generate`` in a thread and yield ``("token", piece)`` as pieces arrive, then ``("done", Generation)``.
+
+    The model call blocks; the thread lets a generator hand tokens to the UI while it runs.
+
+    Raises:
+        ModelError: the model failed (raised in the caller's thread).
+    """
+    pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            gen = call_model(
+                model,
+                messages,
+                max_new_tokens=max_new_tokens,
+                on_token=lambda piece: pieces.put(("token", piece)),
+            )
+            pieces.put(("done", gen))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            pieces.put(("error", e))
+
+    thread = threading.Thread(target=work, name="martmind-writer", daemon=True)
+    thread.start()
+    while True:
+        kind, value = pieces.get()
+        if kind == "error":
+            thread.join()
+            raise value
+        yield kind, value
+        if kind == "done":
+            thread.join()
+            return
+
+
+def final_text(generation: Generation) -> str:
+    return generation.text.strip()

@@ -1,0 +1,181 @@
+"""Tool and argument accuracy of the agent's plans on the development set (benchmarks/devset.jsonl).
+
+    python -m benchmarks.agent_accuracy --router-only                  # the router alone, no LLM
+    python -m benchmarks.agent_accuracy --model transformers:default --modes off auto --limit 40
+
+Tool accuracy: the planned tool is the expected one. Argument accuracy (of the requests whose tool was
+right): every expected argument matches (strings case-insensitively or fuzzily >= 85, numbers within
+0.1%, lists as sets, ``sql`` by its result on the workspace). Requests whose tool is not registered in
+this build are skipped and counted. Each mode runs in the same process on the same requests, so the
+modes compare directly; ``off`` (no router) is the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DEVSET = Path(__file__).with_name("devset.jsonl")
+
+
+def load_devset(path: Path = DEVSET) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def value_matches(expected: Any, actual: Any, ws=None, key: str = "") -> bool:
+    """Loose equality of an expected argument and the planned one (see the module docstring)."""
+    from rapidfuzz import fuzz
+
+    if key == "sql" and ws is not None:
+        return _same_result(ws, expected, actual)
+    if actual is None:
+        return expected is None
+    if isinstance(expected, list):
+        actual_list = actual if isinstance(actual, list) else [actual]
+        return all(any(value_matches(e, a) for a in actual_list) for e in expected)
+    if isinstance(actual, list) and len(actual) == 1:
+        actual = actual[0]
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return False
+        lowered = {str(k).lower(): v for k, v in actual.items()}
+        return all(value_matches(v, lowered.get(str(k).lower())) for k, v in expected.items())
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        try:
+            return abs(float(actual) - expected) <= 1e-3 * max(1.0, abs(expected))
+        except (TypeError, ValueError):
+            return False
+    a, e = str(actual).strip().lower(), str(expected).strip().lower()
+    return a == e or e in a or fuzz.ratio(a, e) >= 85
+
+
+def _same_result(ws, expected_sql: str, actual_sql: Any) -> bool:
+    try:
+        want = ws.query(expected_sql, max_rows=1000)
+        got = ws.query(str(actual_sql), max_rows=1000)
+    except Exception:  # noqa: BLE001 - a failing query simply does not match
+        return False
+    if want.shape[0] != got.shape[0]:
+        return False
+    # Compare the values column-set-insensitively: each expected column must appear among the result's.
+    got_cols = [sorted(map(_norm, got[c].tolist())) for c in got.columns]
+    return all(sorted(map(_norm, want[c].tolist())) in got_cols for c in want.columns)
+
+
+def _norm(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    return str(v)
+
+
+def args_match(expected: dict[str, Any], actual: dict[str, Any], ws=None) -> bool:
+    return all(value_matches(v, _lookup(actual, k), ws, k) for k, v in expected.items())
+
+
+def _lookup(args: dict[str, Any], key: str) -> Any:
+    # The devset names an argument by its meaning; accept the singular/plural variant a tool may use.
+    for name in (key, key + "s", key.rstrip("s")):
+        if name in args:
+            return args[name]
+    return None
+
+
+def router_only(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Top-1 accuracy and top-3 recall of the router over every tool the devset names."""
+    from agent.router import Router
+
+    router = Router({i["tool"] for i in items})
+    top1 = top3 = fixed = fixed_right = 0
+    for item in items:
+        route = router.route(item["request"], "auto")
+        names = route.names
+        top1 += names[0] == item["tool"]
+        top3 += item["tool"] in names[:3]
+        if route.fixed:
+            fixed += 1
+            fixed_right += route.fixed == item["tool"]
+    n = len(items)
+    return {
+        "requests": n,
+        "top1": top1 / n,
+        "top3": top3 / n,
+        "fixed_share": fixed / n,
+        "fixed_precision": fixed_right / fixed if fixed else None,
+    }
+
+
+def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+    assistant.router_mode = mode
+    tool_ok = args_ok = 0
+    times, wrong = [], Counter()
+    for item in items:
+        assistant.new_conversation()
+        start = time.perf_counter()
+        plan = assistant.plan(item["request"])
+        times.append(time.perf_counter() - start)
+        call = plan.calls[0] if plan.calls else None
+        if call is not None and call.name == item["tool"]:
+            tool_ok += 1
+            args_ok += args_match(item["args"], call.args, assistant.ws)
+        else:
+            wrong[f"{item['tool']}->{call.name if call else plan.error and 'error' or 'none'}"] += 1
+    n = len(items)
+    return {
+        "mode": mode,
+        "requests": n,
+        "tool_accuracy": tool_ok / n,
+        "arg_accuracy": args_ok / n,
+        "arg_accuracy_given_tool": args_ok / tool_ok if tool_ok else None,
+        "plan_p50_s": median(times) if times else None,
+        "confusions": dict(wrong.most_common(8)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=os.environ.get("MARTMIND_MODEL", "transformers:default"))
+    parser.add_argument("--modes", nargs="+", default=["off", "auto"], help="router modes to compare")
+    parser.add_argument("--limit", type=int, default=None, help="first N requests (after filtering)")
+    parser.add_argument("--home", default=None, help="workspace home (default: a temporary one)")
+    parser.add_argument("--router-only", action="store_true", help="measure the router alone, no LLM")
+    parser.add_argument(
+        "--explicit", action="store_true", help="the model writes every argument (null if unstated)"
+    )
+    parser.add_argument("--tools", nargs="*", default=None, help="only requests for these tools")
+    args = parser.parse_args(argv)
+    items = load_devset()
+    if args.router_only:
+        print(json.dumps(router_only(items), indent=1))
+        return 0
+    import tempfile
+
+    from agent import Assistant
+
+    home = args.home or tempfile.mkdtemp(prefix="martmind-bench-")
+    assistant = Assistant(model=args.model, home=home, explicit_args=args.explicit)
+    usable = [i for i in items if i["tool"] in assistant.registry]
+    skipped = Counter(i["tool"] for i in items if i["tool"] not in assistant.registry)
+    if args.tools:
+        usable = [i for i in usable if i["tool"] in args.tools]
+    usable = usable[: args.limit] if args.limit else usable
+    report = {
+        "model": args.model,
+        "skipped_unregistered": dict(skipped),
+        "modes": [run_mode(assistant, usable, mode) for mode in args.modes],
+    }
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Numbers the person did not state never reach a tool."""
+
+from __future__ import annotations
+
+from agent.arg_guard import drop_unstated_numbers, stated_numbers
+from agent.assistant import Assistant
+from agent.models import ScriptedModel
+from tools.registry import default_registry
+
+
+def test_an_unstated_number_is_dropped_and_stated_ones_are_kept():
+    args = {"metrics": ["revenue"], "top": 1000}
+    assert drop_unstated_numbers(args, "what is the total revenue?", set()) == (
+        {"metrics": ["revenue"]},
+        ["top"],
+    )
+    assert drop_unstated_numbers({"top": 5}, "revenue by country, top 5", set())[0] == {"top": 5}
+    assert drop_unstated_numbers({"top": 5}, "the top five countries", set())[0] == {"top": 5}
+
+
+def test_percentages_thousands_and_required_numbers():
+    said = "we spent 5k at a 40% margin and made 12,500"
+    assert {5000.0, 0.4, 12500.0} <= stated_numbers(said)
+    assert drop_unstated_numbers({"spend": 5000, "margin": 0.4, "revenue": 12500}, said, set())[1] == []
+    assert drop_unstated_numbers({"customer_id": 17850}, "recommend for our best customer", {"customer_id"})[
+        0
+    ] == {"customer_id": 17850}
+
+
+def test_the_agent_drops_an_invented_top_before_running_metric_query(ws):
+    model = ScriptedModel()
+    assistant = Assistant(model=model, workspace=ws, registry=default_registry(ws), router_mode="off")
+    model.enqueue({"tool": "metric_query"}, {"metrics": ["revenue"], "table": "sales", "top": 1000}, "ok")
+    answer = assistant.ask("what is the total revenue of the sales table?")
+    assert answer.tool_calls[-1]["args"] == {"metrics": ["revenue"], "table": "sales"}
+    assert answer.facts[0].value == 183.0
+
+
+def test_explicit_mode_makes_every_argument_required(ws):
+    from agent.calls import args_schema
+
+    tool = default_registry(ws).get("metric_query")
+    schema = args_schema(tool, follow_up_field=False, explicit=True)
+    assert set(schema["required"]) == set(schema["properties"]) and "top" in schema["required"]
+    assert args_schema(tool, follow_up_field=False)["required"] == ["metrics"]

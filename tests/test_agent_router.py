@@ -1,0 +1,53 @@
+"""The router on requests worded differently from its examples (real packaged embedding model)."""
+
+from __future__ import annotations
+
+import pytest
+
+import prompts
+from agent.router import Router
+
+ALL_TOOLS = [name for name in prompts.load("router_examples") if name != "none"]
+
+
+@pytest.fixture(scope="module")
+def router():
+    return Router(ALL_TOOLS)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "tool"),
+    [
+        ("net sales broken down by country for 2011", "metric_query"),
+        ("what do shoppers put in the same basket as the cake stand", "association_rules"),
+        ("find reviews mentioning a broken zip", "semantic_search"),
+        ("did sending the email lift conversions versus the holdout", "campaign_uplift"),
+        ("put our clients into RFM groups", "segment_customers"),
+        ("we spent 900 and earned 4000, what's the return on investment", "roi_calculator"),
+        ("suggest products customer 15311 might buy", "recommend_products"),
+        ("hi there", "none"),
+    ],
+)
+def test_router_ranks_the_right_tool_first(router, request_text, tool):
+    assert router.rank(request_text)[0][0] == tool
+
+
+def test_shortlist_never_fixes_and_off_does_not_rank(router):
+    assert router.route("revenue by country, top 5", "shortlist").fixed is None
+    assert router.route("revenue by country, top 5", "off").ranked == []
+    assert router.route("revenue by country, top 5", "top1").fixed == "metric_query"
+
+
+def test_a_confident_router_fixes_the_tool_and_a_vague_request_is_left_to_the_model(router):
+    assert router.route("monthly revenue trend", "auto").fixed == "metric_query"
+    assert router.route("tell me something interesting about the data", "auto").fixed is None
+
+
+def test_examples_of_tools_that_do_not_exist_are_ignored():
+    router = Router(["metric_query"], embedder=object())
+    assert set(router._labels) == {"metric_query", "none"}
+
+
+def test_examples_must_be_plain_strings():
+    with pytest.raises(ValueError, match="plain strings"):
+        Router(["x"], examples={"x": [{"compare": "a"}]}, embedder=object())
