@@ -62,7 +62,7 @@ class TransformersModel(ChatModel):
         dtype: str | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         prefix_cache: bool = True,
-        max_prefixes: int = 4,
+        max_prefixes: int = 16,
     ):
         self.target = target
         self.spec = f"transformers:{target}"
