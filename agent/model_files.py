@@ -99,10 +99,14 @@ def packaged(name: str) -> PackagedModel:
 
 
 def models_home() -> Path:
-    """``$MARTMIND_HOME/models`` (default ``~/.martmind/models``)."""
+    """``$MARTMIND_MODELS_DIR``, else ``$MARTMIND_HOME/models`` (default ``~/.martmind/models``).
+
+    A separate models folder lets several workspaces (and test runs) share one converted checkpoint.
+    """
     from tools.workspace import default_home
 
-    return default_home() / "models"
+    override = os.environ.get("MARTMIND_MODELS_DIR")
+    return Path(override).expanduser() if override else default_home() / "models"
 
 
 def model_dir(model: PackagedModel) -> Path:

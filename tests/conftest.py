@@ -31,6 +31,9 @@ def _no_unplanned_model_load(request, monkeypatch):
     attempt, and the record is checked here too, so code that catches the exception cannot hide the load.
     """
     if request.node.get_closest_marker("realmodel"):
+        # Real models convert once (minutes on a CPU) into a cache shared by test runs, not per test home.
+        default_cache = Path.home() / ".cache" / "martmind-test-models"
+        monkeypatch.setenv("MARTMIND_MODELS_DIR", os.environ.get("MARTMIND_MODELS_DIR", str(default_cache)))
         yield
         return
     from agent import models
