@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,18 +19,17 @@ from typing import Any
 from agent.conversations import Conversation, ConversationStore
 from agent.loop import MAX_RETRIES, Agent, Plan
 from agent.model_cache import shared_model
-from agent.models import ChatModel
+from agent.models import ChatModel, default_spec
 from agent.router import Router, RouterMode
 from agent.types import Answer, Step
 from tools.workspace import Workspace, default_home
 
-DEFAULT_MODEL = "transformers:default"
 MAX_TURN_FACTS = 50
 
 
 def default_model_spec() -> str:
-    """``$MARTMIND_MODEL`` or the embedded default."""
-    return os.environ.get("MARTMIND_MODEL") or DEFAULT_MODEL
+    """``$MARTMIND_MODEL`` or the embedded default (agent.models.default_spec)."""
+    return default_spec()
 
 
 class Assistant:

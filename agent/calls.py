@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -105,6 +106,16 @@ def _type_text(prop: dict[str, Any], defs: dict[str, Any]) -> str:
     return str(prop.get("type", "value"))
 
 
+@cache
+def call_examples() -> dict[str, list[dict[str, str]]]:
+    """Worked example calls per tool (prompts/call_examples.yaml), arguments as compact JSON."""
+    data = prompts.load("call_examples")
+    return {
+        tool: [{"request": e["request"], "arguments": json.dumps(e["arguments"])} for e in examples]
+        for tool, examples in data.items()
+    }
+
+
 class ToolCaller:
     """Asks the model for a tool and its arguments under constrained decoding, and validates the call."""
 
@@ -142,6 +153,14 @@ class ToolCaller:
         self, question: str, tool: Tool, state: ConversationState, value_hints: str
     ) -> list[Message]:
         """The conversation of step 2, to which retries append the model's reply and the error."""
+        doc = prompts.render(
+            "agent",
+            "tool_doc",
+            tool_name=tool.name,
+            tool_description=tool.description,
+            args=describe_args(tool),
+            examples=call_examples().get(tool.name, []),
+        )
         user = prompts.render(
             "agent",
             "fill_args",
@@ -149,11 +168,9 @@ class ToolCaller:
             state=state.describe(),
             value_hints=value_hints,
             tool_name=tool.name,
-            tool_description=tool.description,
-            args=describe_args(tool),
             follow_up_field=state.last_call is not None,
         )
-        return [self._system(), {"role": "user", "content": user}]
+        return [self._system(), {"role": "system", "content": doc}, {"role": "user", "content": user}]
 
     def fill(
         self,

@@ -72,9 +72,8 @@ class _Turn:
         grounding: dict[str, Any] | None = None,
     ) -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
-        sources = [
-            {"tool": c.name, "args": c.args, "sql": list(result.sql) if result else []} for c in self.calls
-        ]
+        sql = list(result.sql) if result else []
+        sources = [{"tool": c.name, "args": c.args, "sql": sql} for c in self.calls]
         return Answer(
             text=text,
             tool_calls=[c.to_dict() for c in self.calls],
@@ -346,4 +345,4 @@ def empty_message(call: ToolCall) -> str:
 def model_failed_message(error: ModelError) -> str:
     text = str(error)
     hint = "a smaller model may fit" if "memory" in text.lower() else ""
-    return prompts.render("messages", "model_failed", error=text, hint=hint)
+    return prompts.render("messages", "model_failed", error=text.rstrip(". "), hint=hint)

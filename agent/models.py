@@ -1,12 +1,17 @@
 """One chat-model interface; backends chosen by a string (DESIGN.md "Models").
 
 - ``scripted``: replays queued replies and records what it was sent (tests).
-- ``transformers:<path-or-id>``, ``openai:<model>@<base_url>``: real backends (see their modules).
+- ``transformers:default`` (the packaged Qwen2.5-Coder-1.5B-Instruct), ``transformers:small`` (the packaged
+  0.5B), ``transformers:tiny`` (SmolLM2-135M, tests), ``transformers:<dir|file.gguf|hub-id>``.
+- ``llamacpp:default|small|tiny|<file.gguf>``: the same GGUF in llama.cpp (optional extra ``llamacpp``).
+- ``openai:<model>@<base_url>``: any OpenAI-compatible server (vLLM, llama.cpp server, Ollama).
+- ``default``: the recommended backend for this machine (see ``default_spec``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from abc import ABC, abstractmethod
 from collections import deque
@@ -21,12 +26,33 @@ class ModelError(Exception):
     """The model failed (timeout, out of memory, server down); the message says what to do."""
 
 
+class RealModelLoadForbidden(AssertionError):
+    """A test tried to load a real model without the ``realmodel`` marker (see tests/conftest.py)."""
+
+
+# Set by the test suite: specs whose real load was attempted while forbidden (checked at test teardown,
+# so even code that swallows the exception cannot hide an unplanned load).
+FORBIDDEN_LOADS: list[str] = []
+
+
+def guard_real_load(spec: str) -> None:
+    """Raise when real model loads are switched off (``MARTMIND_FORBID_REAL_MODELS=1``, set by the tests)."""
+    if os.environ.get("MARTMIND_FORBID_REAL_MODELS") == "1":
+        FORBIDDEN_LOADS.append(spec)
+        raise RealModelLoadForbidden(
+            f"Unplanned real model load ({spec}); mark the test @pytest.mark.realmodel."
+        )
+
+
 @dataclass
 class Generation:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    first_token_seconds: float | None = None  # time to first token, when the backend knows it
+    finish_reason: str = "stop"  # "stop" (model ended) or "length" (hit max_new_tokens; text only)
+    cached_tokens: int = 0  # prompt tokens served from the prefix cache
 
 
 class ChatModel(ABC):
@@ -42,8 +68,22 @@ class ChatModel(ABC):
         json_schema: dict[str, Any] | None = None,
         max_new_tokens: int = 512,
         on_token: Callable[[str], None] | None = None,
+        timeout_s: float | None = None,
     ) -> Generation:
-        """Complete the conversation; stream text pieces to ``on_token`` when given."""
+        """Complete the conversation; stream text pieces to ``on_token`` when given.
+
+        Args:
+            messages: ``[{"role": "system"|"user"|"assistant", "content": ...}]``; a leading system message
+                is cached between calls by backends that can (keep it byte-identical to benefit).
+            json_schema: when given, the text is JSON that validates against this schema (constrained
+                decoding; never retried). Use ``agent.tool_schema.tool_call_schema`` for tool calls.
+            max_new_tokens: budget for the reply; a structured reply that does not fit raises ModelError.
+            on_token: called with each decoded text piece as it is generated.
+            timeout_s: wall-time limit (the backend's default when None); exceeding it raises ModelError.
+
+        Raises:
+            ModelError: timeout, out of memory, server down, missing weights; the message says what to do.
+        """
 
     def info(self) -> dict[str, Any]:
         """What the settings screen shows: spec, loaded, device, memory."""
@@ -65,7 +105,9 @@ class ScriptedModel(ChatModel):
         self.replies.extend(replies)
         return self
 
-    def generate(self, messages, *, json_schema=None, max_new_tokens=512, on_token=None) -> Generation:
+    def generate(
+        self, messages, *, json_schema=None, max_new_tokens=512, on_token=None, timeout_s=None
+    ) -> Generation:
         self.sent.append({"messages": [dict(m) for m in messages], "json_schema": json_schema})
         if not self.replies:
             raise ModelError("The scripted model has no reply queued.")
@@ -82,10 +124,45 @@ class ScriptedModel(ChatModel):
         return Generation(text=text, completion_tokens=len(text.split()), seconds=time.perf_counter() - start)
 
 
-def load_model(spec: str) -> ChatModel:
-    """The chat model a spec string names."""
+DEFAULT_SPEC = "transformers:default"
+
+
+def default_spec() -> str:
+    """The model used when none is named: ``$MARTMIND_MODEL`` or the packaged default in transformers."""
+    return os.environ.get("MARTMIND_MODEL") or DEFAULT_SPEC
+
+
+def load_model(spec: str | None = None, **options: Any) -> ChatModel:
+    """The chat model a spec string names (weights load lazily, on first ``generate``).
+
+    Args:
+        spec: ``scripted``, ``default``, ``transformers:<default|small|tiny|dir|file.gguf|hub-id>``,
+            ``llamacpp:<default|small|tiny|file.gguf>`` or ``openai:<model>@<base_url>``; None means
+            ``default_spec()``.
+        options: backend keyword arguments (e.g. ``timeout_s``, ``device``, ``dtype``).
+
+    Raises:
+        ModelError: unknown spec, or a backend whose optional package is not installed.
+    """
+    spec = (spec or default_spec()).strip()
+    if spec == "default":
+        spec = default_spec() if default_spec() != "default" else DEFAULT_SPEC
     if spec == "scripted":
         return ScriptedModel()
+    kind, _, target = spec.partition(":")
+    if kind == "transformers" and target:
+        from agent.backends.transformers_backend import TransformersModel
+
+        return TransformersModel(target, **options)
+    if kind == "llamacpp" and target:
+        from agent.backends.llamacpp_backend import LlamaCppModel
+
+        return LlamaCppModel(target, **options)
+    if kind == "openai" and target:
+        from agent.backends.openai_backend import OpenAIModel
+
+        return OpenAIModel.from_target(target, **options)
     raise ModelError(
-        f"Unknown model {spec!r}; use transformers:<path-or-id>, openai:<model>@<url> or scripted."
+        f"Unknown model {spec!r}; use transformers:<default|small|path>, llamacpp:<default|small|file.gguf>, "
+        "openai:<model>@<url> or scripted."
     )

@@ -115,6 +115,7 @@ class ConversationState:
             return merged
         merged = dict(new)
         inherited = {
+            **equality_filters(self.filters),  # "country" = Germany fills an argument named country
             **{f: self.active_table for f in TABLE_FIELDS},
             **{f: self.filters for f in FILTER_FIELDS},
             **self.dates,
@@ -149,6 +150,18 @@ def merge_filters(old: Any, new: Any) -> Any:
             return new
         return f"({old}) AND ({new})"
     return new
+
+
+def equality_filters(filters: Any) -> dict[str, Any]:
+    """Column (lower case) -> value of the active filters that are plain equalities."""
+    if isinstance(filters, dict):
+        return {str(k).lower(): v for k, v in filters.items() if isinstance(v, (str, int, float))}
+    out: dict[str, Any] = {}
+    for item in filters if isinstance(filters, list) else []:
+        key = _filter_key(item)
+        if key and isinstance(item, dict) and item.get("op", "=") == "=" and item.get("value") is not None:
+            out[key] = item["value"]
+    return out
 
 
 def _filter_key(item: Any) -> str | None:

@@ -23,6 +23,30 @@ def _home(tmp_path, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def _no_unplanned_model_load(request, monkeypatch):
+    """Make an unplanned real model load fail loudly unless the test is marked ``realmodel``.
+
+    The backends call ``agent.models.guard_real_load`` before loading weights; it raises and records the
+    attempt, and the record is checked here too, so code that catches the exception cannot hide the load.
+    """
+    if request.node.get_closest_marker("realmodel"):
+        # Real models convert once (minutes on a CPU) into a cache shared by test runs, not per test home.
+        default_cache = Path.home() / ".cache" / "martmind-test-models"
+        monkeypatch.setenv("MARTMIND_MODELS_DIR", os.environ.get("MARTMIND_MODELS_DIR", str(default_cache)))
+        yield
+        return
+    from agent import models
+
+    monkeypatch.setenv("MARTMIND_FORBID_REAL_MODELS", "1")
+    models.FORBIDDEN_LOADS.clear()
+    yield
+    if models.FORBIDDEN_LOADS:
+        attempts = list(models.FORBIDDEN_LOADS)
+        models.FORBIDDEN_LOADS.clear()
+        pytest.fail(f"unplanned real model load {attempts}; mark the test @pytest.mark.realmodel")
+
+
 def tiny_sales() -> pd.DataFrame:
     """12 invoices of 5 customers in 3 countries, with one cancellation and one guest (no customer id)."""
     rows = [

@@ -260,3 +260,17 @@ def test_stored_values_the_request_names_are_given_to_the_model(ws, model):
     model.enqueue({"tool": "revenue_by"}, {"filters": {"Country": "Germany"}}, "ok")
     assistant.ask("revenue in germany")
     assert "sales.Country = 'Germany'" in user_text(model.sent[1])
+
+
+def test_an_equality_filter_fills_an_argument_named_after_its_column():
+    from agent.state import ConversationState
+
+    state = ConversationState()
+    state.record_call(
+        "metric_query", {"metrics": ["revenue"], "filters": [{"column": "country", "value": "Germany"}]}
+    )
+    merged = state.merge_args("association_rules", {"item": None}, True, ["table", "item", "country"])
+    assert merged == {"item": None, "country": "Germany"}
+    assert (
+        state.merge_args("association_rules", {}, False, ["country"]) == {}
+    )  # a new question inherits nothing

@@ -47,9 +47,12 @@ def default_registry(workspace: Workspace) -> ToolRegistry:
     from tools.recommend import RecommendProducts
     from tools.roi import RoiCalculator
     from tools.rules import AssociationRules
+    from tools.search import SemanticSearch
     from tools.segments import SegmentCustomers
+    from tools.sentiment import ReviewSentiment
     from tools.sequences import SequentialPatterns
     from tools.sql import SqlQuery
+    from tools.topics import ClusterTexts
     from tools.uplift import CampaignUplift
 
     registry = ToolRegistry()
@@ -62,6 +65,9 @@ def default_registry(workspace: Workspace) -> ToolRegistry:
         AssociationRules,
         SequentialPatterns,
         RecommendProducts,
+        SemanticSearch,
+        ClusterTexts,
+        ReviewSentiment,
     ):
         registry.register(tool_class(workspace))
     return registry

@@ -17,7 +17,9 @@ from ui.commands import eval as eval_commands
 from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
 from ui.commands import mining as mining_commands
+from ui.commands import models as models_commands
 from ui.commands import reports as report_commands
+from ui.commands import text as text_commands
 from ui.commands import ui as ui_commands
 from ui.output import CommandError, emit, emit_error
 
@@ -26,10 +28,12 @@ COMMAND_MODULES = [
     metric_commands,
     marketing_commands,
     mining_commands,
-    agent_commands,
     eval_commands,
-    report_commands,
+    models_commands,
     ui_commands,
+    text_commands,
+    agent_commands,
+    report_commands,
 ]
 
 

@@ -1,0 +1,1 @@
+"""Chat-model backends; ``agent.models.load_model`` picks one from a spec string."""

@@ -1,0 +1,175 @@
+"""The llama.cpp backend (optional extra ``llamacpp``): the packaged GGUF run as is, quantized, on the CPU.
+
+Spec: ``llamacpp:default|small|tiny`` (packaged; the assembled GGUF is kept in ``$MARTMIND_HOME/models``
+because llama.cpp memory-maps it) or ``llamacpp:/path/to/model.gguf``.
+
+- Structured output: the JSON schema becomes a llama.cpp grammar (GBNF), so the output always parses;
+  it is validated once more here.
+- Prompt caching: llama.cpp keeps the evaluated tokens of the last prompt and only evaluates the new
+  suffix; a RAM cache holds the states of a few different prefixes (planner and writer prompts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agent.model_files import PACKAGED, assemble
+from agent.models import ChatModel, Generation, Message, ModelError, guard_real_load
+
+DEFAULT_TIMEOUT_S = 180.0
+CONTEXT_TOKENS = 8192
+
+
+class LlamaCppModel(ChatModel):
+    """A GGUF model in llama.cpp (CPU threads = all cores; GPU layers when llama.cpp was built with CUDA)."""
+
+    def __init__(
+        self,
+        target: str = "default",
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        n_ctx: int = CONTEXT_TOKENS,
+        n_threads: int | None = None,
+        n_gpu_layers: int = -1,
+        cache_bytes: int = 512 * 2**20,
+    ):
+        self.target = target
+        self.spec = f"llamacpp:{target}"
+        self.timeout_s = timeout_s
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 2
+        self.n_gpu_layers = n_gpu_layers
+        self.cache_bytes = cache_bytes
+        self.llm: Any = None
+        self.load_seconds = 0.0
+        self._lock = threading.RLock()
+
+    def load(self) -> LlamaCppModel:
+        """Open the GGUF (idempotent)."""
+        with self._lock:
+            if self.llm is not None:
+                return self
+            guard_real_load(self.spec)
+            try:
+                from llama_cpp import Llama, LlamaRAMCache
+            except ImportError as e:
+                raise ModelError(
+                    "The llama.cpp backend is not installed; run: pip install 'martmind[llamacpp]'."
+                ) from e
+            path = self._gguf()
+            start = time.perf_counter()
+            try:
+                self.llm = Llama(
+                    model_path=str(path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_gpu_layers=self.n_gpu_layers,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, MemoryError) as e:
+                raise ModelError(
+                    f"llama.cpp could not load {path.name} ({e}); check free memory and the file."
+                ) from e
+            self.llm.set_cache(LlamaRAMCache(capacity_bytes=self.cache_bytes))
+            self.load_seconds = time.perf_counter() - start
+        return self
+
+    def _gguf(self) -> Path:
+        if self.target in PACKAGED:
+            return assemble(PACKAGED[self.target])
+        path = Path(self.target).expanduser()
+        if not path.is_file():
+            raise ModelError(f"No GGUF file at {path}; use llamacpp:default or a path to a .gguf file.")
+        return path
+
+    def generate(
+        self,
+        messages: list[Message],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        max_new_tokens: int = 512,
+        on_token: Callable[[str], None] | None = None,
+        timeout_s: float | None = None,
+    ) -> Generation:
+        self.load()
+        limit = timeout_s or self.timeout_s
+        kwargs: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": max_new_tokens,
+            "temperature": 0.0,
+            "stream": True,
+        }
+        if json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+        start = time.perf_counter()
+        pieces: list[str] = []
+        first, finish = None, "stop"
+        with self._lock:
+            try:
+                for chunk in self.llm.create_chat_completion(**kwargs):
+                    choice = chunk["choices"][0]
+                    piece = choice.get("delta", {}).get("content") or ""
+                    if piece:
+                        first = first or time.perf_counter()
+                        pieces.append(piece)
+                        if on_token:
+                            on_token(piece)
+                    finish = choice.get("finish_reason") or finish
+                    if time.perf_counter() - start > limit:
+                        raise ModelError(
+                            f"The model took longer than {limit:.0f} s; ask a shorter question or "
+                            "use a faster model."
+                        )
+            except MemoryError as e:
+                raise ModelError(
+                    "The model ran out of memory; close other programs or use a smaller model."
+                ) from e
+            total_tokens = self.llm.n_tokens
+        text = "".join(pieces)
+        completion = len(self.llm.tokenize(text.encode(), add_bos=False, special=False)) if text else 0
+        if json_schema is not None:
+            _check(text, json_schema, finish, max_new_tokens)
+        return Generation(
+            text=text,
+            prompt_tokens=max(total_tokens - completion, 0),
+            completion_tokens=completion,
+            seconds=time.perf_counter() - start,
+            first_token_seconds=(first - start) if first else None,
+            finish_reason="length" if finish == "length" else "stop",
+        )
+
+    def info(self) -> dict[str, Any]:
+        from agent.backends.transformers_backend import memory_info
+
+        return {
+            "spec": self.spec,
+            "backend": "llamacpp",
+            "loaded": self.llm is not None,
+            "device": "cpu",
+            "threads": self.n_threads,
+            "load_seconds": round(self.load_seconds, 2),
+            **memory_info("cpu"),
+        }
+
+
+def _check(text: str, schema: dict[str, Any], finish: str, max_new_tokens: int) -> None:
+    if finish == "length":
+        raise ModelError(
+            f"The model's structured answer did not fit in {max_new_tokens} tokens; "
+            "raise max_new_tokens or simplify the request."
+        )
+    import jsonschema
+
+    try:
+        jsonschema.validate(json.loads(text), schema)
+    except (ValueError, jsonschema.ValidationError) as e:  # a grammar gap in llama.cpp's schema converter
+        raise ModelError(
+            f"llama.cpp produced output outside the schema ({e}); use the transformers backend "
+            "for this request."
+        ) from e

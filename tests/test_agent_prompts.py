@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from agent.calls import call_examples
+from tools.registry import default_registry
+
+
+def test_every_worked_example_call_is_valid_for_its_tool(ws):
+    registry = default_registry(ws)
+    examples = call_examples()
+    assert "metric_query" in examples
+    for tool_name, items in examples.items():
+        tool = registry.get(tool_name)
+        for example in items:
+            import json
+
+            tool.parse_args(json.loads(example["arguments"]))  # raises on an invalid example

@@ -1,0 +1,118 @@
+"""The transformers backend with the packaged SmolLM2-135M (the loading path of the default model)."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from agent import models
+from agent.model_files import conversion_complete, converted_dir, packaged
+from agent.models import ModelError, RealModelLoadForbidden, load_model
+from agent.tool_schema import tool_call_schema
+
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def test_an_unplanned_real_load_fails_loudly():
+    model = load_model("transformers:tiny")  # constructing is cheap; weights load on first use
+    with pytest.raises(RealModelLoadForbidden, match="mark the test @pytest.mark.realmodel"):
+        model.generate(QUESTION)
+    assert models.FORBIDDEN_LOADS == ["transformers:tiny"]
+    models.FORBIDDEN_LOADS.clear()  # this load was planned by this test; others fail at teardown
+
+
+def test_unknown_specs_are_one_sentence():
+    with pytest.raises(ModelError, match="Unknown model 'gpt:4'"):
+        load_model("gpt:4")
+
+
+@pytest.fixture(scope="module")
+def tiny_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("tinyhome")
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_home):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MARTMIND_HOME", str(tiny_home))
+        yield load_model("transformers:tiny").load()
+
+
+@pytest.mark.realmodel
+@pytest.mark.ci
+def test_greedy_answer_is_exact(tiny):
+    pieces = []
+    generation = tiny.generate(QUESTION, max_new_tokens=20, on_token=pieces.append)
+    assert generation.text == "The capital of France is Paris."
+    assert "".join(pieces).strip() == generation.text
+    assert generation.finish_reason == "stop" and generation.completion_tokens == 8
+    info = tiny.info()
+    assert info["loaded"] and info["device"] == "cpu" and info["parameters"] == 134_515_008
+
+
+@pytest.mark.realmodel
+@pytest.mark.ci
+def test_second_start_loads_the_cached_checkpoint(tiny, tiny_home, monkeypatch):
+    monkeypatch.setenv("MARTMIND_HOME", str(tiny_home))
+    directory = converted_dir(packaged("tiny"), "bfloat16")
+    assert conversion_complete(directory, packaged("tiny"))
+    assert (directory / "model.safetensors").is_file()
+    again = load_model("transformers:tiny").load()
+    assert again.generate(QUESTION, max_new_tokens=20).text == "The capital of France is Paris."
+
+
+@pytest.mark.realmodel
+@pytest.mark.ci
+def test_constrained_tool_call_from_a_real_model_validates(tiny):
+    schema = tool_call_schema(
+        {
+            "metric_query": {
+                "type": "object",
+                "properties": {
+                    "metric": {"enum": ["revenue", "orders"]},
+                    "country": {"type": ["string", "null"]},
+                },
+                "required": ["metric", "country"],
+            },
+            "roi_calculator": {
+                "type": "object",
+                "properties": {"spend": {"type": "number"}, "revenue": {"type": "number"}},
+                "required": ["spend", "revenue"],
+            },
+        }
+    )
+    messages = [
+        {"role": "system", "content": "Answer with a JSON tool call."},
+        {"role": "user", "content": "What was the revenue in Germany?"},
+    ]
+    generation = tiny.generate(messages, json_schema=schema, max_new_tokens=80)
+    jsonschema.validate(json.loads(generation.text), schema)
+
+
+@pytest.mark.realmodel
+@pytest.mark.ci
+def test_prefix_cache_gives_the_same_answer_as_a_cold_prompt(tiny):
+    system = {"role": "system", "content": "You are a terse geography assistant. " * 20}
+    messages = [system, *QUESTION]
+    tiny._prefixes.clear()
+    cold = tiny.generate(messages, max_new_tokens=20)  # builds the cache (and uses it)
+    warm = tiny.generate(messages, max_new_tokens=20)
+    tiny.prefix_cache = False
+    try:
+        uncached = tiny.generate(messages, max_new_tokens=20)
+    finally:
+        tiny.prefix_cache = True
+    assert warm.cached_tokens > 150 and uncached.cached_tokens == 0
+    assert cold.text == warm.text == uncached.text
+
+
+@pytest.mark.realmodel
+@pytest.mark.ci
+def test_out_of_tokens_and_timeouts_are_model_errors(tiny):
+    schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+    with pytest.raises(ModelError, match="did not fit in 2 tokens"):
+        tiny.generate(QUESTION, json_schema=schema, max_new_tokens=2)
+    with pytest.raises(ModelError, match="took longer than"):
+        tiny.generate(QUESTION, max_new_tokens=200, timeout_s=0.01)

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.text_helpers import WordHashEmbedder
+from tools import embeddings
+from tools.base import RetryableToolError
+from tools.values import match_values, value_columns, warm_value_embeddings
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    embedder = WordHashEmbedder()
+    monkeypatch.setattr(embeddings, "get_embedder", lambda model=None: embedder)
+    return embedder
+
+
+@pytest.fixture
+def shop(ws):
+    products = [
+        "WHITE METAL LANTERN",
+        "WHITE HANGING HEART T-LIGHT HOLDER",
+        "RED HANGING HEART T-LIGHT HOLDER",
+        "HEART OF WICKER SMALL",
+        "CREAM CUPID HEARTS COAT HANGER",
+        "SET 7 BABUSHKA NESTING BOXES",
+    ]
+    countries = ["United Kingdom", "EIRE", "USA", "France", "Netherlands", "RSA"]
+    rows = [
+        (f"{i}", products[i % len(products)], countries[i % len(countries)], f"C{i:05d}") for i in range(60)
+    ]
+    ws.save_table(
+        "orders",
+        pd.DataFrame(rows, columns=["InvoiceNo", "Description", "Country", "StockCode"]),
+        source="test",
+    )
+    return ws
+
+
+def test_country_names_map_to_stored_spelling(shop, fake):
+    assert _first(shop, "EIRE") == ("Country", "EIRE", "exact")
+    assert _first(shop, "Eire") == ("Country", "EIRE", "case")
+    assert _first(shop, "UK") == ("Country", "United Kingdom", "synonym")
+    assert _first(shop, "Britain") == ("Country", "United Kingdom", "synonym")
+    assert _first(shop, "Holland") == ("Country", "Netherlands", "synonym")
+    assert _first(shop, "South Africa") == ("Country", "RSA", "synonym")
+    assert _first(shop, "Frnace") == ("Country", "France", "fuzzy")
+
+
+def test_words_inside_product_names_match_fuzzily(shop, fake):
+    assert _first(shop, "lantern") == ("Description", "WHITE METAL LANTERN", "fuzzy")
+    found = match_values(shop, "heart holder", limit=3)
+    assert {m.value for m in found[:2]} == {
+        "WHITE HANGING HEART T-LIGHT HOLDER",
+        "RED HANGING HEART T-LIGHT HOLDER",
+    }
+    assert all(0 < m.score < 0.9 for m in found)
+    assert [m.score for m in found] == sorted((m.score for m in found), reverse=True)
+
+
+def test_ids_and_codes_are_not_a_vocabulary(shop, fake):
+    assert {c.column for c in value_columns(shop, "orders")} == {"Description", "Country"}
+
+
+def test_warm_embeds_once(shop, fake):
+    first = warm_value_embeddings(shop, ["orders"])
+    assert first == 12 and fake.encoded == 12  # 6 products + 6 countries
+    assert warm_value_embeddings(shop, ["orders"]) == 0 and fake.encoded == 12
+
+
+def test_reload_refreshes_the_cache(shop, fake):
+    assert not match_values(shop, "Japan", semantic=False)
+    df = shop.query("SELECT * FROM orders")
+    df.loc[0, "Country"] = "Japan"
+    shop.save_table("orders", df, source="test")
+    assert _first(shop, "japan") == ("Country", "Japan", "case")
+
+
+def test_bad_table_or_column_is_retryable(shop):
+    with pytest.raises(RetryableToolError, match="Did you mean orders"):
+        match_values(shop, "UK", table="order")
+    with pytest.raises(RetryableToolError, match="Did you mean Country"):
+        match_values(shop, "UK", table="orders", column="Countyr")
+
+
+def _first(ws, text):
+    m = match_values(ws, text, semantic=False)[0]
+    return (m.column, m.value, m.how)
