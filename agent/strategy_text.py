@@ -20,7 +20,7 @@ def strategy_schema(fact_names: list[str], action_keys: list[str]) -> dict[str, 
     return {
         "type": "object",
         "properties": {
-            "goal": {"type": "string", "minLength": 1, "maxLength": 200},
+            "goal": {"type": "string", "minLength": 1, "maxLength": 120},
             "findings": {
                 "type": "array",
                 "minItems": 2,
@@ -29,7 +29,7 @@ def strategy_schema(fact_names: list[str], action_keys: list[str]) -> dict[str, 
                     "type": "object",
                     "properties": {
                         "fact": {"type": "string", "enum": fact_names},
-                        "statement": {"type": "string", "minLength": 1, "maxLength": 160},
+                        "statement": {"type": "string", "minLength": 1, "maxLength": 140},
                     },
                     "required": ["fact", "statement"],
                     "additionalProperties": False,
@@ -37,7 +37,7 @@ def strategy_schema(fact_names: list[str], action_keys: list[str]) -> dict[str, 
             },
             "actions": {
                 "type": "object",
-                "properties": {k: {"type": "string", "minLength": 1, "maxLength": 200} for k in action_keys},
+                "properties": {k: {"type": "string", "minLength": 1, "maxLength": 160} for k in action_keys},
                 "required": action_keys,
                 "additionalProperties": False,
             },

@@ -27,6 +27,9 @@ from tools.registry import ToolRegistry
 WRITING_TOOLS = ("write_strategy", "write_copy", "build_report")
 STRATEGY_TOOLS = ("segment_customers", "association_rules", "campaign_uplift", "roi_calculator")
 MAX_PROMPT_FACTS = 40
+# A strategy or several copy variants is a long reply: on a CPU it takes minutes, not the seconds a tool
+# call takes, so writing gets its own wall-time limit.
+WRITING_TIMEOUT_S = 600.0
 
 
 @dataclass
@@ -167,7 +170,9 @@ def grounded_json(
 def _generate(
     model: ChatModel, messages: list[Message], schema: dict[str, Any], max_new_tokens: int
 ) -> tuple[dict[str, Any], str]:
-    gen = call_model(model, messages, json_schema=schema, max_new_tokens=max_new_tokens)
+    gen = call_model(
+        model, messages, json_schema=schema, max_new_tokens=max_new_tokens, timeout_s=WRITING_TIMEOUT_S
+    )
     try:
         data = json.loads(gen.text)
     except json.JSONDecodeError as e:
