@@ -50,7 +50,7 @@ _NUMBER = re.compile(
 _DATE = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
 _LIST_MARKER = re.compile(r"^\s*(?:#+\s*)?\d{1,2}[.)]\s", re.MULTILINE)
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b")
-_CONTEXT_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+_CONTEXT_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)(\s?%)?")
 
 
 @dataclass
@@ -136,15 +136,17 @@ def _mention(m: re.Match[str]) -> Mention:
 
 
 # -- matching --------------------------------------------------------------------------------------------
-def matches(mention: Mention, value: float) -> bool:
+def matches(mention: Mention, value: float, in_percent: bool = False) -> bool:
     """Whether ``value`` (a fact) rounds or truncates to the mention at its written precision.
 
-    Signs are ignored ("a drop of 5%" for -0.05); a percentage also matches the fraction it stands for.
+    Signs are ignored ("a drop of 5%" for -0.05). A percentage matches the fraction it stands for, or a
+    value that is itself in percent (``in_percent``); never a plain count ("10%" is not 10 orders).
     """
     target = abs(mention.written)
-    candidates = [abs(value) / mention.scale]
     if mention.percent:
-        candidates.append(abs(value) * 100)
+        candidates = [abs(value) if in_percent else abs(value) * 100]
+    else:
+        candidates = [abs(value) / mention.scale]
     return any(_close(target, c, mention.decimals) for c in candidates)
 
 
@@ -168,7 +170,7 @@ def _close(written: float, actual: float, decimals: int) -> bool:
 class Grounds:
     """What generated text may draw on: fact values, and free text (result, request, arguments)."""
 
-    values: list[tuple[str, float]] = field(default_factory=list)  # (fact name, value)
+    values: list[tuple[str, float, bool]] = field(default_factory=list)  # (fact name, value, in percent)
     text: str = ""
 
     @classmethod
@@ -179,22 +181,24 @@ class Grounds:
         for fact in facts:
             name, value = (fact.name, fact.value) if isinstance(fact, Fact) else (fact["name"], fact["value"])
             parts.append(str(name))
+            unit = fact.unit if isinstance(fact, Fact) else fact.get("unit", "")
             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                grounds.values.append((str(name), float(value)))
+                grounds.values.append((str(name), float(value), unit in _PERCENT))
             elif value is not None:
                 parts.append(str(value))
-                grounds.values += [(str(name), v) for v in _numbers_in(str(value))]
+                grounds.values += [(str(name), v, p) for v, p in _numbers_in(str(value))]
         parts += [t for t in texts if t]
         grounds.text = "\n".join(parts)
-        grounds.values += [("(source text)", v) for v in _numbers_in(grounds.text)]
+        grounds.values += [("(source text)", v, p) for v, p in _numbers_in(grounds.text)]
         return grounds
 
     def extend(self, other: Grounds) -> Grounds:
         return Grounds(self.values + other.values, f"{self.text}\n{other.text}")
 
 
-def _numbers_in(text: str) -> list[float]:
-    return [float(n.replace(",", "")) for n in _CONTEXT_NUMBER.findall(text)]
+def _numbers_in(text: str) -> list[tuple[float, bool]]:
+    """Numbers in a source text, each with whether it was written as a percentage (``12.5%``)."""
+    return [(float(m.group(1).replace(",", "")), bool(m.group(2))) for m in _CONTEXT_NUMBER.finditer(text)]
 
 
 def check(text: str, grounds: Grounds) -> Check:
@@ -205,7 +209,7 @@ def check(text: str, grounds: Grounds) -> Check:
         if mention.kind == "date":
             support = "(source text)" if mention.text in grounds.text else None
         else:
-            support = next((name for name, v in grounds.values if matches(mention, v)), None)
+            support = next((name for name, v, pct in grounds.values if matches(mention, v, pct)), None)
         result.mentions.append(mention)
         result.support.append(support)
     for mention in _claims(text):
@@ -220,7 +224,7 @@ def _claims(text: str) -> list[Mention]:
     found = []
     for term in prompts.load("grounding")["claim_terms"]:
         before = r"(?<!\w)" if term[0].isalnum() else ""  # "20% off": the term starts after a digit
-        for m in re.finditer(rf"{before}{re.escape(term.lower())}(?!\w)", low):
+        for m in re.finditer(rf"{before}{re.escape(term.lower())}(?:s|es)?(?!\w)", low):
             found.append(Mention(text[m.start() : m.end()], m.start(), m.end(), 0.0, 0, kind="claim"))
     return found
 
