@@ -4,6 +4,8 @@ A small model under a grammar may still fill an optional number it was not given
 spend). Each top-level numeric argument must appear in what the person said (the request, or the earlier
 requests and calls the state shows); otherwise it is removed and the tool applies its documented default.
 Percentages count both ways ("40%" states 0.4), and small number words count ("top five" states 5).
+Filter conditions (list arguments ``filters``/``where`` of ``{column, op, value, values}``) are held to the
+same rule: a condition whose value the person did not state (a made-up date, a country never named) goes.
 """
 
 from __future__ import annotations
@@ -78,3 +80,34 @@ def _is_number(value: Any) -> bool:
 
 def _stated(value: float, numbers: set[float]) -> bool:
     return any(abs(value - n) <= 1e-9 * max(1.0, abs(n)) for n in numbers)
+
+
+CONDITION_LISTS = ("filters", "where")
+
+
+def drop_unstated_conditions(args: dict[str, Any], said: str) -> dict[str, Any]:
+    """``args`` without the filter conditions whose value(s) ``said`` does not state."""
+    numbers = stated_numbers(said)
+    lowered = said.lower()
+    kept = dict(args)
+    for key in CONDITION_LISTS:
+        conditions = args.get(key)
+        if isinstance(conditions, list):
+            kept[key] = [
+                c for c in conditions if not isinstance(c, dict) or _condition_stated(c, lowered, numbers)
+            ]
+    return kept
+
+
+def _condition_stated(condition: dict[str, Any], lowered: str, numbers: set[float]) -> bool:
+    values = [condition.get("value"), *(condition.get("values") or [])]
+    present = [v for v in values if v is not None]
+    return all(_value_stated(v, lowered, numbers) for v in present)
+
+
+def _value_stated(value: Any, lowered: str, numbers: set[float]) -> bool:
+    if isinstance(value, bool):
+        return True
+    if _is_number(value):
+        return _stated(float(value), numbers)
+    return str(value).strip().lower() in lowered

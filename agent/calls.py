@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 import prompts
-from agent.arg_guard import drop_unstated_numbers
+from agent.arg_guard import drop_unstated_conditions, drop_unstated_numbers
 from agent.models import ChatModel, Generation, Message, ModelError
 from agent.router import NO_TOOL
 from agent.state import ConversationState
@@ -183,7 +183,8 @@ class ToolCaller:
         """Step 2: generate, drop invented numbers, merge with the state and validate.
 
         Args:
-            said: what the person said (the request); numbers not stated there or in the state are dropped.
+            said: what the person said (the request and the stored values it matched); numbers and filter
+                conditions not stated there or in the state are dropped.
 
         Returns:
             The call and the model's raw reply.
@@ -204,7 +205,9 @@ class ToolCaller:
         raw_args = data.get("arguments", {}) if follow_up_field else data
         if isinstance(raw_args, dict):
             required = {n for n, f in tool.Args.model_fields.items() if f.is_required()}
-            raw_args, _dropped = drop_unstated_numbers(raw_args, f"{said}\n{state.describe()}", required)
+            context = f"{said}\n{state.describe()}"
+            raw_args, _dropped = drop_unstated_numbers(raw_args, context, required)
+            raw_args = drop_unstated_conditions(raw_args, context)
         try:
             return validate_call(tool, raw_args, state, follow_up), reply.text
         except RetryableToolError as e:

@@ -175,11 +175,12 @@ class Agent:
     def _fill_valid(
         self, caller: ToolCaller, question: str, tool: Tool, state: ConversationState, turn: _Turn
     ) -> ToolCall:
-        messages = caller.fill_messages(question, tool, state, value_hints(self.ws, question))
+        hints = value_hints(self.ws, question)
+        messages = caller.fill_messages(question, tool, state, hints)
         error = ""
         for _ in range(1 + self.max_retries):
             try:
-                call, _raw = caller.fill(tool, messages, state, question)
+                call, _raw = caller.fill(tool, messages, state, f"{question}\n{hints}")
                 return call
             except RetryableToolError as e:
                 error = str(e)
@@ -236,13 +237,14 @@ class Agent:
     ):
         """Fill, run, and on a retryable error send it back to the model; returns (call, result)."""
         start = time.perf_counter()
-        messages = caller.fill_messages(question, tool, state, value_hints(self.ws, question))
+        hints = value_hints(self.ws, question)
+        messages = caller.fill_messages(question, tool, state, hints)
         error = ""
         for attempt in range(1 + self.max_retries):
             if attempt:
                 yield turn.step("retry", tool=tool.name, text=error)
             try:
-                call, raw = caller.fill(tool, messages, state, question)
+                call, raw = caller.fill(tool, messages, state, f"{question}\n{hints}")
             except RetryableToolError as e:
                 error = str(e)
                 messages = caller.retry_messages(messages, tool, getattr(e, "raw", ""), error)

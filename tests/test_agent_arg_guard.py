@@ -43,3 +43,22 @@ def test_explicit_mode_makes_every_argument_required(ws):
     schema = args_schema(tool, follow_up_field=False, explicit=True)
     assert set(schema["required"]) == set(schema["properties"]) and "top" in schema["required"]
     assert args_schema(tool, follow_up_field=False)["required"] == ["metrics"]
+
+
+def test_conditions_with_unstated_values_are_dropped():
+    from agent.arg_guard import drop_unstated_conditions
+
+    args = {
+        "metrics": ["orders"],
+        "filters": [
+            {"column": "date", "op": ">=", "value": "2011-01-01"},  # invented
+            {"column": "Country", "op": "=", "value": "Germany"},  # stated
+            {"column": "Quantity", "op": ">", "value": 10},  # stated
+        ],
+    }
+    kept = drop_unstated_conditions(args, "orders per month in germany with more than 10 units")
+    assert kept["filters"] == [
+        {"column": "Country", "op": "=", "value": "Germany"},
+        {"column": "Quantity", "op": ">", "value": 10},
+    ]
+    assert kept["metrics"] == ["orders"]

@@ -63,12 +63,12 @@ def tokenizer_and_grammar():
     vocab = len(tokenizer)
     closers = torch.zeros(vocab)
     for token_id, piece in enumerate(tokenizer.convert_ids_to_tokens(list(range(vocab)))):
-        if piece and (any(ch in piece for ch in '"}]') or piece in ("null", "1", ",")):
+        if piece and (any(ch in piece for ch in '"}]') or piece in ("null", ",", "\n")):
             closers[token_id] = 6.0
     return tokenizer, JsonGrammar(tokenizer, vocab), closers
 
 
-def random_model_output(tokenizer, grammar, closers, schema, seed, budget=200) -> tuple[str, bool]:
+def random_model_output(tokenizer, grammar, closers, schema, seed, budget=300) -> tuple[str, bool]:
     generator = torch.Generator().manual_seed(seed)
     processor = grammar.processor(schema)
     ids = torch.tensor([[tokenizer.eos_token_id or 0]])

@@ -38,8 +38,14 @@ class JsonGrammar:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        # any_whitespace=False: compact JSON, fewer tokens to decode, and no runs of blank space.
-        grammar = self._compiler.compile_json_schema(key, any_whitespace=False, strict_mode=True)
+        # The grammar keeps the schema's property order (the sorted key is only for the cache): fields
+        # come in the order the model reads them in the prompt, or it must skip fields to write the one it
+        # wants first. Indented like the model's own JSON (2 spaces, one field a line): with compact
+        # separators the model, wanting a newline after a comma, closed objects early (measured: "by"
+        # and "grain" dropped on most metric requests).
+        grammar = self._compiler.compile_json_schema(
+            json.dumps(schema), any_whitespace=False, indent=2, strict_mode=True
+        )
         with self._lock:
             self._cache[key] = grammar
             while len(self._cache) > self._max:
