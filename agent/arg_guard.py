@@ -6,6 +6,8 @@ requests and calls the state shows); otherwise it is removed and the tool applie
 Percentages count both ways ("40%" states 0.4), and small number words count ("top five" states 5).
 Filter conditions (list arguments ``filters``/``where`` of ``{column, op, value, values}``) are held to the
 same rule: a condition whose value the person did not state (a made-up date, a country never named) goes.
+So are groupings (``by``): a dimension the request never names ("by": ["country"] for "total revenue")
+turns a total into a table the person did not ask for.
 """
 
 from __future__ import annotations
@@ -111,3 +113,23 @@ def _value_stated(value: Any, lowered: str, numbers: set[float]) -> bool:
     if _is_number(value):
         return _stated(float(value), numbers)
     return str(value).strip().lower() in lowered
+
+
+GROUPING_LISTS = ("by",)
+
+
+def drop_unstated_groupings(args: dict[str, Any], said: str) -> dict[str, Any]:
+    """``args`` without grouping dimensions that ``said`` never names (month counts for "monthly")."""
+    lowered = said.lower().replace("_", " ")
+    kept = dict(args)
+    for key in GROUPING_LISTS:
+        dims = args.get(key)
+        if isinstance(dims, list):
+            kept[key] = [d for d in dims if not isinstance(d, str) or _stem(d) in lowered]
+    return kept
+
+
+def _stem(word: str) -> str:
+    """'country' -> 'countr' (countries), 'month' -> 'month' (monthly), 'stock_code' -> 'stock cod'."""
+    word = word.lower().replace("_", " ").strip()
+    return word[:-1] if len(word) > 3 and word.endswith(("y", "e", "s")) else word

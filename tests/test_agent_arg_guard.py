@@ -62,3 +62,16 @@ def test_conditions_with_unstated_values_are_dropped():
         {"column": "Quantity", "op": ">", "value": 10},
     ]
     assert kept["metrics"] == ["orders"]
+
+
+def test_groupings_the_request_never_names_are_dropped():
+    from agent.arg_guard import drop_unstated_groupings
+
+    assert drop_unstated_groupings({"by": ["country"]}, "What is the total net revenue?") == {"by": []}
+    assert (
+        drop_unstated_groupings({"by": ["each"], "metrics": ["orders"]}, "How many orders in total?")["by"]
+        == []
+    )
+    kept = drop_unstated_groupings({"by": ["country", "month"]}, "monthly revenue of the top countries")
+    assert kept["by"] == ["country", "month"]
+    assert drop_unstated_groupings({"by": ["stock_code"]}, "units per stock code")["by"] == ["stock_code"]
