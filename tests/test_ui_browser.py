@@ -158,7 +158,8 @@ def upload(page, path: Path) -> None:
     with page.expect_file_chooser() as chooser:
         box.get_by_text("Click to Upload").click()
     chooser.value.set_files(str(path))
-    box.get_by_text(path.name).wait_for()
+    # The upload goes through the server, which a busy 2-core machine can hold up well past the default 30 s.
+    box.get_by_text(path.name).wait_for(timeout=120_000)
 
 
 def test_a_bad_upload_shows_one_friendly_sentence_and_a_good_one_a_table(page, server, tmp_path):
