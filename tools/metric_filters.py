@@ -10,9 +10,10 @@ import math
 from typing import Any
 
 from tools.base import RetryableToolError
-from tools.metric_sql import NUMERIC_TYPES, WEEKDAYS, Condition, Dimension, TableContext, literal
+from tools.metric_sql import WEEKDAYS, Condition, Dimension, TableContext, literal
 from tools.names import closest_many
 from tools.periods import Period, parse_period
+from tools.roles import NUMERIC_TYPES
 from tools.workspace import quote_ident
 
 # -- values ----------------------------------------------------------------------------------------------

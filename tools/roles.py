@@ -120,7 +120,7 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     ),
 }
 _NUMERIC_ROLES = {"quantity", "unit_price", "amount"}
-_NUMERIC_TYPES = (
+NUMERIC_TYPES = (
     "TINYINT",
     "SMALLINT",
     "INTEGER",
@@ -220,7 +220,7 @@ def _best_column(role: str, columns: list[tuple[str, str]], used: set[str]) -> s
 def _type_fits(role: str, dtype: str) -> bool:
     dtype = dtype.upper()
     if role in _NUMERIC_ROLES:
-        return dtype.startswith(_NUMERIC_TYPES)
+        return dtype.startswith(NUMERIC_TYPES)
     if role == "timestamp":
         return dtype.startswith(("DATE", "TIMESTAMP"))
     if role in ("product_name", "category"):

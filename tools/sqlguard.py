@@ -112,7 +112,9 @@ def check_sql(sql: str, known_tables: list[str]) -> exp.Expression:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except sqlglot.errors.ParseError as e:
         keyword = first_keyword(sql)
-        if keyword in _STATEMENT_KEYWORDS:  # e.g. EXPORT DATABASE, which sqlglot cannot parse: refuse, no retry
+        if (
+            keyword in _STATEMENT_KEYWORDS
+        ):  # e.g. EXPORT DATABASE, which sqlglot cannot parse: refuse, no retry
             raise UnsafeSQLError(f"Only SELECT queries are allowed, not {keyword.upper()}.") from None
         first = e.errors[0]["description"] if e.errors else str(e)
         raise RetryableToolError(f"SQL syntax error: {first}") from None
@@ -137,10 +139,45 @@ def check_sql(sql: str, known_tables: list[str]) -> exp.Expression:
 
 # First words of statements that are not queries (a typo like SELEC stays a retryable syntax error).
 _STATEMENT_KEYWORDS = {
-    "insert", "update", "delete", "create", "drop", "alter", "copy", "attach", "detach", "install", "load",
-    "pragma", "set", "reset", "export", "import", "call", "checkpoint", "force", "vacuum", "use", "begin",
-    "commit", "rollback", "abort", "truncate", "grant", "revoke", "merge", "prepare", "execute", "deallocate",
-    "describe", "show", "summarize", "explain", "analyze", "comment", "update_extensions",
+    "insert",
+    "update",
+    "delete",
+    "create",
+    "drop",
+    "alter",
+    "copy",
+    "attach",
+    "detach",
+    "install",
+    "load",
+    "pragma",
+    "set",
+    "reset",
+    "export",
+    "import",
+    "call",
+    "checkpoint",
+    "force",
+    "vacuum",
+    "use",
+    "begin",
+    "commit",
+    "rollback",
+    "abort",
+    "truncate",
+    "grant",
+    "revoke",
+    "merge",
+    "prepare",
+    "execute",
+    "deallocate",
+    "describe",
+    "show",
+    "summarize",
+    "explain",
+    "analyze",
+    "comment",
+    "update_extensions",
 }
 _LEADING_NOISE = re.compile(r"^(\s+|--[^\n]*(\n|$)|/\*.*?\*/|\()*", re.DOTALL)
 

@@ -8,6 +8,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from tools.schema import render_value_summary, schema_card
+from tools.workspace import quote_ident
 from ui.errors import friendly
 from ui.session import UiContext
 
@@ -30,20 +32,8 @@ def _escape(text: str) -> str:
 
 # -- schema card ------------------------------------------------------------------------------------------
 def table_card(ctx: UiContext, table: str) -> dict[str, Any]:
-    """The schema card of one table (tools.schema when present, else names, types and the row count)."""
-    try:
-        from tools.schema import schema_card
-    except ImportError:  # older tools without the schema card: a plain one
-        rows = int(ctx.ws.query(f"SELECT count(*) AS n FROM {_quoted(table)}")["n"][0])
-        columns = [{"name": n, "type": t} for n, t in ctx.ws.columns(table)]
-        return {"table": table, "rows": rows, "columns": columns, "source": None}
+    """The schema card of one table."""
     return schema_card(ctx.ws, [table])[0]
-
-
-def _quoted(table: str) -> str:
-    from tools.workspace import quote_ident
-
-    return quote_ident(table)
 
 
 def card_frame(card: dict[str, Any]) -> pd.DataFrame:
@@ -57,29 +47,10 @@ def card_frame(card: dict[str, Any]) -> pd.DataFrame:
                 "type": c["type"],
                 "roles": ", ".join(c.get("roles") or []),
                 "null": "" if null is None else f"{null:.0%}" if null >= 0.005 else "",
-                "values": value_summary(c),
+                "values": render_value_summary(c, max_values=6),
             }
         )
     return pd.DataFrame(rows, columns=CARD_COLUMNS)
-
-
-def value_summary(c: dict[str, Any], max_values: int = 6) -> str:
-    """Range, the listed values or examples of a column, in a few words."""
-    if c.get("min") is not None:
-        return f"{_short(c['min'])} .. {_short(c['max'])}"
-    if c.get("values"):
-        shown = [str(v["value"]) for v in c["values"][:max_values]]
-        more = f" (+{len(c['values']) - max_values} more)" if len(c["values"]) > max_values else ""
-        return ", ".join(shown) + more
-    if c.get("examples"):
-        distinct = f"{c['distinct']:,} distinct; " if c.get("distinct") else ""
-        return distinct + "e.g. " + ", ".join(str(v)[:30] for v in c["examples"])
-    return ""
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text[:10] if len(text) == 19 and text[10] in " T" and text.endswith("00:00:00") else text
 
 
 def card_header(card: dict[str, Any]) -> str:
@@ -138,7 +109,7 @@ class DataHandlers:
             return "No table yet: load a file above.", None, None
         try:
             card = table_card(self.ctx, table)
-            preview = self.ctx.ws.query(f"SELECT * FROM {_quoted(table)} LIMIT {PREVIEW_ROWS}")
+            preview = self.ctx.ws.query(f"SELECT * FROM {quote_ident(table)} LIMIT {PREVIEW_ROWS}")
         except Exception as e:  # noqa: BLE001
             return error_box(friendly(e)), None, None
         return card_header(card), card_frame(card), preview
