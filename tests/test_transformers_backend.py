@@ -37,6 +37,7 @@ def tiny_home(tmp_path_factory):
 def tiny(tiny_home):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MARTMIND_HOME", str(tiny_home))
+        mp.delenv("MARTMIND_MODELS_DIR", raising=False)  # this module tests the home's own models folder
         yield load_model("transformers:tiny").load()
 
 
@@ -56,6 +57,7 @@ def test_greedy_answer_is_exact(tiny):
 @pytest.mark.ci
 def test_second_start_loads_the_cached_checkpoint(tiny, tiny_home, monkeypatch):
     monkeypatch.setenv("MARTMIND_HOME", str(tiny_home))
+    monkeypatch.delenv("MARTMIND_MODELS_DIR", raising=False)
     directory = converted_dir(packaged("tiny"), "bfloat16")
     assert conversion_complete(directory, packaged("tiny"))
     assert (directory / "model.safetensors").is_file()
