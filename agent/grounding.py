@@ -6,7 +6,8 @@ text, the request or the call's arguments) rounds or truncates to it at that pre
 percentage. Dates must appear verbatim in that context. Claim words a copywriter likes to invent ("% off",
 "free shipping", "rated") are supported only when the context contains them too.
 
-Unsupported numbers and claims are flagged in the text; the caller may instead regenerate once.
+Unsupported numbers and claims are flagged in the text, or (for advice, see ``remove_unsupported``) their
+sentences are dropped; the caller may first regenerate once.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ _DATE = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
 _LIST_MARKER = re.compile(r"^\s*(?:#+\s*)?\d{1,2}[.)]\s", re.MULTILINE)
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b")
 _CONTEXT_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)(\s?%)?")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")  # "£9.7M" stays whole: a break needs a space
 
 
 @dataclass
@@ -240,6 +242,19 @@ def flag(text: str, result: Check) -> str:
         out.append(text[last : mention.end] + marker)
         last = mention.end
     return "".join(out) + text[last:]
+
+
+def remove_unsupported(text: str, grounds: Grounds) -> tuple[str, list[str]]:
+    """``text`` without the sentences that hold an unsupported number or claim, and those sentences.
+
+    For advice (a strategy's goal, findings and actions): a flagged "offer 20% off" would still recommend
+    something no analysis supports, so the sentence goes instead of carrying a flag.
+    """
+    kept: list[str] = []
+    removed: list[str] = []
+    for sentence in _SENTENCE_BREAK.split(text.strip()):
+        (kept if check(sentence, grounds).ok else removed).append(sentence)
+    return " ".join(s for s in kept if s), removed
 
 
 def flag_note(result: Check) -> str:

@@ -63,7 +63,7 @@ def compose_strategy(
     facts: list[Fact],
     grounds: grounding.Grounds,
 ) -> ToolResult:
-    """Ask the model for the words, check and flag them, and render the strategy as Markdown."""
+    """Ask the model for the words, drop unsupported sentences, and render the strategy as Markdown."""
     from agent.writing import WrittenResult, grounded_json, prompt_facts, system_message
 
     shown = prompt_facts(_prompt_order(facts, actions)[:MAX_FACTS])
@@ -80,23 +80,30 @@ def compose_strategy(
         draft = grounded_json(
             model, [system_message(), {"role": "user", "content": user}], schema, grounds, _texts, 600
         )
-        data, record = draft.data, draft.record()
+        data, removed = _without_unsupported(draft.data, grounds)
+        record = draft.record()
+        record = {
+            **record,
+            "after_regeneration": record["final"],
+            "final": grounding.check("\n".join(_texts(data)), grounds).to_dict(),
+            "removed": removed,
+        }
     except ModelError as e:
         data, record = _without_model(actions, goal), {"error": f"the model failed ({e}); plain text used"}
     by_name = {f.name: f for f in facts}
     findings = [
         {
             "fact": f["fact"],
-            "statement": grounding.flag(f["statement"], grounding.check(f["statement"], grounds)),
+            "statement": f["statement"],
             "value": _show(by_name[f["fact"]].value) if f["fact"] in by_name else "?",
         }
         for f in data.get("findings", [])
     ]
-    rendered = [_action_view(a, data.get("actions", {}).get(a.key, ""), grounds) for a in actions]
+    rendered = [_action_view(a, data.get("actions", {}).get(a.key, "")) for a in actions]
     markdown = prompts.render(
         "strategy",
         "strategy_markdown",
-        goal=grounding.flag(data.get("goal") or goal, grounding.check(data.get("goal") or goal, grounds)),
+        goal=data.get("goal") or goal,
         findings=findings,
         actions=rendered,
         assumptions=asdict(assumptions),
@@ -124,9 +131,30 @@ def _prompt_order(facts: list[Fact], actions: list[Action]) -> list[Fact]:
     return first + [f for f in facts if f.name not in basis]
 
 
-def _action_view(action: Action, text: str, grounds: grounding.Grounds) -> dict[str, Any]:
+def _without_unsupported(data: dict[str, Any], grounds: grounding.Grounds) -> tuple[dict[str, Any], list[str]]:
+    """The model's words with every sentence that holds an unsupported number or claim removed.
+
+    A finding left with no sentence goes; an action left with none keeps its computed impact and test.
+    """
+    removed: list[str] = []
+
+    def keep(text: Any) -> str:
+        kept, gone = grounding.remove_unsupported(str(text or ""), grounds)
+        removed.extend(gone)
+        return kept
+
+    findings = [
+        {**f, "statement": statement}
+        for f in data.get("findings", [])
+        if isinstance(f, dict) and (statement := keep(f.get("statement")))
+    ]
+    actions = {key: keep(text) for key, text in (data.get("actions") or {}).items()}
+    return {"goal": keep(data.get("goal")), "findings": findings, "actions": actions}, removed
+
+
+def _action_view(action: Action, text: str) -> dict[str, Any]:
     view = asdict(action)
-    view["text"] = grounding.flag(text, grounding.check(text, grounds)) if text else ""
+    view["text"] = text
     view["impact_text"] = _show(action.impact_value) if action.impact_value is not None else ""
     view["inputs"] = {k: _show(v) for k, v in action.inputs.items()}
     if action.test:

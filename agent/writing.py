@@ -3,7 +3,8 @@
 They follow the Tool contract but live in agent/ because they call the model. The numbers they need come
 from analysis tools (the conversation's, or ones they run themselves); the model writes words around
 facts under a JSON schema; the grounding check verifies every number and claim, the text is regenerated
-once when something is unsupported, and whatever is still unsupported is flagged.
+once when something is unsupported, and whatever is still unsupported is flagged (copy, reports) or its
+sentence removed (strategies: advice no analysis supports should not be given at all).
 """
 
 from __future__ import annotations

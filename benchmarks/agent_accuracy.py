@@ -19,7 +19,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from statistics import median
+from statistics import median, quantiles
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -123,11 +123,30 @@ def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any
         plan = assistant.plan(item["request"])
         times.append(time.perf_counter() - start)
         call = plan.calls[0] if plan.calls else None
-        if call is not None and call.name == item["tool"]:
-            tool_ok += 1
-            args_ok += args_match(item["args"], call.args, assistant.ws)
-        else:
+        right_tool = call is not None and call.name == item["tool"]
+        right_args = right_tool and args_match(item["args"], call.args, assistant.ws)
+        tool_ok += right_tool
+        args_ok += right_args
+        if not right_tool:
             wrong[f"{item['tool']}->{call.name if call else plan.error and 'error' or 'none'}"] += 1
+        # One line per request on stderr: a long run shows its progress and what went wrong as it goes.
+        print(
+            json.dumps(
+                {
+                    "mode": mode,
+                    "request": item["request"],
+                    "tool": call.name if call else None,
+                    "args": call.args if call else None,
+                    "tool_ok": right_tool,
+                    "args_ok": right_args,
+                    "s": round(times[-1], 1),
+                },
+                ensure_ascii=False,
+                default=str,
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     n = len(items)
     return {
         "mode": mode,
@@ -136,6 +155,7 @@ def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any
         "arg_accuracy": args_ok / n,
         "arg_accuracy_given_tool": args_ok / tool_ok if tool_ok else None,
         "plan_p50_s": median(times) if times else None,
+        "plan_p95_s": quantiles(times, n=20)[-1] if len(times) > 1 else None,
         "confusions": dict(wrong.most_common(8)),
     }
 

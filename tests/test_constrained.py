@@ -70,19 +70,16 @@ def tokenizer_and_grammar():
 
 def random_model_output(tokenizer, grammar, closers, schema, seed, budget=300) -> tuple[str, bool]:
     generator = torch.Generator().manual_seed(seed)
-    processor = grammar.processor(schema)
-    ids = torch.tensor([[tokenizer.eos_token_id or 0]])
+    mask = grammar.mask(schema)
     new = []
     for _ in range(budget):
         scores = torch.randn(1, closers.shape[0], generator=generator) + closers
-        scores = processor(ids, scores)
-        token = int(scores.argmax())
+        token = int(mask.masked(scores).argmax())
+        mask.accept(token)
         if token in grammar.stop_token_ids:
-            processor.accept_last(token)
             break
         new.append(token)
-        ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
-    return tokenizer.decode(new), processor.finished
+    return tokenizer.decode(new), mask.finished
 
 
 @pytest.mark.parametrize("name", sorted(SCHEMAS))

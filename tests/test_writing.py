@@ -65,6 +65,16 @@ def test_strategy_with_a_planted_number_is_regenerated_once(demo_ws, history):
     assert "57.5%" in model.sent[1]["messages"][-1]["content"]  # the model was told what to fix
 
 
+def test_a_number_still_unsupported_after_regeneration_loses_its_sentence(demo_ws, history):
+    planted = strategy_reply(" Offer a 20% discount to them.")
+    model = ScriptedModel().enqueue(planted, planted)
+    result = WriteStrategy(demo_ws, WritingContext(model=lambda: model, history=lambda: history))()
+    assert result.grounding["after_regeneration"]["unsupported"]  # the model did not fix it
+    assert result.grounding["removed"] == ["Offer a 20% discount to them."] * 2
+    assert result.grounding["final"]["unsupported"] == [] and "20%" not in result.text
+    assert "matters." in result.text and "[unverified]" not in result.text  # the rest of the finding stays
+
+
 def test_strategy_runs_its_own_analyses_when_the_conversation_has_none(demo_ws):
     model = ScriptedModel().enqueue(strategy_reply())
     result = WriteStrategy(demo_ws, WritingContext(model=lambda: model))(goal="win back lapsed customers")

@@ -6,7 +6,8 @@
 - Device and dtype are automatic: CUDA with bfloat16 when a GPU is present, else the CPU with the dtype
   that measured faster there (``CPU_DTYPE``; see benchmarks/models_bench.py).
 - ``json_schema`` turns on grammar-constrained decoding (xgrammar), so the output always parses and
-  validates; running out of tokens or time raises ModelError instead of returning broken JSON.
+  validates; running out of tokens or time raises ModelError instead of returning broken JSON. The text
+  the grammar forces (keys, brackets, indentation) is fed in jumps, not decoded token by token.
 - Prompt caching: the key/value cache of the leading system message(s) is computed once and copied into
   each call, so a long fixed system prompt costs its prefill only the first time.
 """
@@ -167,44 +168,57 @@ class TransformersModel(ChatModel):
     def _generate(self, messages, json_schema, max_new_tokens, on_token, timeout_s) -> Generation:
         import torch
 
+        from agent.backends.constrained import decode_with_jump_forward
+
         start = time.perf_counter()
         ids = self._encode(messages)
         past, cached = self._cached_prefix(messages, ids) if self.prefix_cache else (None, 0)
-        processor = self.grammar.processor(json_schema) if json_schema is not None else None
+        grammar = self.grammar.mask(json_schema) if json_schema is not None else None
         streamer = _Streamer(self.tokenizer, on_token)
         eos = _as_list(self.model.generation_config.eos_token_id) or [self.tokenizer.eos_token_id]
-        if processor is not None:
+        if grammar is not None:
             eos = sorted(set(eos) | set(self.grammar.stop_token_ids))
-        input_ids = torch.tensor([ids], device=self.device)
+        timed_out = False
         with torch.inference_mode():
-            out = self.model.generate(
-                input_ids=input_ids,
-                attention_mask=torch.ones_like(input_ids),
-                past_key_values=past,
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                temperature=None,
-                top_p=None,
-                top_k=None,
-                eos_token_id=eos,
-                pad_token_id=eos[0],
-                max_time=timeout_s,
-                logits_processor=[processor] if processor is not None else None,
-                streamer=streamer,
-            )
-        new = out[0, len(ids) :].tolist()
+            if grammar is not None:
+                new, timed_out = decode_with_jump_forward(
+                    self.model,
+                    self.tokenizer,
+                    grammar,
+                    ids,
+                    past,
+                    cached,
+                    max_new_tokens=max_new_tokens,
+                    deadline=time.monotonic() + timeout_s,
+                    streamer=streamer,
+                )
+            else:
+                input_ids = torch.tensor([ids], device=self.device)
+                out = self.model.generate(
+                    input_ids=input_ids,
+                    attention_mask=torch.ones_like(input_ids),
+                    past_key_values=past,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    temperature=None,
+                    top_p=None,
+                    top_k=None,
+                    eos_token_id=eos,
+                    pad_token_id=eos[0],
+                    max_time=timeout_s,
+                    streamer=streamer,
+                )
+                new = out[0, len(ids) :].tolist()
         seconds = time.perf_counter() - start
         stopped = bool(new) and new[-1] in eos
-        finish = "stop" if stopped else ("timeout" if seconds >= timeout_s else "length")
+        finish = "stop" if stopped else ("timeout" if timed_out or seconds >= timeout_s else "length")
         if finish == "timeout":
             raise ModelError(
                 f"The model took longer than {timeout_s:.0f} s; ask a shorter question or use a "
                 "faster model (transformers:small, or a GPU server through openai:)."
             )
-        if processor is not None:
-            if new:
-                processor.accept_last(new[-1])
-            if not processor.finished:
+        if grammar is not None:
+            if not grammar.finished:
                 raise ModelError(
                     f"The model's structured answer did not fit in {max_new_tokens} tokens; "
                     "raise max_new_tokens or simplify the request."
