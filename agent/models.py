@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import time
@@ -125,11 +126,33 @@ class ScriptedModel(ChatModel):
 
 
 DEFAULT_SPEC = "transformers:default"
+CPU_DEFAULT_SPEC = "llamacpp:default"
 
 
 def default_spec() -> str:
-    """The model used when none is named: ``$MARTMIND_MODEL`` or the packaged default in transformers."""
-    return os.environ.get("MARTMIND_MODEL") or DEFAULT_SPEC
+    """The model used when none is named: ``$MARTMIND_MODEL``, else the packaged default model on the
+    backend that measured faster for this machine.
+
+    On a CPU that is llama.cpp when it is installed (README "Models": on the 2-core reference CPU it
+    decodes about 3x faster than transformers, prefills far faster and uses less memory, on the same
+    GGUF); with a GPU, or without llama.cpp, it is transformers.
+    """
+    chosen = os.environ.get("MARTMIND_MODEL")
+    if chosen and chosen != "default":
+        return chosen
+    if _has_llamacpp() and not _has_cuda():
+        return CPU_DEFAULT_SPEC
+    return DEFAULT_SPEC
+
+
+def _has_llamacpp() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 def load_model(spec: str | None = None, **options: Any) -> ChatModel:
@@ -146,7 +169,7 @@ def load_model(spec: str | None = None, **options: Any) -> ChatModel:
     """
     spec = (spec or default_spec()).strip()
     if spec == "default":
-        spec = default_spec() if default_spec() != "default" else DEFAULT_SPEC
+        spec = default_spec()
     if spec == "scripted":
         return ScriptedModel()
     kind, _, target = spec.partition(":")

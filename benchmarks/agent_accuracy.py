@@ -139,6 +139,7 @@ def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any
                     "args": call.args if call else None,
                     "tool_ok": right_tool,
                     "args_ok": right_args,
+                    "error": plan.error,
                     "s": round(times[-1], 1),
                 },
                 ensure_ascii=False,
@@ -163,7 +164,7 @@ def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=os.environ.get("MARTMIND_MODEL", "transformers:default"))
+    parser.add_argument("--model", help="model spec (default: $MARTMIND_MODEL or the embedded model)")
     parser.add_argument("--modes", nargs="+", default=["off", "auto"], help="router modes to compare")
     parser.add_argument("--limit", type=int, default=None, help="first N requests (after filtering)")
     parser.add_argument("--home", default=None, help="workspace home (default: a temporary one)")
@@ -172,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         "--explicit", action="store_true", help="the model writes every argument (null if unstated)"
     )
     parser.add_argument("--tools", nargs="*", default=None, help="only requests for these tools")
+    parser.add_argument(
+        "--every", type=int, default=1, help="every Nth request only: a sample spread over all tools"
+    )
     args = parser.parse_args(argv)
     items = load_devset()
     if args.router_only:
@@ -187,9 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     skipped = Counter(i["tool"] for i in items if i["tool"] not in assistant.registry)
     if args.tools:
         usable = [i for i in usable if i["tool"] in args.tools]
+    usable = usable[:: args.every]
     usable = usable[: args.limit] if args.limit else usable
     report = {
-        "model": args.model,
+        "model": assistant.model_spec,
         "skipped_unregistered": dict(skipped),
         "modes": [run_mode(assistant, usable, mode) for mode in args.modes],
     }

@@ -82,7 +82,7 @@ def time_asks(assistant, repeat: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=os.environ.get("MARTMIND_MODEL", "transformers:default"))
+    parser.add_argument("--model", help="model spec (default: $MARTMIND_MODEL or the embedded model)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--home", default=None)
     args = parser.parse_args(argv)
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     auto = time_plans(assistant, "auto", args.repeat)
     off = time_plans(assistant, "off", args.repeat)
     report = {
-        "model": args.model,
+        "model": assistant.model_spec,
         "cold_s": cold,
         "plan_auto": auto,
         "plan_off_baseline": off,

@@ -137,13 +137,15 @@ def summarize(items: list[dict[str, Any]], model_spec: str) -> dict[str, Any]:
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default=os.environ.get("MARTMIND_MODEL", "transformers:default"))
+    p.add_argument("--model", help="model spec (default: $MARTMIND_MODEL or the embedded model)")
     p.add_argument("--limit", type=int, default=32, help="number of requests to run")
     p.add_argument("--max-seconds", type=float, default=3600, help="stop starting requests after this long")
     p.add_argument("--out", help="write the full JSON here")
     p.add_argument("--only", choices=["write_strategy", "write_copy", "build_report"], help="one kind only")
     args = p.parse_args()
-    summary = run(args.model, args.limit, args.max_seconds, args.only)
+    from agent.models import default_spec
+
+    summary = run(args.model or default_spec(), args.limit, args.max_seconds, args.only)
     if args.out:
         Path(args.out).write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "items"}, indent=2, ensure_ascii=False))

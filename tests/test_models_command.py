@@ -24,5 +24,21 @@ def test_models_table_is_readable(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    assert "configured: transformers:default" in out
+    assert "configured: transformers:default" in out or "configured: llamacpp:default" in out
     assert "Qwen2.5-Coder-1.5B-Instruct" in out
+
+
+def test_the_default_is_llamacpp_on_a_cpu_with_llamacpp_installed_else_transformers(monkeypatch):
+    from agent import models
+
+    monkeypatch.delenv("MARTMIND_MODEL", raising=False)
+    for cuda, llamacpp, expected in [
+        (False, True, "llamacpp:default"),
+        (False, False, "transformers:default"),
+        (True, True, "transformers:default"),
+    ]:
+        monkeypatch.setattr(models, "_has_cuda", lambda cuda=cuda: cuda)
+        monkeypatch.setattr(models, "_has_llamacpp", lambda llamacpp=llamacpp: llamacpp)
+        assert models.default_spec() == expected
+    monkeypatch.setenv("MARTMIND_MODEL", "transformers:small")
+    assert models.default_spec() == "transformers:small"

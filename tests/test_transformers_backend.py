@@ -95,6 +95,35 @@ def test_constrained_tool_call_from_a_real_model_validates(tiny):
 
 @pytest.mark.realmodel
 @pytest.mark.ci
+def test_jump_forward_writes_the_same_call_in_fewer_model_passes(tiny, monkeypatch):
+    from agent.backends import constrained
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "metric": {"enum": ["revenue", "orders"]},
+            "by": {"type": ["string", "null"]},
+            "top": {"type": ["integer", "null"]},
+        },
+        "required": ["metric", "by", "top"],
+    }
+    messages = [{"role": "user", "content": "Revenue by country, top 5, as JSON."}]
+    passes = []
+    hook = tiny.model.register_forward_hook(lambda *_: passes.append(1))
+    try:
+        jumped = tiny.generate(messages, json_schema=schema, max_new_tokens=60)
+        jumped_passes = len(passes)
+        monkeypatch.setattr(constrained, "_forced_tokens", lambda matcher, tokenizer: [])
+        passes.clear()
+        stepped = tiny.generate(messages, json_schema=schema, max_new_tokens=60)
+    finally:
+        hook.remove()
+    assert json.loads(jumped.text) == json.loads(stepped.text)
+    assert jumped_passes < len(passes) / 2, (jumped_passes, len(passes))
+
+
+@pytest.mark.realmodel
+@pytest.mark.ci
 def test_prefix_cache_gives_the_same_answer_as_a_cold_prompt(tiny):
     system = {"role": "system", "content": "You are a terse geography assistant. " * 20}
     messages = [system, *QUESTION]
@@ -118,3 +147,5 @@ def test_out_of_tokens_and_timeouts_are_model_errors(tiny):
         tiny.generate(QUESTION, json_schema=schema, max_new_tokens=2)
     with pytest.raises(ModelError, match="took longer than"):
         tiny.generate(QUESTION, max_new_tokens=200, timeout_s=0.01)
+    with pytest.raises(ModelError, match="took longer than"):
+        tiny.generate(QUESTION, json_schema=schema, max_new_tokens=200, timeout_s=0.01)

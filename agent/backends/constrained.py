@@ -12,20 +12,22 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 
 class JsonGrammar:
-    """Compiles JSON schemas for one tokenizer and hands out fresh logits processors."""
+    """Compiles JSON schemas for one tokenizer and hands out fresh grammar masks."""
 
     def __init__(self, tokenizer: Any, vocab_size: int, max_cached: int = 64):
         import xgrammar as xgr
 
         self._xgr = xgr
+        self.tokenizer = tokenizer
         info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size)
-        # generate() must stop on the tokens the grammar ends with, or it would pad the budget with them.
+        # Decoding stops on the tokens the grammar ends with.
         self.stop_token_ids = [int(t) for t in info.stop_token_ids]
         self._compiler = xgr.GrammarCompiler(info, max_threads=2)
         self._cache: OrderedDict[str, Any] = OrderedDict()
@@ -88,47 +90,37 @@ class GrammarMask:
 
 
 def decode_with_jump_forward(
-    model: Any,
+    forward: Callable[[list[int]], torch.Tensor],
     tokenizer: Any,
     grammar: GrammarMask,
-    input_ids: list[int],
-    past: Any,
-    cached: int,
+    pending: list[int],
     *,
     max_new_tokens: int,
     deadline: float,
-    streamer: Any,
+    on_tokens: Callable[[list[int]], None] | None = None,
 ) -> tuple[list[int], bool]:
     """Greedy decoding under the grammar; returns the new tokens and whether the time ran out.
 
-    Jump-forward: after each chosen token, the text the grammar forces next (keys, quotes, indentation,
-    ``null``-free structure) is tokenized and fed in the same forward pass as that token, instead of one
-    decode step per token. Most of a tool call's JSON is forced, and on a CPU a forward pass over a few
-    tokens costs about what one token costs, so a call takes a fraction of the steps.
+    ``forward(tokens)`` feeds tokens to the model (after those it has already seen: the prompt's cached
+    prefix, then everything fed before) and returns the logits after the last one, shape (1, vocab).
+    ``pending`` is the prompt's part the model has not seen yet.
+
+    Jump-forward: after each chosen token, the text the grammar forces next (keys, quotes, indentation)
+    is tokenized and fed in the same forward pass as that token, instead of one decode step per token.
+    Most of a tool call's JSON is forced, and on a CPU a forward pass over a few tokens costs about what
+    one token costs, so a call takes a fraction of the steps.
     """
     matcher = grammar.matcher
-    device = model.device
-    pending = input_ids[cached:]
     new: list[int] = []
-    streamer.put(torch.tensor(input_ids))
     while len(new) < max_new_tokens:
-        out = model(
-            input_ids=torch.tensor([pending], device=device),
-            past_key_values=past,
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        past = out.past_key_values
-        token = int(grammar.masked(out.logits[:, -1, :])[0].argmax())
-        new.append(token)
-        streamer.put(torch.tensor([token]))
+        token = int(grammar.masked(forward(pending))[0].argmax())
         grammar.accept(token)
+        pending = [token] + _forced_tokens(matcher, tokenizer)
+        new.extend(pending)
+        if on_tokens:
+            on_tokens(pending)
         if matcher.is_terminated() or time.monotonic() > deadline:
             return new, not matcher.is_terminated()
-        pending = [token] + _forced_tokens(matcher, tokenizer)
-        new.extend(pending[1:])
-        if len(pending) > 1:
-            streamer.put(torch.tensor(pending[1:]))
     return new, False
 
 
@@ -138,6 +130,8 @@ def _forced_tokens(matcher: Any, tokenizer: Any) -> list[int]:
     # what follows (' null', ' [\n', '",\n'), and a lone ' [' or '"' token puts the model off its own
     # tokenization (measured: after a forced ' [' it closed the list at once; after a forced closing
     # quote it repeated list items until the budget ran out).
+    if matcher.is_terminated():
+        return []
     forced = matcher.find_jump_forward_string().rstrip(' "[{')
     if not forced:
         return []

@@ -3,8 +3,10 @@
 Spec: ``llamacpp:default|small|tiny`` (packaged; the assembled GGUF is kept in ``$MARTMIND_HOME/models``
 because llama.cpp memory-maps it) or ``llamacpp:/path/to/model.gguf``.
 
-- Structured output: the JSON schema becomes a llama.cpp grammar (GBNF), so the output always parses;
-  it is validated once more here.
+- Structured output: the same xgrammar grammar and jump-forward decoding loop as the transformers backend
+  (``agent.backends.constrained``), driving llama.cpp token by token, so both backends write a tool call
+  in the same shape and honour the same schema (llama.cpp's own GBNF conversion let ``minimum`` slip,
+  formats JSON differently and decodes every forced token). It is validated once more here.
 - Prompt caching: llama.cpp keeps the evaluated tokens of the last prompt and only evaluates the new
   suffix; a RAM cache holds the states of a few different prefixes (planner and writer prompts).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +50,7 @@ class LlamaCppModel(ChatModel):
         self.n_gpu_layers = n_gpu_layers
         self.cache_bytes = cache_bytes
         self.llm: Any = None
+        self._grammar: Any = None
         self.load_seconds = 0.0
         self._lock = threading.RLock()
 
@@ -99,14 +103,15 @@ class LlamaCppModel(ChatModel):
     ) -> Generation:
         self.load()
         limit = timeout_s or self.timeout_s
+        if json_schema is not None:
+            with self._lock:  # one sequence at a time: the constrained loop moves llama.cpp's KV cache
+                return self._constrained(messages, json_schema, max_new_tokens, on_token, limit)
         kwargs: dict[str, Any] = {
             "messages": messages,
             "max_tokens": max_new_tokens,
             "temperature": 0.0,
             "stream": True,
         }
-        if json_schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
         start = time.perf_counter()
         pieces: list[str] = []
         first, finish = None, "stop"
@@ -133,8 +138,6 @@ class LlamaCppModel(ChatModel):
             total_tokens = self.llm.n_tokens
         text = "".join(pieces)
         completion = len(self.llm.tokenize(text.encode(), add_bos=False, special=False)) if text else 0
-        if json_schema is not None:
-            _check(text, json_schema, finish, max_new_tokens)
         return Generation(
             text=text,
             prompt_tokens=max(total_tokens - completion, 0),
@@ -143,6 +146,74 @@ class LlamaCppModel(ChatModel):
             first_token_seconds=(first - start) if first else None,
             finish_reason="length" if finish == "length" else "stop",
         )
+
+    def _constrained(
+        self,
+        messages: list[Message],
+        schema: dict[str, Any],
+        max_new_tokens: int,
+        on_token: Callable[[str], None] | None,
+        limit: float,
+    ) -> Generation:
+        import numpy as np
+        import torch
+
+        from agent.backends.constrained import decode_with_jump_forward
+
+        start = time.perf_counter()
+        llm, tokenizer = self.llm, self.grammar.tokenizer
+        prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        ids = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+        # llama.cpp keeps the last sequence's KV cache: reuse its common prefix (the system prompt),
+        # feeding at least one token so there are logits to start from.
+        reused = min(_common_prefix(llm.input_ids[: llm.n_tokens].tolist(), ids), len(ids) - 1)
+        llm.n_tokens = reused
+        vocab = llm.n_vocab()
+
+        def forward(tokens: list[int]) -> Any:
+            llm.eval(tokens)
+            return torch.from_numpy(np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(1, vocab)).copy())
+
+        stream = _TextStream(tokenizer, on_token)
+        try:
+            new, timed_out = decode_with_jump_forward(
+                forward,
+                tokenizer,
+                self.grammar.mask(schema),
+                ids[reused:],
+                max_new_tokens=max_new_tokens,
+                deadline=time.monotonic() + limit,
+                on_tokens=stream.add,
+            )
+        except MemoryError as e:
+            raise ModelError(
+                "The model ran out of memory; close other programs or use a smaller model."
+            ) from e
+        if timed_out:
+            raise ModelError(
+                f"The model took longer than {limit:.0f} s; ask a shorter question or use a faster model."
+            )
+        stops = set(self.grammar.stop_token_ids)
+        stopped = bool(new) and new[-1] in stops
+        text = tokenizer.decode(new[:-1] if stopped else new, skip_special_tokens=True)
+        _check(text, schema, "stop" if stopped else "length", max_new_tokens)
+        return Generation(
+            text=text,
+            prompt_tokens=len(ids),
+            completion_tokens=len(new),
+            seconds=time.perf_counter() - start,
+            first_token_seconds=(stream.first - start) if stream.first else None,
+            finish_reason="stop",
+            cached_tokens=reused,
+        )
+
+    @property
+    def grammar(self) -> Any:
+        if self._grammar is None:
+            from agent.backends.constrained import JsonGrammar
+
+            self._grammar = JsonGrammar(_tokenizer(self._gguf()), self.llm.n_vocab())
+        return self._grammar
 
     def info(self) -> dict[str, Any]:
         from agent.backends.transformers_backend import memory_info
@@ -156,6 +227,50 @@ class LlamaCppModel(ChatModel):
             "load_seconds": round(self.load_seconds, 2),
             **memory_info("cpu"),
         }
+
+
+class _TextStream:
+    """Turns new tokens into text pieces for ``on_token`` (whole characters only) and notes the first."""
+
+    def __init__(self, tokenizer: Any, on_token: Callable[[str], None] | None):
+        self.tokenizer, self.on_token = tokenizer, on_token
+        self.tokens: list[int] = []
+        self.sent = ""
+        self.first: float | None = None
+
+    def add(self, tokens: list[int]) -> None:
+        self.first = self.first or time.perf_counter()
+        if self.on_token is None:
+            return
+        self.tokens.extend(tokens)
+        text = self.tokenizer.decode(self.tokens, skip_special_tokens=True)
+        if text.startswith(self.sent) and not text.endswith("\ufffd") and len(text) > len(self.sent):
+            self.on_token(text[len(self.sent) :])
+            self.sent = text
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _tokenizer(gguf: Path) -> Any:
+    """The GGUF's tokenizer in transformers (xgrammar needs it), converted once and kept beside the GGUF."""
+    from transformers import AutoTokenizer
+
+    cached = gguf.parent / "tokenizer"
+    if (cached / "tokenizer.json").is_file():
+        return AutoTokenizer.from_pretrained(str(cached))
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    partial = cached.with_name(f"tokenizer.partial-{os.getpid()}")
+    tokenizer.save_pretrained(str(partial))
+    shutil.rmtree(cached, ignore_errors=True)
+    partial.rename(cached)  # complete or absent: a crash mid-save never leaves a half-written cache
+    return tokenizer
 
 
 def _check(text: str, schema: dict[str, Any], finish: str, max_new_tokens: int) -> None:

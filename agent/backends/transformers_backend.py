@@ -181,16 +181,15 @@ class TransformersModel(ChatModel):
         timed_out = False
         with torch.inference_mode():
             if grammar is not None:
+                streamer.put(torch.tensor(ids))  # the prompt (the streamer skips it)
                 new, timed_out = decode_with_jump_forward(
-                    self.model,
+                    self._forward(past),
                     self.tokenizer,
                     grammar,
-                    ids,
-                    past,
-                    cached,
+                    ids[cached:],
                     max_new_tokens=max_new_tokens,
                     deadline=time.monotonic() + timeout_s,
-                    streamer=streamer,
+                    on_tokens=lambda tokens: streamer.put(torch.tensor(tokens)),
                 )
             else:
                 input_ids = torch.tensor([ids], device=self.device)
@@ -217,12 +216,11 @@ class TransformersModel(ChatModel):
                 f"The model took longer than {timeout_s:.0f} s; ask a shorter question or use a "
                 "faster model (transformers:small, or a GPU server through openai:)."
             )
-        if grammar is not None:
-            if not grammar.finished:
-                raise ModelError(
-                    f"The model's structured answer did not fit in {max_new_tokens} tokens; "
-                    "raise max_new_tokens or simplify the request."
-                )
+        if grammar is not None and not grammar.finished:
+            raise ModelError(
+                f"The model's structured answer did not fit in {max_new_tokens} tokens; "
+                "raise max_new_tokens or simplify the request."
+            )
         text = self.tokenizer.decode(new[:-1] if stopped else new, skip_special_tokens=True)
         return Generation(
             text=text,
@@ -233,6 +231,24 @@ class TransformersModel(ChatModel):
             finish_reason=finish,
             cached_tokens=cached,
         )
+
+    def _forward(self, past: Any) -> Callable[[list[int]], Any]:
+        """Feeds tokens after ``past`` (extended as it goes); returns the logits after the last one."""
+        import torch
+
+        cache = {"past": past}
+
+        def forward(tokens: list[int]) -> Any:
+            out = self.model(
+                input_ids=torch.tensor([tokens], device=self.device),
+                past_key_values=cache["past"],
+                use_cache=True,
+                logits_to_keep=1,
+            )
+            cache["past"] = out.past_key_values
+            return out.logits[:, -1, :]
+
+        return forward
 
     def _encode(self, messages: list[Message]) -> list[int]:
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

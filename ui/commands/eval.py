@@ -93,15 +93,9 @@ def answer_source(model: str, ws: Workspace):
 
 
 def model_spec(args: argparse.Namespace) -> str:
-    if args.model:
-        return args.model
-    try:
-        from agent.assistant import default_model_spec
-    except ImportError:  # the agent is not installed in this build
-        import os
+    from agent.models import default_spec
 
-        return os.environ.get("MARTMIND_MODEL") or "transformers:default"
-    return default_model_spec()
+    return args.model or default_spec()
 
 
 def suggest_command(args: argparse.Namespace, table: str) -> Any:
