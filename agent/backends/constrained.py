@@ -126,13 +126,13 @@ def decode_with_jump_forward(
 
 def _forced_tokens(matcher: Any, tokenizer: Any) -> list[int]:
     """The tokens of the text the grammar allows next and nothing else, accepted into the matcher."""
-    # The forced text stops short of a trailing space, quote or opening bracket: BPE merges those with
-    # what follows (' null', ' [\n', '",\n'), and a lone ' [' or '"' token puts the model off its own
-    # tokenization (measured: after a forced ' [' it closed the list at once; after a forced closing
-    # quote it repeated list items until the budget ran out).
+    # The forced text stops short of a trailing space, quote or bracket: BPE merges those with what
+    # follows (' null', ' [\n', '",\n', ' },\n'), and a lone ' [', '"' or ' }' token puts the model off its
+    # own tokenization. Measured: after a forced ' [' it closed the list at once; after a forced closing
+    # quote or ' }' it repeated list items until the token budget ran out.
     if matcher.is_terminated():
         return []
-    forced = matcher.find_jump_forward_string().rstrip(' "[{')
+    forced = matcher.find_jump_forward_string().rstrip(' "[]{}')
     if not forced:
         return []
     ids = tokenizer(forced, add_special_tokens=False).input_ids
