@@ -40,7 +40,8 @@ class Assistant:
             ChatModel instance. Loaded on first use and shared by every Assistant in the process.
         home: the workspace directory (default ``$MARTMIND_HOME`` or ``~/.martmind``).
         workspace: an open Workspace (instead of ``home``).
-        router_mode: ``auto`` (default), ``shortlist``, ``top1`` or ``off`` (see agent.router).
+        router_mode: ``top1`` (default: measured best, README "The agent"), ``auto``, ``shortlist`` or
+            ``off`` (see agent.router).
         conversation_id: continue a stored conversation instead of starting a new one.
         max_retries: how often a fixable tool error goes back to the model.
         explicit_args: make the model write every argument, null when not stated (see agent.calls).
@@ -53,7 +54,7 @@ class Assistant:
         home: str | Path | None = None,
         *,
         workspace: Workspace | None = None,
-        router_mode: RouterMode = "auto",
+        router_mode: RouterMode = "top1",
         conversation_id: str | None = None,
         max_retries: int = MAX_RETRIES,
         explicit_args: bool = False,

@@ -109,7 +109,7 @@ class Agent:
         model: Callable[[], ChatModel],
         router: Router,
         *,
-        router_mode: RouterMode = "auto",
+        router_mode: RouterMode = "top1",
         shortlist: int = SHORTLIST,
         max_retries: int = MAX_RETRIES,
         schema_chars: int = SCHEMA_CHARS,

@@ -8,8 +8,9 @@ router is very sure, the tool is fixed and the model only fills the arguments).
 Modes (``RouterMode``), so they can be measured against each other:
 - ``off``: no router; the model chooses among all tools.
 - ``shortlist``: the model chooses among the top ``shortlist`` tools.
-- ``auto``: like shortlist, but a confident router fixes the tool (default).
-- ``top1``: always take the router's first tool (no model choice at all).
+- ``auto``: like shortlist, but a confident router fixes the tool.
+- ``top1``: always take the router's first tool; the model only fills the arguments (default: on the
+  development set it chose the right tool more often than the model did, in one model call instead of two).
 """
 
 from __future__ import annotations

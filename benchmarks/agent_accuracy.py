@@ -77,6 +77,13 @@ def _norm(v: Any) -> str:
     return str(v)
 
 
+def with_defaults(tool, args: dict[str, Any]) -> dict[str, Any]:
+    """The call's arguments with the tool's defaults in place of omitted or null ones (that is what runs)."""
+    fields = tool.Args.model_fields
+    defaults = {name: f.default for name, f in fields.items() if not f.is_required()}
+    return {**defaults, **{k: v for k, v in args.items() if v is not None}}
+
+
 def args_match(expected: dict[str, Any], actual: dict[str, Any], ws=None) -> bool:
     return all(value_matches(v, _lookup(actual, k), ws, k) for k, v in expected.items())
 
@@ -124,7 +131,9 @@ def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any
         times.append(time.perf_counter() - start)
         call = plan.calls[0] if plan.calls else None
         right_tool = call is not None and call.name == item["tool"]
-        right_args = right_tool and args_match(item["args"], call.args, assistant.ws)
+        right_args = right_tool and args_match(
+            item["args"], with_defaults(assistant.registry.get(call.name), call.args), assistant.ws
+        )
         tool_ok += right_tool
         args_ok += right_args
         if not right_tool:
@@ -161,6 +170,39 @@ def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any
     }
 
 
+def rescore(log: Path, items: list[dict[str, Any]], home: str | None) -> dict[str, Any]:
+    """Tool and argument accuracy per mode from a run's per-request lines, with today's scoring."""
+    import tempfile
+
+    from tools.registry import default_registry
+    from tools.workspace import Workspace
+
+    os.environ["MARTMIND_HOME"] = home or tempfile.mkdtemp(prefix="martmind-bench-")
+    ws = Workspace()
+    registry = default_registry(ws)
+    expected = {i["request"]: i for i in items}
+    modes: dict[str, list[tuple[bool, bool, float]]] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        if not line.startswith('{"mode"'):
+            continue
+        row = json.loads(line)
+        item = expected[row["request"]]
+        right_tool = row["tool"] == item["tool"]
+        right_args = right_tool and args_match(
+            item["args"], with_defaults(registry.get(row["tool"]), row["args"] or {}), ws
+        )
+        modes.setdefault(row["mode"], []).append((right_tool, right_args, row["s"]))
+    return {
+        mode: {
+            "requests": len(rows),
+            "tool_accuracy": round(sum(r[0] for r in rows) / len(rows), 3),
+            "arg_accuracy": round(sum(r[1] for r in rows) / len(rows), 3),
+            "plan_p50_s": round(median(r[2] for r in rows), 1),
+        }
+        for mode, rows in modes.items()
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -176,8 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--every", type=int, default=1, help="every Nth request only: a sample spread over all tools"
     )
+    parser.add_argument(
+        "--rescore", type=Path, help="score the per-request lines (stderr) of an earlier run again, no model"
+    )
     args = parser.parse_args(argv)
     items = load_devset()
+    if args.rescore:
+        print(json.dumps(rescore(args.rescore, items, args.home), indent=1))
+        return 0
     if args.router_only:
         print(json.dumps(router_only(items), indent=1))
         return 0

@@ -24,12 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _agent_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="model spec (default $MARTMIND_MODEL or transformers:default)")
+    p.add_argument("--model", help="model spec (default $MARTMIND_MODEL or the embedded model)")
     p.add_argument(
         "--router",
-        default="auto",
-        choices=["auto", "shortlist", "top1", "off"],
-        help="router mode (default auto)",
+        default="top1",
+        choices=["top1", "auto", "shortlist", "off"],
+        help="router mode (default top1: the router picks the tool, the model fills the arguments)",
     )
 
 
