@@ -15,6 +15,7 @@ Modes (``RouterMode``), so they can be measured against each other:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +25,8 @@ import numpy as np
 import prompts
 
 RouterMode = Literal["off", "shortlist", "auto", "top1"]
+# A request that names its tool ("use SQL", "as a SQL query") gets that tool, whatever its neighbours say.
+NAMED_TOOLS = {"sql_query": re.compile(r"\bsql\b", re.IGNORECASE)}
 ROUTER_MODES: tuple[str, ...] = ("off", "shortlist", "auto", "top1")
 NO_TOOL = "none"
 
@@ -116,6 +119,10 @@ class Router:
         ranked = self.rank(text)
         if not ranked:
             return Route(ranked=[])
+        named = [n for n, _ in ranked if n in NAMED_TOOLS and NAMED_TOOLS[n].search(text)]
+        if named:
+            ranked = sorted(ranked, key=lambda item: item[0] != named[0])
+            return Route(ranked=ranked, fixed=named[0])
         if mode == "top1":
             return Route(ranked=ranked, fixed=ranked[0][0])
         if mode == "auto" and self.confident(ranked):

@@ -131,7 +131,9 @@ def _prompt_order(facts: list[Fact], actions: list[Action]) -> list[Fact]:
     return first + [f for f in facts if f.name not in basis]
 
 
-def _without_unsupported(data: dict[str, Any], grounds: grounding.Grounds) -> tuple[dict[str, Any], list[str]]:
+def _without_unsupported(
+    data: dict[str, Any], grounds: grounding.Grounds
+) -> tuple[dict[str, Any], list[str]]:
     """The model's words with every sentence that holds an unsupported number or claim removed.
 
     A finding left with no sentence goes; an action left with none keeps its computed impact and test.

@@ -51,3 +51,12 @@ def test_examples_of_tools_that_do_not_exist_are_ignored():
 def test_examples_must_be_plain_strings():
     with pytest.raises(ValueError, match="plain strings"):
         Router(["x"], examples={"x": [{"compare": "a"}]}, embedder=object())
+
+
+def test_a_request_that_names_sql_gets_sql_whatever_its_neighbours_say(router):
+    request = "How many rows does the hillstrom_email table have? Use SQL."
+    assert router.rank(request)[0][0] != "sql_query"  # the neighbours alone would miss it
+    for mode in ("top1", "auto", "shortlist"):
+        route = router.route(request, mode)
+        assert route.fixed == "sql_query" and route.names[0] == "sql_query"
+    assert router.route("what does a consolidated report show", "top1").fixed != "sql_query"

@@ -71,7 +71,7 @@ class GrammarMask:
         self.vocab_size = compiled.tokenizer_info.vocab_size
         self.bitmask = xgr.allocate_token_bitmask(1, self.vocab_size)
 
-    def masked(self, scores: torch.FloatTensor) -> torch.FloatTensor:
+    def masked(self, scores: torch.Tensor) -> torch.Tensor:
         """``scores`` (one row) with every token the grammar does not allow next set to -inf."""
         if not self.matcher.is_terminated():
             self.matcher.fill_next_token_bitmask(self.bitmask, 0)

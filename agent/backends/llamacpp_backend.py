@@ -27,6 +27,7 @@ from agent.models import ChatModel, Generation, Message, ModelError, guard_real_
 
 DEFAULT_TIMEOUT_S = 180.0
 CONTEXT_TOKENS = 8192
+OUT_OF_MEMORY = "The model ran out of memory; close other programs or use a smaller model."
 
 
 class LlamaCppModel(ChatModel):
@@ -127,14 +128,9 @@ class LlamaCppModel(ChatModel):
                             on_token(piece)
                     finish = choice.get("finish_reason") or finish
                     if time.perf_counter() - start > limit:
-                        raise ModelError(
-                            f"The model took longer than {limit:.0f} s; ask a shorter question or "
-                            "use a faster model."
-                        )
+                        raise _too_slow(limit)
             except MemoryError as e:
-                raise ModelError(
-                    "The model ran out of memory; close other programs or use a smaller model."
-                ) from e
+                raise ModelError(OUT_OF_MEMORY) from e
             total_tokens = self.llm.n_tokens
         text = "".join(pieces)
         completion = len(self.llm.tokenize(text.encode(), add_bos=False, special=False)) if text else 0
@@ -186,13 +182,9 @@ class LlamaCppModel(ChatModel):
                 on_tokens=stream.add,
             )
         except MemoryError as e:
-            raise ModelError(
-                "The model ran out of memory; close other programs or use a smaller model."
-            ) from e
+            raise ModelError(OUT_OF_MEMORY) from e
         if timed_out:
-            raise ModelError(
-                f"The model took longer than {limit:.0f} s; ask a shorter question or use a faster model."
-            )
+            raise _too_slow(limit)
         stops = set(self.grammar.stop_token_ids)
         stopped = bool(new) and new[-1] in stops
         text = tokenizer.decode(new[:-1] if stopped else new, skip_special_tokens=True)
@@ -247,6 +239,12 @@ class _TextStream:
         if text.startswith(self.sent) and not text.endswith("\ufffd") and len(text) > len(self.sent):
             self.on_token(text[len(self.sent) :])
             self.sent = text
+
+
+def _too_slow(limit: float) -> ModelError:
+    return ModelError(
+        f"The model took longer than {limit:.0f} s; ask a shorter question or use a faster model."
+    )
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
