@@ -81,10 +81,9 @@ def compose_strategy(
             model, [system_message(), {"role": "user", "content": user}], schema, grounds, _texts, 600
         )
         data, removed = _without_unsupported(draft.data, grounds)
-        record = draft.record()
         record = {
-            **record,
-            "after_regeneration": record["final"],
+            **draft.record(),
+            "after_regeneration": draft.final.to_dict(),
             "final": grounding.check("\n".join(_texts(data)), grounds).to_dict(),
             "removed": removed,
         }
