@@ -40,8 +40,10 @@ def test_the_answer_streams_piece_by_piece_within_its_budget(tiny):
 
 def test_structured_output_validates_against_the_schema(tiny):
     messages = [{"role": "user", "content": "Revenue in Germany, top 3, as JSON."}]
-    generation = tiny.generate(messages, json_schema=CALL, max_new_tokens=80)
+    pieces = []
+    generation = tiny.generate(messages, json_schema=CALL, max_new_tokens=80, on_token=pieces.append)
     jsonschema.validate(json.loads(generation.text), CALL)
+    assert "".join(pieces) == generation.text  # streamed whole, the last words included
 
 
 def test_out_of_tokens_and_timeouts_are_model_errors(tiny):

@@ -89,8 +89,10 @@ def test_constrained_tool_call_from_a_real_model_validates(tiny):
         {"role": "system", "content": "Answer with a JSON tool call."},
         {"role": "user", "content": "What was the revenue in Germany?"},
     ]
-    generation = tiny.generate(messages, json_schema=schema, max_new_tokens=80)
+    pieces = []
+    generation = tiny.generate(messages, json_schema=schema, max_new_tokens=80, on_token=pieces.append)
     jsonschema.validate(json.loads(generation.text), schema)
+    assert "".join(pieces) == generation.text  # streamed whole, the last words included
 
 
 @pytest.mark.realmodel

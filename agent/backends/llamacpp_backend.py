@@ -155,6 +155,7 @@ class LlamaCppModel(ChatModel):
         import torch
 
         from agent.backends.constrained import decode_with_jump_forward
+        from agent.backends.transformers_backend import Streamer
 
         start = time.perf_counter()
         llm, tokenizer = self.llm, self.grammar.tokenizer
@@ -170,7 +171,8 @@ class LlamaCppModel(ChatModel):
             llm.eval(tokens)
             return torch.from_numpy(np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(1, vocab)).copy())
 
-        stream = _TextStream(tokenizer, on_token)
+        streamer = Streamer(tokenizer, on_token)
+        streamer.put(torch.tensor(ids))  # the prompt (the streamer skips it)
         try:
             new, timed_out = decode_with_jump_forward(
                 forward,
@@ -179,8 +181,9 @@ class LlamaCppModel(ChatModel):
                 ids[reused:],
                 max_new_tokens=max_new_tokens,
                 deadline=time.monotonic() + limit,
-                on_tokens=stream.add,
+                on_tokens=lambda tokens: streamer.put(torch.tensor(tokens)),
             )
+            streamer.end()
         except MemoryError as e:
             raise ModelError(OUT_OF_MEMORY) from e
         if timed_out:
@@ -194,7 +197,7 @@ class LlamaCppModel(ChatModel):
             prompt_tokens=len(ids),
             completion_tokens=len(new),
             seconds=time.perf_counter() - start,
-            first_token_seconds=(stream.first - start) if stream.first else None,
+            first_token_seconds=(streamer.first - start) if streamer.first else None,
             finish_reason="stop",
             cached_tokens=reused,
         )
@@ -219,26 +222,6 @@ class LlamaCppModel(ChatModel):
             "load_seconds": round(self.load_seconds, 2),
             **memory_info("cpu"),
         }
-
-
-class _TextStream:
-    """Turns new tokens into text pieces for ``on_token`` (whole characters only) and notes the first."""
-
-    def __init__(self, tokenizer: Any, on_token: Callable[[str], None] | None):
-        self.tokenizer, self.on_token = tokenizer, on_token
-        self.tokens: list[int] = []
-        self.sent = ""
-        self.first: float | None = None
-
-    def add(self, tokens: list[int]) -> None:
-        self.first = self.first or time.perf_counter()
-        if self.on_token is None:
-            return
-        self.tokens.extend(tokens)
-        text = self.tokenizer.decode(self.tokens, skip_special_tokens=True)
-        if text.startswith(self.sent) and not text.endswith("\ufffd") and len(text) > len(self.sent):
-            self.on_token(text[len(self.sent) :])
-            self.sent = text
 
 
 def _too_slow(limit: float) -> ModelError:

@@ -174,7 +174,7 @@ class TransformersModel(ChatModel):
         ids = self._encode(messages)
         past, cached = self._cached_prefix(messages, ids) if self.prefix_cache else (None, 0)
         grammar = self.grammar.mask(json_schema) if json_schema is not None else None
-        streamer = _Streamer(self.tokenizer, on_token)
+        streamer = Streamer(self.tokenizer, on_token)
         eos = _as_list(self.model.generation_config.eos_token_id) or [self.tokenizer.eos_token_id]
         if grammar is not None:
             eos = sorted(set(eos) | set(self.grammar.stop_token_ids))
@@ -191,6 +191,7 @@ class TransformersModel(ChatModel):
                     deadline=time.monotonic() + timeout_s,
                     on_tokens=lambda tokens: streamer.put(torch.tensor(tokens)),
                 )
+                streamer.end()  # flush the last words (generate() does this on the other path)
             else:
                 input_ids = torch.tensor([ids], device=self.device)
                 out = self.model.generate(
@@ -348,7 +349,7 @@ def load_gguf_dense(gguf: Path, dtype: Any) -> Any:
     return model
 
 
-class _Streamer:
+class Streamer:
     """Passes decoded text pieces to ``on_token`` and records when the first new token arrived."""
 
     def __init__(self, tokenizer: Any, on_token: Callable[[str], None] | None):
