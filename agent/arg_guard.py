@@ -7,7 +7,9 @@ Percentages count both ways ("40%" states 0.4), and small number words count ("t
 Filter conditions (list arguments ``filters``/``where`` of ``{column, op, value, values}``) are held to the
 same rule: a condition whose value the person did not state (a made-up date, a country never named) goes.
 So are groupings (``by``): a dimension the request never names ("by": ["country"] for "total revenue")
-turns a total into a table the person did not ask for.
+turns a total into a table the person did not ask for. And so are time restrictions (``date_range``,
+``grain``): "last 3 months" for "What is the total net revenue?" silently answers a different question, so
+a period stays only when the request speaks of time, and its count ("last 3") only when the person said it.
 """
 
 from __future__ import annotations
@@ -133,3 +135,29 @@ def _stem(word: str) -> str:
     """'country' -> 'countr' (countries), 'month' -> 'month' (monthly), 'stock_code' -> 'stock cod'."""
     word = word.lower().replace("_", " ").strip()
     return word[:-1] if len(word) > 3 and word.endswith(("y", "e", "s")) else word
+
+
+PERIOD_ARGS = ("date_range", "grain")
+_TIME_WORDS = re.compile(
+    r"\b(?:(?:19|20)\d\d|q[1-4]|h[12]|ytd|mtd|day|week|month|quarter|year|season|holiday|christmas|"
+    r"daily|weekly|monthly|quarterly|yearly|annual|annually|trend|over time|since|until|before|after|"
+    r"between|during|last|past|previous|recent|recently|latest|today|yesterday|period|date|"
+    r"jan|january|feb|february|mar|march|apr|april|jun|june|jul|july|aug|august|sep|sept|september|"
+    r"oct|october|nov|november|dec|december)s?\b"
+)
+_RELATIVE_COUNT = re.compile(r"\b(?:last|past|previous|final)\s+(\d+)\b")
+
+
+def drop_unstated_periods(args: dict[str, Any], said: str) -> dict[str, Any]:
+    """``args`` without a date range or time grain that ``said`` gives no ground for."""
+    speaks_of_time = bool(_TIME_WORDS.search(said.lower()))
+    numbers = stated_numbers(said)
+    kept = dict(args)
+    for key in PERIOD_ARGS:
+        value = args.get(key)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        counts = [float(n) for n in _RELATIVE_COUNT.findall(value.lower())]
+        if not speaks_of_time or not all(_stated(n, numbers) for n in counts):
+            del kept[key]
+    return kept

@@ -20,7 +20,12 @@ from typing import Any
 from pydantic import BaseModel
 
 import prompts
-from agent.arg_guard import drop_unstated_conditions, drop_unstated_groupings, drop_unstated_numbers
+from agent.arg_guard import (
+    drop_unstated_conditions,
+    drop_unstated_groupings,
+    drop_unstated_numbers,
+    drop_unstated_periods,
+)
 from agent.models import ChatModel, Generation, Message, ModelError
 from agent.router import NO_TOOL
 from agent.state import ConversationState
@@ -207,7 +212,8 @@ class ToolCaller:
             required = {n for n, f in tool.Args.model_fields.items() if f.is_required()}
             context = f"{said}\n{state.describe()}"
             raw_args, _dropped = drop_unstated_numbers(raw_args, context, required)
-            raw_args = drop_unstated_groupings(drop_unstated_conditions(raw_args, context), context)
+            for drop_unstated in (drop_unstated_conditions, drop_unstated_groupings, drop_unstated_periods):
+                raw_args = drop_unstated(raw_args, context)
         try:
             return validate_call(tool, raw_args, state, follow_up), reply.text
         except RetryableToolError as e:

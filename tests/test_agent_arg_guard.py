@@ -75,3 +75,25 @@ def test_groupings_the_request_never_names_are_dropped():
     kept = drop_unstated_groupings({"by": ["country", "month"]}, "monthly revenue of the top countries")
     assert kept["by"] == ["country", "month"]
     assert drop_unstated_groupings({"by": ["stock_code"]}, "units per stock code")["by"] == ["stock_code"]
+
+
+def test_a_period_the_request_gives_no_ground_for_is_dropped():
+    from agent.arg_guard import drop_unstated_periods
+
+    invented = {"metrics": ["revenue"], "date_range": "last 3 months of the data", "grain": "month"}
+    assert drop_unstated_periods(invented, "What is the total net revenue?") == {"metrics": ["revenue"]}
+    assert drop_unstated_periods(invented, "monthly revenue over the last 3 months") == invented
+    assert drop_unstated_periods(invented, "revenue in the last three months") == invented
+    # A count the person never said is not theirs: "last month" is not "last 3 months".
+    assert "date_range" not in drop_unstated_periods(invented, "revenue last month")
+    assert drop_unstated_periods({"date_range": "2011-Q3"}, "revenue in Q3 2011") == {"date_range": "2011-Q3"}
+
+
+def test_the_agent_answers_the_total_when_the_model_invents_a_date_range(ws):
+    model = ScriptedModel()
+    assistant = Assistant(model=model, workspace=ws, registry=default_registry(ws), router_mode="off")
+    args = {"metrics": ["revenue"], "table": "sales", "date_range": "last 3 months of the data"}
+    model.enqueue({"tool": "metric_query"}, args, "ok")
+    answer = assistant.ask("what is the total revenue of the sales table?")
+    assert answer.tool_calls[-1]["args"] == {"metrics": ["revenue"], "table": "sales"}
+    assert answer.facts[0].value == 183.0
