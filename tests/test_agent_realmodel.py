@@ -12,9 +12,13 @@ pytestmark = [pytest.mark.realmodel]
 CASES = [
     pytest.param("What is the total net revenue?", "metric_query", 9_747_747.93, marks=pytest.mark.ci),
     pytest.param("How many orders were placed in total?", "metric_query", 22_064, marks=pytest.mark.ci),
-    # Fails on 2026-11-22 (both backends): the model writes "SELECT count(*) ... GROUP BY 1 ..." and does
-    # not repair it in three tries. Kept out of CI's set until fixed; `make test-realmodel` runs it.
-    ("How many rows does the hillstrom_email table have? Use SQL.", "sql_query", 64_000),
+    # The model writes "SELECT count(*) AS rows ... GROUP BY 1 ORDER BY 2 DESC" here (tools/sql_repair.py).
+    pytest.param(
+        "How many rows does the hillstrom_email table have? Use SQL.",
+        "sql_query",
+        64_000,
+        marks=pytest.mark.ci,
+    ),
     pytest.param(
         "Which country has the highest revenue?", "metric_query", "United Kingdom", marks=pytest.mark.ci
     ),

@@ -22,3 +22,24 @@ def test_select_returns_table_facts_and_sql(ws):
 def test_unknown_column_is_retryable_and_names_the_real_one(ws):
     with pytest.raises(RetryableToolError, match="Did you mean CustomerID"):
         SqlQuery(ws)(sql="SELECT customer_idd FROM sales")
+
+
+def test_a_total_with_copied_group_and_order_ordinals_still_runs(ws):
+    """The default model writes this for "How many rows does sales have?"; DuckDB refuses it as written."""
+    result = SqlQuery(ws)(sql="SELECT count(*) AS rows FROM sales GROUP BY 1 ORDER BY 2 DESC")
+    assert result.table["rows"].tolist() == [len(ws.query("SELECT * FROM sales"))]
+    assert result.sql == ["SELECT COUNT(*) AS rows FROM sales"]
+    assert "Removed GROUP BY 1 (an aggregate) and ORDER BY 2" in result.text
+
+
+def test_valid_ordinals_and_subquery_aggregates_are_left_alone(ws):
+    from sqlglot import parse_one
+
+    from tools.sql_repair import drop_impossible_ordinals
+
+    for sql in (
+        "SELECT Country, sum(Quantity) FROM sales GROUP BY 1 ORDER BY 2 DESC LIMIT 5",
+        "SELECT (SELECT max(Quantity) FROM sales) AS top, count(*) FROM sales GROUP BY 1",
+        "SELECT * FROM sales ORDER BY 3",
+    ):
+        assert drop_impossible_ordinals(parse_one(sql, read="duckdb")) == [], sql

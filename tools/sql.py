@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from tools.base import RetryableToolError, Table, Tool, ToolResult, frame_facts
 from tools.charts import auto_chart
 from tools.names import closest
+from tools.sql_repair import drop_impossible_ordinals
 from tools.sqlguard import check_sql
 
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
@@ -30,14 +31,17 @@ class SqlQuery(Tool):
 
     def run(self, args: SqlArgs) -> ToolResult:
         sql = args.sql.strip().rstrip(";").strip()
-        check_sql(sql, self.ws.tables())
+        tree = check_sql(sql, self.ws.tables())
+        removed = drop_impossible_ordinals(tree)
+        if removed:
+            sql = tree.sql(dialect="duckdb")
         try:
             df = self.ws.query(sql, max_rows=self.ws.max_rows)
         except RetryableToolError as e:
             raise RetryableToolError(self._explain(str(e))) from None
         truncated = bool(df.attrs.get("truncated"))
         return ToolResult(
-            text=preview_text(df, truncated, self.ws.max_rows),
+            text=preview_text(df, truncated, self.ws.max_rows) + _removed_note(removed),
             tables=[Table("result", df)],
             chart=auto_chart(df),
             facts=frame_facts(df, source=f"sql: {sql}") if len(df) <= 50 else [],
@@ -52,6 +56,10 @@ class SqlQuery(Tool):
         columns = [c for t in self.ws.tables() for c, _ in self.ws.columns(t)]
         hint = closest(match.group(1), sorted(set(columns)))
         return f"{message.splitlines()[0]} Did you mean {hint}?" if hint else message.splitlines()[0]
+
+
+def _removed_note(removed: list[str]) -> str:
+    return f"\n(Removed {' and '.join(removed)}: DuckDB cannot run them.)" if removed else ""
 
 
 def preview_text(df, truncated: bool, cap: int, rows: int = 10) -> str:

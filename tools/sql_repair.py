@@ -1,0 +1,58 @@
+"""Positional GROUP BY / ORDER BY terms that can never run are removed, not sent back to the model.
+
+Small models copy the "GROUP BY 1 ORDER BY 2 DESC" shape of grouped queries onto single totals:
+``SELECT count(*) AS rows FROM t GROUP BY 1 ORDER BY 2 DESC``. DuckDB refuses both terms (a group on an
+aggregate; a sort on a column that does not exist), and the model tends to repeat the shape on every
+retry. Neither term can change a valid result, so dropping them keeps what the query asks for.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+
+def drop_impossible_ordinals(tree: exp.Expression) -> list[str]:
+    """Remove, in place, ordinals that group by an aggregate or point past the select list.
+
+    Returns:
+        One note per removed term, e.g. "GROUP BY 1 (an aggregate)".
+    """
+    notes: list[str] = []
+    for select in tree.find_all(exp.Select):
+        columns = select.expressions
+        if any(isinstance(c, exp.Star) for c in columns):
+            continue  # the width of * is unknown here
+        group = select.args.get("group")
+        for term in list(group.expressions) if group else []:
+            position = _ordinal(term)
+            if position is None:
+                continue
+            if position > len(columns):
+                notes.append(f"GROUP BY {position} (there is no column {position})")
+            elif _aggregates(columns[position - 1], select):
+                notes.append(f"GROUP BY {position} (an aggregate)")
+            else:
+                continue
+            term.pop()
+        if group and not group.expressions:
+            group.pop()
+        order = select.args.get("order")
+        for ordered in list(order.expressions) if order else []:
+            position = _ordinal(ordered.this)
+            if position is not None and position > len(columns):
+                notes.append(f"ORDER BY {position} (there is no column {position})")
+                ordered.pop()
+        if order and not order.expressions:
+            order.pop()
+    return notes
+
+
+def _aggregates(column: exp.Expression, select: exp.Select) -> bool:
+    """Whether ``column`` aggregates at this level (not inside a subquery of its own)."""
+    return any(agg.find_ancestor(exp.Select) is select for agg in column.find_all(exp.AggFunc))
+
+
+def _ordinal(term: exp.Expression) -> int | None:
+    if isinstance(term, exp.Literal) and term.is_int and int(term.name) >= 1:
+        return int(term.name)
+    return None
