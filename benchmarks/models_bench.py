@@ -160,15 +160,11 @@ def _set_prefix_cache(model: Any, enabled: bool) -> None:
     if hasattr(model, "prefix_cache"):  # transformers
         model.prefix_cache = enabled
         model._prefixes.clear()
-    elif getattr(model, "llm", None) is not None:  # llama.cpp: reset the context so nothing is reused
-        model.llm.reset()
-        model.llm.set_cache(None)
-        if enabled:
-            from llama_cpp import LlamaRAMCache
+    elif getattr(model, "llm", None) is not None:  # llama.cpp: forget every evaluated prompt
+        from agent.backends.llamacpp_states import PrefixStates
 
-            model.llm.set_cache(LlamaRAMCache(capacity_bytes=model.cache_bytes))
-        else:
-            model.llm.reset()
+        model.llm.reset()
+        model.states = PrefixStates(model.cache_bytes if enabled else 0)
 
 
 def main(argv: list[str] | None = None) -> int:

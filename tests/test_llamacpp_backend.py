@@ -51,3 +51,18 @@ def test_out_of_tokens_and_timeouts_are_model_errors(tiny):
         tiny.generate(QUESTION, json_schema=CALL, max_new_tokens=3)
     with pytest.raises(ModelError, match="took longer than"):
         tiny.generate(QUESTION, max_new_tokens=200, timeout_s=0.0001)
+
+
+def test_a_prompt_read_before_is_not_read_again_after_another_one(tiny):
+    """An ask alternates the planner's and the writer's long prompts; each is read once, then restored."""
+    planner = {"role": "system", "content": "You plan tool calls. " + "Tables: sales, customers. " * 40}
+    writer = [{"role": "system", "content": "You write short answers."}, *QUESTION]
+    pick = {"type": "object", "properties": {"metric": CALL["properties"]["metric"]}, "required": ["metric"]}
+    first = tiny.generate([planner, *QUESTION], json_schema=pick, max_new_tokens=30)
+    tiny.generate(writer, max_new_tokens=10)
+    again = tiny.generate(
+        [planner, {"role": "user", "content": "Orders in Spain?"}], json_schema=pick, max_new_tokens=30
+    )
+    assert first.cached_tokens < 20
+    assert again.cached_tokens > 200  # the whole system prompt, not re-read after the writer's prompt
+    jsonschema.validate(json.loads(again.text), pick)

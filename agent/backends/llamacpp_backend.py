@@ -8,7 +8,8 @@ because llama.cpp memory-maps it) or ``llamacpp:/path/to/model.gguf``.
   in the same shape and honour the same schema (llama.cpp's own GBNF conversion let ``minimum`` slip,
   formats JSON differently and decodes every forced token). It is validated once more here.
 - Prompt caching: llama.cpp keeps the evaluated tokens of the last prompt and only evaluates the new
-  suffix; a RAM cache holds the states of a few different prefixes (planner and writer prompts).
+  suffix; ``PrefixStates`` keeps the KV states of recent prompts (planner per tool, writer) so switching
+  between them does not re-read them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agent.backends.llamacpp_states import PrefixStates, common_prefix
 from agent.model_files import PACKAGED, assemble
 from agent.models import ChatModel, Generation, Message, ModelError, guard_real_load
 
@@ -51,6 +53,7 @@ class LlamaCppModel(ChatModel):
         self.n_gpu_layers = n_gpu_layers
         self.cache_bytes = cache_bytes
         self.llm: Any = None
+        self.states = PrefixStates(cache_bytes)
         self._grammar: Any = None
         self.load_seconds = 0.0
         self._lock = threading.RLock()
@@ -62,7 +65,7 @@ class LlamaCppModel(ChatModel):
                 return self
             guard_real_load(self.spec)
             try:
-                from llama_cpp import Llama, LlamaRAMCache
+                from llama_cpp import Llama
             except ImportError as e:
                 raise ModelError(
                     "The llama.cpp backend is not installed; run: pip install 'martmind[llamacpp]'."
@@ -81,7 +84,6 @@ class LlamaCppModel(ChatModel):
                 raise ModelError(
                     f"llama.cpp could not load {path.name} ({e}); check free memory and the file."
                 ) from e
-            self.llm.set_cache(LlamaRAMCache(capacity_bytes=self.cache_bytes))
             self.load_seconds = time.perf_counter() - start
         return self
 
@@ -117,6 +119,7 @@ class LlamaCppModel(ChatModel):
         pieces: list[str] = []
         first, finish = None, "stop"
         with self._lock:
+            self.states.restore(self.llm, self._prompt_ids(messages))
             try:
                 for chunk in self.llm.create_chat_completion(**kwargs):
                     choice = chunk["choices"][0]
@@ -132,6 +135,7 @@ class LlamaCppModel(ChatModel):
             except MemoryError as e:
                 raise ModelError(OUT_OF_MEMORY) from e
             total_tokens = self.llm.n_tokens
+            self.states.save(self.llm)
         text = "".join(pieces)
         completion = len(self.llm.tokenize(text.encode(), add_bos=False, special=False)) if text else 0
         return Generation(
@@ -159,11 +163,11 @@ class LlamaCppModel(ChatModel):
 
         start = time.perf_counter()
         llm, tokenizer = self.llm, self.grammar.tokenizer
-        prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        ids = llm.tokenize(prompt.encode(), add_bos=False, special=True)
-        # llama.cpp keeps the last sequence's KV cache: reuse its common prefix (the system prompt),
-        # feeding at least one token so there are logits to start from.
-        reused = min(_common_prefix(llm.input_ids[: llm.n_tokens].tolist(), ids), len(ids) - 1)
+        ids = self._prompt_ids(messages)
+        # Reuse the longest cached prefix (system prompt, tool section), feeding at least one token so
+        # there are logits to start from.
+        self.states.restore(llm, ids)
+        reused = min(common_prefix(llm.input_ids[: llm.n_tokens].tolist(), ids), len(ids) - 1)
         llm.n_tokens = reused
         vocab = llm.n_vocab()
 
@@ -186,6 +190,7 @@ class LlamaCppModel(ChatModel):
             streamer.end()
         except MemoryError as e:
             raise ModelError(OUT_OF_MEMORY) from e
+        self.states.save(llm)
         if timed_out:
             raise _too_slow(limit)
         stops = set(self.grammar.stop_token_ids)
@@ -201,6 +206,12 @@ class LlamaCppModel(ChatModel):
             finish_reason="stop",
             cached_tokens=reused,
         )
+
+    def _prompt_ids(self, messages: list[Message]) -> list[int]:
+        prompt = self.grammar.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+        return self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
 
     @property
     def grammar(self) -> Any:
@@ -228,15 +239,6 @@ def _too_slow(limit: float) -> ModelError:
     return ModelError(
         f"The model took longer than {limit:.0f} s; ask a shorter question or use a faster model."
     )
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _tokenizer(gguf: Path) -> Any:
