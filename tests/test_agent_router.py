@@ -60,3 +60,18 @@ def test_a_request_that_names_sql_gets_sql_whatever_its_neighbours_say(router):
         route = router.route(request, mode)
         assert route.fixed == "sql_query" and route.names[0] == "sql_query"
     assert router.route("what does a consolidated report show", "top1").fixed != "sql_query"
+
+
+def test_a_question_about_tables_unlike_any_example_goes_to_sql(router):
+    """Another business's data (our own wording): the nearest examples are no real match, so SQL."""
+    for request in (
+        "Which pilots logged more than 200 flight hours?",
+        "List the names of students enrolled in at least two courses",
+        "Which concert hall has the most seats?",
+    ):
+        assert router.rank(request)[0][1] < router.unfamiliar, request
+        assert router.route(request, "top1").fixed == "sql_query"
+        for mode in ("auto", "shortlist"):  # the model chooses, with SQL first among the candidates
+            assert router.route(request, mode).names[0] == "sql_query", (request, mode)
+    assert router.route("thanks!", "top1").fixed == "none"  # small talk stays small talk
+    assert router.route("revenue by country, top 5", "top1").fixed == "metric_query"
