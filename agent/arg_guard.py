@@ -10,6 +10,8 @@ So are groupings (``by``): a dimension the request never names ("by": ["country"
 turns a total into a table the person did not ask for. And so are time restrictions (``date_range``,
 ``grain``): "last 3 months" for "What is the total net revenue?" silently answers a different question, so
 a period stays only when the request speaks of time, and its count ("last 3") only when the person said it.
+A SQL ``LIMIT`` is a number too: the model appends ``LIMIT 5`` to lists the person wants whole, so a limit
+above 1 that the request does not state is removed (``LIMIT 1`` stays: "which product sold most?").
 """
 
 from __future__ import annotations
@@ -161,3 +163,22 @@ def drop_unstated_periods(args: dict[str, Any], said: str) -> dict[str, Any]:
         if not speaks_of_time or not all(_stated(n, numbers) for n in counts):
             del kept[key]
     return kept
+
+
+_TRAILING_LIMIT = re.compile(r"\s+LIMIT\s+(\d+)\s*;?\s*$", re.IGNORECASE)
+
+
+def drop_unstated_limit(args: dict[str, Any], said: str) -> dict[str, Any]:
+    """``args`` with the outer ``LIMIT n`` of its ``sql`` removed when n > 1 and ``said`` does not state n.
+
+    Only a limit that ends the statement is the outer one (a subquery's is followed by its bracket); the
+    rest of the SQL is left exactly as written.
+    """
+    sql = args.get("sql")
+    match = _TRAILING_LIMIT.search(sql) if isinstance(sql, str) else None
+    if match is None:
+        return args
+    n = int(match.group(1))
+    if n <= 1 or _stated(float(n), stated_numbers(said)):
+        return args
+    return {**args, "sql": sql[: match.start()]}

@@ -23,6 +23,7 @@ import prompts
 from agent.arg_guard import (
     drop_unstated_conditions,
     drop_unstated_groupings,
+    drop_unstated_limit,
     drop_unstated_numbers,
     drop_unstated_periods,
 )
@@ -212,7 +213,12 @@ class ToolCaller:
             required = {n for n, f in tool.Args.model_fields.items() if f.is_required()}
             context = f"{said}\n{state.describe()}"
             raw_args, _dropped = drop_unstated_numbers(raw_args, context, required)
-            for drop_unstated in (drop_unstated_conditions, drop_unstated_groupings, drop_unstated_periods):
+            for drop_unstated in (
+                drop_unstated_conditions,
+                drop_unstated_groupings,
+                drop_unstated_periods,
+                drop_unstated_limit,
+            ):
                 raw_args = drop_unstated(raw_args, context)
         try:
             return validate_call(tool, raw_args, state, follow_up), reply.text

@@ -97,3 +97,27 @@ def test_the_agent_answers_the_total_when_the_model_invents_a_date_range(ws):
     answer = assistant.ask("what is the total revenue of the sales table?")
     assert answer.tool_calls[-1]["args"] == {"metrics": ["revenue"], "table": "sales"}
     assert answer.facts[0].value == 183.0
+
+
+def test_a_sql_limit_the_request_does_not_state_is_removed():
+    from agent.arg_guard import drop_unstated_limit
+
+    listed = {"sql": "SELECT name, tonnage FROM ship ORDER BY name DESC LIMIT 5"}
+    assert drop_unstated_limit(listed, "List every ship's name and tonnage by name") == {
+        "sql": "SELECT name, tonnage FROM ship ORDER BY name DESC"
+    }
+    assert drop_unstated_limit(listed, "the 5 heaviest ships") == listed
+    assert drop_unstated_limit(listed, "the top five ships") == listed
+    one = {"sql": "SELECT name FROM ship ORDER BY tonnage DESC LIMIT 1"}
+    assert drop_unstated_limit(one, "Which ship is the heaviest?") == one
+    inner = {"sql": "SELECT * FROM t WHERE id IN (SELECT id FROM u ORDER BY x LIMIT 5)"}
+    assert drop_unstated_limit(inner, "rows of t") == inner
+
+
+def test_the_agent_returns_the_whole_list_when_the_model_adds_a_limit(ws):
+    model = ScriptedModel()
+    assistant = Assistant(model=model, workspace=ws, registry=default_registry(ws), router_mode="off")
+    sql = "SELECT DISTINCT Country FROM sales ORDER BY Country LIMIT 2"
+    model.enqueue({"tool": "sql_query"}, {"sql": sql}, "ok")
+    answer = assistant.ask("Which countries appear in the sales table?")
+    assert answer.tables[0].df["Country"].tolist() == ["France", "Germany", "United Kingdom"]

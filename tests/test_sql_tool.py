@@ -20,7 +20,7 @@ def test_select_returns_table_facts_and_sql(ws):
 
 
 def test_unknown_column_is_retryable_and_names_the_real_one(ws):
-    with pytest.raises(RetryableToolError, match="Did you mean CustomerID"):
+    with pytest.raises(RetryableToolError, match=r"Did you mean CustomerID \(a column of sales\)"):
         SqlQuery(ws)(sql="SELECT customer_idd FROM sales")
 
 

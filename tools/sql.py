@@ -49,13 +49,22 @@ class SqlQuery(Tool):
         )
 
     def _explain(self, message: str) -> str:
-        """Add 'did you mean ...?' with the closest real column to DuckDB's unknown-column error."""
+        """Add the closest real column, and the tables that have it, to DuckDB's unknown-column error.
+
+        The table matters: the model often names a column of a table its FROM clause does not join.
+        """
         match = _MISSING_COLUMN.search(message)
         if not match:
             return message
-        columns = [c for t in self.ws.tables() for c, _ in self.ws.columns(t)]
-        hint = closest(match.group(1), sorted(set(columns)))
-        return f"{message.splitlines()[0]} Did you mean {hint}?" if hint else message.splitlines()[0]
+        owners: dict[str, list[str]] = {}
+        for table in self.ws.tables():
+            for column, _ in self.ws.columns(table):
+                owners.setdefault(column, []).append(table)
+        hint = closest(match.group(1), sorted(owners))
+        first = message.splitlines()[0]
+        if not hint:
+            return first
+        return f"{first} Did you mean {hint} (a column of {', '.join(owners[hint])})?"
 
 
 def _removed_note(removed: list[str]) -> str:
