@@ -24,7 +24,7 @@ STOP_WORDS = frozenset(
     month monthly week weekly day daily year yearly quarter hour weekday trend split group grouped by country
     countries product products table data please instead again just goes go bought buy buys sell sold together
     like similar want see tell about after before why when where can could would should will make get compare vs
-    versus based""".split()  # noqa: SIM905
+    versus based value values lifetime spend price prices quantity""".split()  # noqa: SIM905
 )
 
 

@@ -121,3 +121,14 @@ def test_the_agent_returns_the_whole_list_when_the_model_adds_a_limit(ws):
     model.enqueue({"tool": "sql_query"}, {"sql": sql}, "ok")
     answer = assistant.ask("Which countries appear in the sales table?")
     assert answer.tables[0].df["Country"].tolist() == ["France", "Germany", "United Kingdom"]
+
+
+def test_a_metric_word_never_becomes_a_stored_value_hint(ws):
+    """Complete Journey has product_type 'VALUE': "average order value" once filtered on it."""
+    import pandas as pd
+
+    from agent.context import value_hints
+
+    ws.save_table("products", pd.DataFrame({"product_type": ["VALUE", "NATIONAL"]}), source="test")
+    assert value_hints(ws, "What is the average order value?") == ""
+    assert "Germany" in value_hints(ws, "revenue in germany")
