@@ -108,7 +108,8 @@ def drop_unstated_conditions(args: dict[str, Any], said: str) -> dict[str, Any]:
 def _condition_stated(condition: dict[str, Any], lowered: str, numbers: set[float]) -> bool:
     values = [condition.get("value"), *(condition.get("values") or [])]
     present = [v for v in values if v is not None]
-    return all(_value_stated(v, lowered, numbers) for v in present)
+    # A condition with no value at all is one the model started and never meant ("customer_id not in").
+    return bool(present) and all(_value_stated(v, lowered, numbers) for v in present)
 
 
 def _value_stated(value: Any, lowered: str, numbers: set[float]) -> bool:

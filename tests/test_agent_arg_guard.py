@@ -132,3 +132,14 @@ def test_a_metric_word_never_becomes_a_stored_value_hint(ws):
     ws.save_table("products", pd.DataFrame({"product_type": ["VALUE", "NATIONAL"]}), source="test")
     assert value_hints(ws, "What is the average order value?") == ""
     assert "Germany" in value_hints(ws, "revenue in germany")
+
+
+def test_a_condition_without_any_value_is_dropped():
+    """The default model wrote {"column": "customer_id", "op": "not in", "value": null} for "how many customers"."""
+    from agent.arg_guard import drop_unstated_conditions
+
+    started = {
+        "metrics": ["customers"],
+        "filters": [{"column": "customer_id", "op": "not in", "value": None}],
+    }
+    assert drop_unstated_conditions(started, "How many customers do we have?")["filters"] == []
