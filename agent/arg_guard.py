@@ -117,6 +117,10 @@ def _value_stated(value: Any, lowered: str, numbers: set[float]) -> bool:
         return True
     if _is_number(value):
         return _stated(float(value), numbers)
+    date = _ISO_DATE.match(str(value).strip())
+    if date:  # "December 2010" states 2010-12; "last month" states a date in no year it names
+        years = {n for n in numbers if 1900 <= n < 2100 and float(n).is_integer()}
+        return float(date.group(1)) in years or (not years and bool(_DATE_WITHOUT_YEAR.search(lowered)))
     return str(value).strip().lower() in lowered
 
 
@@ -141,6 +145,12 @@ def _stem(word: str) -> str:
 
 
 PERIOD_ARGS = ("date_range", "grain")
+_ISO_DATE = re.compile(r"^((?:19|20)\d\d)(?:-\d{1,2}){0,2}$")
+# Words that name a date without its year ("per month" names none).
+_DATE_WITHOUT_YEAR = re.compile(
+    r"\b(?:last|past|previous|this|current|recent|latest|since|ytd|mtd|today|yesterday|christmas|"
+    r"january|february|march|april|june|july|august|september|october|november|december)\b"
+)
 _TIME_WORDS = re.compile(
     r"\b(?:(?:19|20)\d\d|q[1-4]|h[12]|ytd|mtd|day|week|month|quarter|year|season|holiday|christmas|"
     r"daily|weekly|monthly|quarterly|yearly|annual|annually|trend|over time|since|until|before|after|"
@@ -164,6 +174,20 @@ def drop_unstated_periods(args: dict[str, Any], said: str) -> dict[str, Any]:
         if not speaks_of_time or not all(_stated(n, numbers) for n in counts):
             del kept[key]
     return kept
+
+
+SORT_ARGS = ("sort_by", "sort")
+_RANKING_WORDS = re.compile(
+    r"\b(?:top|bottom|most|least|fewest|highest|lowest|best|worst|largest|smallest|biggest|greatest|"
+    r"rank|ranked|ranking|sort|sorted|order by|ordered|descending|ascending|leading|max|min|maximum|minimum)\b"
+)
+
+
+def drop_unstated_sort(args: dict[str, Any], said: str) -> dict[str, Any]:
+    """``args`` without a sort order when ``said`` ranks nothing: "revenue by month" stays in month order."""
+    if _RANKING_WORDS.search(said.lower()):
+        return args
+    return {k: v for k, v in args.items() if k not in SORT_ARGS}
 
 
 _TRAILING_LIMIT = re.compile(r"\s+LIMIT\s+(\d+)\s*;?\s*$", re.IGNORECASE)

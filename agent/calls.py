@@ -26,6 +26,7 @@ from agent.arg_guard import (
     drop_unstated_limit,
     drop_unstated_numbers,
     drop_unstated_periods,
+    drop_unstated_sort,
 )
 from agent.models import ChatModel, Generation, Message, ModelError
 from agent.router import NO_TOOL
@@ -218,6 +219,7 @@ class ToolCaller:
                 drop_unstated_groupings,
                 drop_unstated_periods,
                 drop_unstated_limit,
+                drop_unstated_sort,
             ):
                 raw_args = drop_unstated(raw_args, context)
         try:

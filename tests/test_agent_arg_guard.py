@@ -143,3 +143,24 @@ def test_a_condition_without_any_value_is_dropped():
         "filters": [{"column": "customer_id", "op": "not in", "value": None}],
     }
     assert drop_unstated_conditions(started, "How many customers do we have?")["filters"] == []
+
+
+def test_a_date_condition_stands_when_the_request_names_its_year_or_speaks_of_time():
+    from agent.arg_guard import drop_unstated_conditions
+
+    december = {
+        "filters": [{"column": "InvoiceDate", "op": "between", "values": ["2010-12-01", "2010-12-31"]}]
+    }
+    assert drop_unstated_conditions(december, "What was the revenue in December 2010?") == december
+    assert drop_unstated_conditions(december, "revenue in December 2011")["filters"] == []
+    assert drop_unstated_conditions(december, "How many orders were placed in total?")["filters"] == []
+    last_month = {"filters": [{"column": "month", "value": "2011-11"}]}
+    assert drop_unstated_conditions(last_month, "revenue last month") == last_month
+
+
+def test_a_sort_order_stays_only_when_the_request_ranks():
+    from agent.arg_guard import drop_unstated_sort
+
+    args = {"metrics": ["revenue"], "by": ["month"], "sort_by": "revenue", "sort": "desc"}
+    assert drop_unstated_sort(args, "Show revenue by month.") == {"metrics": ["revenue"], "by": ["month"]}
+    assert drop_unstated_sort(args, "the months with the highest revenue") == args
