@@ -29,7 +29,7 @@ def test_a_total_with_copied_group_and_order_ordinals_still_runs(ws):
     result = SqlQuery(ws)(sql="SELECT count(*) AS rows FROM sales GROUP BY 1 ORDER BY 2 DESC")
     assert result.table["rows"].tolist() == [len(ws.query("SELECT * FROM sales"))]
     assert result.sql == ["SELECT COUNT(*) AS rows FROM sales"]
-    assert "Removed GROUP BY 1 (an aggregate) and ORDER BY 2" in result.text
+    assert "removed GROUP BY 1 (an aggregate); removed ORDER BY 2" in result.text
 
 
 def test_valid_ordinals_and_subquery_aggregates_are_left_alone(ws):
@@ -43,3 +43,29 @@ def test_valid_ordinals_and_subquery_aggregates_are_left_alone(ws):
         "SELECT * FROM sales ORDER BY 3",
     ):
         assert drop_impossible_ordinals(parse_one(sql, read="duckdb")) == [], sql
+
+
+def test_columns_read_from_the_wrong_table_are_read_from_the_one_that_has_them(ws):
+    import pandas as pd
+
+    ws.save_table("campaigns", pd.DataFrame({"campaign": [1, 2], "household": [7, 8]}), source="test")
+    ws.save_table(
+        "campaign_descriptions",
+        pd.DataFrame({"campaign": [1, 2, 3], "campaign_type": ["A", "B", "B"]}),
+        source="test",
+    )
+    result = SqlQuery(ws)(sql="SELECT campaign_type, count(*) AS n FROM campaigns GROUP BY 1 ORDER BY 1")
+    assert result.table["n"].tolist() == [1, 2]
+    assert "read campaign_descriptions instead of campaigns" in result.text
+    # Ambiguous (two tables have "campaign") or already right: left as written.
+    from sqlglot import parse_one
+
+    from tools.sql_repair import retarget_single_table
+
+    cols = {"campaigns": {"campaign", "household"}, "campaign_descriptions": {"campaign", "campaign_type"}}
+    for sql in (
+        "SELECT campaign FROM campaigns",
+        "SELECT campaign FROM sales",
+        "SELECT a.x FROM t a JOIN u b ON a.i = b.i",
+    ):
+        assert retarget_single_table(parse_one(sql, read="duckdb"), cols) is None, sql

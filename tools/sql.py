@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from tools.base import RetryableToolError, Table, Tool, ToolResult, frame_facts
 from tools.charts import auto_chart
 from tools.names import closest
-from tools.sql_repair import drop_impossible_ordinals
+from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
 from tools.sqlguard import check_sql
 
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
@@ -32,8 +32,12 @@ class SqlQuery(Tool):
     def run(self, args: SqlArgs) -> ToolResult:
         sql = args.sql.strip().rstrip(";").strip()
         tree = check_sql(sql, self.ws.tables())
-        removed = drop_impossible_ordinals(tree)
-        if removed:
+        changes = [f"removed {term}" for term in drop_impossible_ordinals(tree)]
+        columns = {t: {c.lower() for c, _ in self.ws.columns(t)} for t in self.ws.tables()}
+        moved = retarget_single_table(tree, columns)
+        if moved:
+            changes.append(f"read {moved[1]} instead of {moved[0]}, the one table with those columns")
+        if changes:
             sql = tree.sql(dialect="duckdb")
         try:
             df = self.ws.query(sql, max_rows=self.ws.max_rows)
@@ -41,7 +45,7 @@ class SqlQuery(Tool):
             raise RetryableToolError(self._explain(str(e))) from None
         truncated = bool(df.attrs.get("truncated"))
         return ToolResult(
-            text=preview_text(df, truncated, self.ws.max_rows) + _removed_note(removed),
+            text=preview_text(df, truncated, self.ws.max_rows) + _changes_note(changes),
             tables=[Table("result", df)],
             chart=auto_chart(df),
             facts=frame_facts(df, source=f"sql: {sql}") if len(df) <= 50 else [],
@@ -67,8 +71,8 @@ class SqlQuery(Tool):
         return f"{first} Did you mean {hint} (a column of {', '.join(owners[hint])})?"
 
 
-def _removed_note(removed: list[str]) -> str:
-    return f"\n(Removed {' and '.join(removed)}: DuckDB cannot run them.)" if removed else ""
+def _changes_note(changes: list[str]) -> str:
+    return f"\n(Changed so that it runs: {'; '.join(changes)}.)" if changes else ""
 
 
 def preview_text(df, truncated: bool, cap: int, rows: int = 10) -> str:

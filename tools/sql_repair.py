@@ -56,3 +56,33 @@ def _ordinal(term: exp.Expression) -> int | None:
     if isinstance(term, exp.Literal) and term.is_int and int(term.name) >= 1:
         return int(term.name)
     return None
+
+
+def retarget_single_table(tree: exp.Expression, columns: dict[str, set[str]]) -> tuple[str, str] | None:
+    """Point a one-table query at the only table that has every column it names, in place.
+
+    The model often reads the right columns from the wrong table ("campaign_type" from cj_campaigns, when
+    only cj_campaign_descriptions has it) and repeats that on every retry. With one table and no joins,
+    subqueries or CTEs, the table is unambiguous when exactly one table has all the columns.
+
+    Args:
+        columns: table name -> its column names, lower case.
+
+    Returns:
+        (old table, new table) when the query was changed, else None.
+    """
+    tables = list(tree.find_all(exp.Table))
+    if len(tables) != 1 or len(list(tree.find_all(exp.Select))) != 1:
+        return None
+    table = tables[0]
+    aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)}
+    named = {c.name.lower() for c in tree.find_all(exp.Column) if c.name} - aliases
+    have = {name.lower(): (name, cols) for name, cols in columns.items()}
+    current = have.get(table.name.lower())
+    if current is None or named <= current[1]:
+        return None
+    fitting = [name for name, cols in columns.items() if named <= cols]
+    if len(fitting) != 1:
+        return None
+    table.set("this", exp.to_identifier(fitting[0]))
+    return current[0], fitting[0]
