@@ -11,7 +11,9 @@ turns a total into a table the person did not ask for. And so are time restricti
 ``grain``): "last 3 months" for "What is the total net revenue?" silently answers a different question, so
 a period stays only when the request speaks of time, and its count ("last 3") only when the person said it.
 A SQL ``LIMIT`` is a number too: the model appends ``LIMIT 5`` to lists the person wants whole, so a limit
-above 1 that the request does not state is removed (``LIMIT 1`` stays: "which product sold most?").
+above 1 that the request does not state is removed (``LIMIT 1`` stays: "which product sold most?"). A sort
+order stays only when the request ranks something. Each rule answers a call the default model really wrote:
+it copies pieces of the worked examples (a country filter, "last 3 months", "top": 5) into unrelated calls.
 """
 
 from __future__ import annotations
@@ -178,7 +180,7 @@ def drop_unstated_periods(args: dict[str, Any], said: str) -> dict[str, Any]:
 
 SORT_ARGS = ("sort_by", "sort")
 _RANKING_WORDS = re.compile(
-    r"\b(?:top|bottom|most|least|fewest|highest|lowest|best|worst|largest|smallest|biggest|greatest|"
+    r"\b(?:top|bottom|most|least|fewest|highest|lowest|best|worst|largest|smallest|biggest|greatest|strongest|weakest|"
     r"rank|ranked|ranking|sort|sorted|order by|ordered|descending|ascending|leading|max|min|maximum|minimum)\b"
 )
 
@@ -207,3 +209,17 @@ def drop_unstated_limit(args: dict[str, Any], said: str) -> dict[str, Any]:
     if n <= 1 or _stated(float(n), stated_numbers(said)):
         return args
     return {**args, "sql": sql[: match.start()]}
+
+
+def drop_ungrounded(args: dict[str, Any], said: str, required: set[str]) -> dict[str, Any]:
+    """``args`` after every rule of this module (``required`` arguments keep their numbers)."""
+    kept, _dropped = drop_unstated_numbers(args, said, required)
+    for rule in (
+        drop_unstated_conditions,
+        drop_unstated_groupings,
+        drop_unstated_periods,
+        drop_unstated_limit,
+        drop_unstated_sort,
+    ):
+        kept = rule(kept, said)
+    return kept

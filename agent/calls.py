@@ -20,14 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 import prompts
-from agent.arg_guard import (
-    drop_unstated_conditions,
-    drop_unstated_groupings,
-    drop_unstated_limit,
-    drop_unstated_numbers,
-    drop_unstated_periods,
-    drop_unstated_sort,
-)
+from agent.arg_guard import drop_ungrounded
 from agent.models import ChatModel, Generation, Message, ModelError
 from agent.router import NO_TOOL
 from agent.state import ConversationState
@@ -213,15 +206,7 @@ class ToolCaller:
         if isinstance(raw_args, dict):
             required = {n for n, f in tool.Args.model_fields.items() if f.is_required()}
             context = f"{said}\n{state.describe()}"
-            raw_args, _dropped = drop_unstated_numbers(raw_args, context, required)
-            for drop_unstated in (
-                drop_unstated_conditions,
-                drop_unstated_groupings,
-                drop_unstated_periods,
-                drop_unstated_limit,
-                drop_unstated_sort,
-            ):
-                raw_args = drop_unstated(raw_args, context)
+            raw_args = drop_ungrounded(raw_args, context, required)
         try:
             return validate_call(tool, raw_args, state, follow_up), reply.text
         except RetryableToolError as e:
