@@ -41,7 +41,9 @@ def unflagged(text: str, record: dict[str, Any]) -> int:
     return sum(max(0, body.count(u) - body.count(u + marked)) for u in set(record["final"]["unsupported"]))
 
 
-def run(model_spec: str, limit: int, max_seconds: float, only: str | None = None) -> dict[str, Any]:
+def run(
+    model_spec: str, limit: int, max_seconds: float, only: str | None = None, skip: int = 0
+) -> dict[str, Any]:
     from agent.model_cache import shared_model
     from agent.writing import WritingContext, register_writing_tools
     from tools.registry import default_registry
@@ -53,7 +55,7 @@ def run(model_spec: str, limit: int, max_seconds: float, only: str | None = None
     started = time.perf_counter()
     items = []
     chosen = [(i, r) for i, r in enumerate(spec["requests"]) if only is None or r["tool"] == only]
-    for i, req in chosen[:limit]:
+    for i, req in chosen[skip : skip + limit]:
         if time.perf_counter() - started > max_seconds:
             break
         history = spec["histories"][req["history"]]
@@ -142,10 +144,18 @@ def main() -> None:
     p.add_argument("--max-seconds", type=float, default=3600, help="stop starting requests after this long")
     p.add_argument("--out", help="write the full JSON here")
     p.add_argument("--only", choices=["write_strategy", "write_copy", "build_report"], help="one kind only")
+    p.add_argument("--skip", type=int, default=0, help="start after this many requests (to resume a run)")
+    p.add_argument(
+        "--merge", nargs="+", metavar="JSON", help="summarise the items of earlier runs' --out files together"
+    )
     args = p.parse_args()
     from agent.models import default_spec
 
-    summary = run(args.model or default_spec(), args.limit, args.max_seconds, args.only)
+    if args.merge:
+        runs = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.merge]
+        summary = summarize([x for r in runs for x in r["items"]], runs[0]["model"])
+    else:
+        summary = run(args.model or default_spec(), args.limit, args.max_seconds, args.only, args.skip)
     if args.out:
         Path(args.out).write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "items"}, indent=2, ensure_ascii=False))
