@@ -68,4 +68,4 @@ def test_columns_read_from_the_wrong_table_are_read_from_the_one_that_has_them(w
         "SELECT campaign FROM sales",
         "SELECT a.x FROM t a JOIN u b ON a.i = b.i",
     ):
-        assert retarget_single_table(parse_one(sql, read="duckdb"), cols) is None, sql
+        assert retarget_single_table(parse_one(sql, read="duckdb"), lambda: cols) is None, sql

@@ -33,8 +33,7 @@ class SqlQuery(Tool):
         sql = args.sql.strip().rstrip(";").strip()
         tree = check_sql(sql, self.ws.tables())
         changes = [f"removed {term}" for term in drop_impossible_ordinals(tree)]
-        columns = {t: {c.lower() for c, _ in self.ws.columns(t)} for t in self.ws.tables()}
-        moved = retarget_single_table(tree, columns)
+        moved = retarget_single_table(tree, self.ws.columns_by_table)
         if moved:
             changes.append(f"read {moved[1]} instead of {moved[0]}, the one table with those columns")
         if changes:
@@ -61,8 +60,8 @@ class SqlQuery(Tool):
         if not match:
             return message
         owners: dict[str, list[str]] = {}
-        for table in self.ws.tables():
-            for column, _ in self.ws.columns(table):
+        for table, columns in self.ws.columns_by_table().items():
+            for column in columns:
                 owners.setdefault(column, []).append(table)
         hint = closest(match.group(1), sorted(owners))
         first = message.splitlines()[0]

@@ -1,12 +1,15 @@
-"""Positional GROUP BY / ORDER BY terms that can never run are removed, not sent back to the model.
+"""Two kinds of SQL that can never run as written are repaired, not sent back to the model.
 
 Small models copy the "GROUP BY 1 ORDER BY 2 DESC" shape of grouped queries onto single totals:
 ``SELECT count(*) AS rows FROM t GROUP BY 1 ORDER BY 2 DESC``. DuckDB refuses both terms (a group on an
 aggregate; a sort on a column that does not exist), and the model tends to repeat the shape on every
-retry. Neither term can change a valid result, so dropping them keeps what the query asks for.
+retry. Neither term can change a valid result, so dropping them keeps what the query asks for. And a
+one-table query naming columns of another table is pointed at the only table that has them all.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -58,7 +61,9 @@ def _ordinal(term: exp.Expression) -> int | None:
     return None
 
 
-def retarget_single_table(tree: exp.Expression, columns: dict[str, set[str]]) -> tuple[str, str] | None:
+def retarget_single_table(
+    tree: exp.Expression, columns_by_table: Callable[[], dict[str, list[str]]]
+) -> tuple[str, str] | None:
     """Point a one-table query at the only table that has every column it names, in place.
 
     The model often reads the right columns from the wrong table ("campaign_type" from cj_campaigns, when
@@ -66,7 +71,7 @@ def retarget_single_table(tree: exp.Expression, columns: dict[str, set[str]]) ->
     subqueries or CTEs, the table is unambiguous when exactly one table has all the columns.
 
     Args:
-        columns: table name -> its column names, lower case.
+        columns_by_table: gives table name -> its column names; called only for a one-table query.
 
     Returns:
         (old table, new table) when the query was changed, else None.
@@ -77,12 +82,12 @@ def retarget_single_table(tree: exp.Expression, columns: dict[str, set[str]]) ->
     table = tables[0]
     aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)}
     named = {c.name.lower() for c in tree.find_all(exp.Column) if c.name} - aliases
-    have = {name.lower(): (name, cols) for name, cols in columns.items()}
-    current = have.get(table.name.lower())
-    if current is None or named <= current[1]:
+    columns = {name: {c.lower() for c in cols} for name, cols in columns_by_table().items()}
+    current = next((name for name in columns if name.lower() == table.name.lower()), None)
+    if current is None or named <= columns[current]:
         return None
     fitting = [name for name, cols in columns.items() if named <= cols]
     if len(fitting) != 1:
         return None
     table.set("this", exp.to_identifier(fitting[0]))
-    return current[0], fitting[0]
+    return current, fitting[0]

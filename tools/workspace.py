@@ -25,6 +25,8 @@ from tools.base import RetryableToolError, ToolError
 
 META_TABLES = "_martmind_tables"
 META_COLUMNS = "_martmind_columns"
+# The information_schema condition for the tables people see (martmind's own bookkeeping is hidden).
+_USER_TABLES = "table_schema = 'main' AND table_name NOT LIKE '\\_martmind%' ESCAPE '\\'"
 DEMO_VERSION = "1"
 
 # table name -> file under tools/data (DESIGN.md "Demo tables")
@@ -207,8 +209,7 @@ class Workspace:
     def tables(self) -> list[str]:
         """User-visible tables, sorted."""
         df = self.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_name NOT LIKE '\\_martmind%' ESCAPE '\\' ORDER BY table_name"
+            f"SELECT table_name FROM information_schema.tables WHERE {_USER_TABLES} ORDER BY table_name"
         )
         return df["table_name"].tolist()
 
@@ -222,6 +223,17 @@ class Workspace:
         if df.empty:
             raise RetryableToolError(unknown_table_message(table, self.tables()))
         return list(df.itertuples(index=False, name=None))
+
+    def columns_by_table(self) -> dict[str, list[str]]:
+        """Every user-visible table's column names in table order, in one query."""
+        df = self.query(
+            f"SELECT table_name, column_name FROM information_schema.columns WHERE {_USER_TABLES} "
+            "ORDER BY table_name, ordinal_position"
+        )
+        by_table: dict[str, list[str]] = {}
+        for table, column in df.itertuples(index=False, name=None):
+            by_table.setdefault(table, []).append(column)
+        return by_table
 
     def has_table(self, table: str) -> bool:
         return table in self.tables()

@@ -256,7 +256,7 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 
 def workspace_schema(ws) -> dict[str, set[str]]:
     """Lower-case table name -> lower-case column names, for the hallucination check."""
-    return {t.lower(): {c.lower() for c, _ in ws.columns(t)} for t in ws.tables()}
+    return {t.lower(): {c.lower() for c in cols} for t, cols in ws.columns_by_table().items()}
 
 
 def run_meta() -> dict[str, Any]:
