@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agent.backends.llamacpp_states import PrefixStates, common_prefix
+from agent.backends.llamacpp_states import PrefixStates
 from agent.model_files import PACKAGED, assemble
 from agent.models import ChatModel, Generation, Message, ModelError, guard_real_load
 
@@ -166,8 +166,7 @@ class LlamaCppModel(ChatModel):
         ids = self._prompt_ids(messages)
         # Reuse the longest cached prefix (system prompt, tool section), feeding at least one token so
         # there are logits to start from.
-        self.states.restore(llm, ids)
-        reused = min(common_prefix(llm.input_ids[: llm.n_tokens].tolist(), ids), len(ids) - 1)
+        reused = min(self.states.restore(llm, ids), len(ids) - 1)
         llm.n_tokens = reused
         vocab = llm.n_vocab()
 

@@ -42,8 +42,12 @@ class PrefixStates:
         while self._states and sum(map(len, self._states.values())) > self.capacity_bytes:
             self._states.popitem(last=False)
 
-    def restore(self, llm: Any, ids: list[int]) -> None:
-        """Put back the state sharing the longest prefix with ``ids``, if longer than what ``llm`` holds."""
+    def restore(self, llm: Any, ids: list[int]) -> int:
+        """Put back the state sharing the longest prefix with ``ids``, if longer than what ``llm`` holds.
+
+        Returns:
+            How many leading tokens of ``ids`` ``llm`` now holds evaluated.
+        """
         import llama_cpp
 
         held = common_prefix(llm.input_ids[: llm.n_tokens].tolist(), ids)
@@ -53,16 +57,17 @@ class PrefixStates:
             if shared > best_len:
                 best, best_len = key, shared
         if best is None:
-            return
+            return held
         self._states.move_to_end(best)
         data = self._states[best]
         llm._ctx.kv_cache_seq_rm(SEQUENCE, 0, -1)
         buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
         if llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, buffer, len(data), SEQUENCE) == 0:
             llm.n_tokens = 0  # not restored: evaluate from the start
-            return
+            return 0
         llm.input_ids[: len(best)] = best
         llm.n_tokens = len(best)
+        return best_len
 
 
 def common_prefix(a: Any, b: Any) -> int:
