@@ -84,6 +84,15 @@ def with_defaults(tool, args: dict[str, Any]) -> dict[str, Any]:
     return {**defaults, **{k: v for k, v in args.items() if v is not None}}
 
 
+def score_call(
+    item: dict[str, Any], name: str | None, args: dict[str, Any] | None, registry, ws
+) -> tuple[bool, bool]:
+    """(right tool, right tool and every expected argument) for one planned call of a devset item."""
+    right_tool = name == item["tool"]
+    right_args = right_tool and args_match(item["args"], with_defaults(registry.get(name), args or {}), ws)
+    return right_tool, right_args
+
+
 def args_match(expected: dict[str, Any], actual: dict[str, Any], ws=None) -> bool:
     return all(value_matches(v, _lookup(actual, k), ws, k) for k, v in expected.items())
 
@@ -130,9 +139,8 @@ def run_mode(assistant, items: list[dict[str, Any]], mode: str) -> dict[str, Any
         plan = assistant.plan(item["request"])
         times.append(time.perf_counter() - start)
         call = plan.calls[0] if plan.calls else None
-        right_tool = call is not None and call.name == item["tool"]
-        right_args = right_tool and args_match(
-            item["args"], with_defaults(assistant.registry.get(call.name), call.args), assistant.ws
+        right_tool, right_args = score_call(
+            item, call.name if call else None, call.args if call else None, assistant.registry, assistant.ws
         )
         tool_ok += right_tool
         args_ok += right_args
@@ -187,10 +195,7 @@ def rescore(log: Path, items: list[dict[str, Any]], home: str | None) -> dict[st
             continue
         row = json.loads(line)
         item = expected[row["request"]]
-        right_tool = row["tool"] == item["tool"]
-        right_args = right_tool and args_match(
-            item["args"], with_defaults(registry.get(row["tool"]), row["args"] or {}), ws
-        )
+        right_tool, right_args = score_call(item, row["tool"], row["args"], registry, ws)
         modes.setdefault(row["mode"], []).append((right_tool, right_args, row["s"]))
     return {
         mode: {
