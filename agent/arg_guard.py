@@ -148,17 +148,18 @@ def _stem(word: str) -> str:
 
 PERIOD_ARGS = ("date_range", "grain")
 _ISO_DATE = re.compile(r"^((?:19|20)\d\d)(?:-\d{1,2}){0,2}$")
+# "May" is left out: it is also a verb ("may we...").
+_MONTH_NAMES = "january|february|march|april|june|july|august|september|october|november|december"
 # Words that name a date without its year ("per month" names none).
 _DATE_WITHOUT_YEAR = re.compile(
     r"\b(?:last|past|previous|this|current|recent|latest|since|ytd|mtd|today|yesterday|christmas|"
-    r"january|february|march|april|june|july|august|september|october|november|december)\b"
+    rf"{_MONTH_NAMES})\b"
 )
 _TIME_WORDS = re.compile(
     r"\b(?:(?:19|20)\d\d|q[1-4]|h[12]|ytd|mtd|day|week|month|quarter|year|season|holiday|christmas|"
     r"daily|weekly|monthly|quarterly|yearly|annual|annually|trend|over time|since|until|before|after|"
     r"between|during|last|past|previous|recent|recently|latest|today|yesterday|period|date|"
-    r"jan|january|feb|february|mar|march|apr|april|jun|june|jul|july|aug|august|sep|sept|september|"
-    r"oct|october|nov|november|dec|december)s?\b"
+    rf"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|{_MONTH_NAMES})s?\b"
 )
 _RELATIVE_COUNT = re.compile(r"\b(?:last|past|previous|final)\s+(\d+)\b")
 

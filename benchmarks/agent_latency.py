@@ -3,8 +3,9 @@
     python -m benchmarks.agent_latency --model transformers:default --repeat 5
 
 Each request runs in a fresh conversation, in the assistant's default router mode. The baseline is the same
-plans with the router off (the model chooses among every tool), in the same run, so the ratio shows what the router saves. The first call
-(model load, embedder load) is timed separately as ``cold_s`` and left out of the percentiles.
+plans with the router off (the model chooses among every tool), in the same run, so the ratio shows what
+the router saves. The first call (model load, embedder load) is timed separately as ``cold_s`` and left out
+of the percentiles.
 """
 
 from __future__ import annotations
