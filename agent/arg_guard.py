@@ -203,7 +203,9 @@ def drop_unstated_limit(args: dict[str, Any], said: str) -> dict[str, Any]:
     rest of the SQL is left exactly as written.
     """
     sql = args.get("sql")
-    match = _TRAILING_LIMIT.search(sql) if isinstance(sql, str) else None
+    if not isinstance(sql, str):
+        return args
+    match = _TRAILING_LIMIT.search(sql)
     if match is None:
         return args
     n = int(match.group(1))
