@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from tools.workspace import Workspace
 
@@ -46,8 +47,8 @@ def _column_listing(ws: Workspace, max_chars: int) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 4].rsplit("\n", 1)[0] + "\n..."
 
 
-def value_hints(ws: Workspace, text: str) -> str:
-    """Lines like ``"uk" -> online_retail.Country = 'United Kingdom'`` for stored values the request names.
+def stated_values(ws: Workspace, text: str) -> list[tuple[str, Any]]:
+    """(phrase, ``tools.values.ValueMatch``) for the stored values the request names, one per value.
 
     Each phrase of up to three words (stop words and analysis words left out) is matched on its own; only
     confident matches are kept (exact, case or synonym; fuzzy ones for phrases of two words or more), so a
@@ -56,22 +57,28 @@ def value_hints(ws: Workspace, text: str) -> str:
     try:
         from tools.values import match_values
     except ImportError:
-        return ""
-    lines: dict[str, str] = {}
+        return []
+    found: dict[str, tuple[str, Any]] = {}
     for phrase in candidate_phrases(text):
         try:
             matches = match_values(ws, phrase, limit=1, semantic=False)
         except Exception as e:  # noqa: BLE001 - a value index problem must not stop the question
             log.warning("value matching failed for %r: %s", phrase, e)
-            return ""
+            return []
         for m in matches:
             confident = m.how in ("exact", "case", "synonym") or (
                 len(phrase.split()) > 1 and m.score >= FUZZY_MIN
             )
             key = f"{m.table}.{m.column}={m.value}"
-            if confident and key not in lines:
-                lines[key] = f'"{phrase}" -> {m.table}.{m.column} = {m.value!r}'
-    return "\n".join(list(lines.values())[:MAX_VALUE_HINTS])
+            if confident and key not in found:
+                found[key] = (phrase, m)
+    return list(found.values())[:MAX_VALUE_HINTS]
+
+
+def value_hints(ws: Workspace, text: str, stated: list[tuple[str, Any]] | None = None) -> str:
+    """Lines like ``"uk" -> online_retail.Country = 'United Kingdom'`` for stored values the request names."""
+    stated = stated_values(ws, text) if stated is None else stated
+    return "\n".join(f'"{phrase}" -> {m.table}.{m.column} = {m.value!r}' for phrase, m in stated)
 
 
 def candidate_phrases(text: str, longest: int = 3) -> list[str]:

@@ -71,6 +71,30 @@ class Answer:
         return out
 
 
+def combine_answers(answers: list[Answer]) -> Answer:
+    """One Answer for a request run as several steps, in order: each step's text, tables, facts, calls."""
+    if len(answers) == 1:
+        return answers[0]
+    timings: dict[str, float] = {}
+    for a in answers:
+        for key, value in a.timings.items():
+            timings[key] = timings.get(key, 0.0) + value
+    groundings = [a.grounding for a in answers if a.grounding is not None]
+    return Answer(
+        text="\n\n".join(a.text for a in answers if a.text),
+        tool_calls=[c for a in answers for c in a.tool_calls],
+        sql=[q for a in answers for q in a.sql],
+        tables=[t for a in answers for t in a.tables],
+        charts=[c for a in answers for c in a.charts],
+        facts=[f for a in answers for f in a.facts],
+        timings=timings,
+        steps=[s for a in answers for s in a.steps],
+        error=next((a.error for a in answers if a.error), None),
+        sources=[s for a in answers for s in a.sources],
+        grounding={"steps": groundings} if groundings else None,
+    )
+
+
 def _jsonable_tree(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable_tree(v) for k, v in value.items()}

@@ -17,7 +17,6 @@ from tools.base import RetryableToolError, ToolError
 from tools.names import closest_many
 from tools.workspace import Workspace, quote_ident
 
-DEFAULT_TABLE = "online_retail"
 # Service lines that are not products (postage, fees, manual adjustments): mining them yields rules like
 # "postage => postage" that no marketer wants. Matched against the item label, case-insensitive.
 NON_PRODUCT = re.compile(
@@ -74,12 +73,12 @@ def load_baskets(
     need_time: bool = False,
     purpose: str = "market baskets",
 ) -> BasketData:
-    """Read the baskets of ``table`` (default online_retail) with optional country and date filters.
+    """Read the baskets of ``table`` (default: the workspace's current sales table) with optional country and date filters.
 
     Raises:
         ToolError: a needed column role is missing (order id, product, customer, timestamp) or nothing is left.
     """
-    table = table or DEFAULT_TABLE
+    table = table or ws.sales_table()
     ws.columns(table)  # clear error for an unknown table
     roles = ws.roles(table)
     order = roles.require("order_id", purpose=purpose)["order_id"]

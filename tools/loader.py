@@ -43,6 +43,7 @@ class LoadReport:
     sheet: str | None = None
     encoding: str | None = None
     replaced_rows: int | None = None  # rows of the table this load replaced
+    sales_table: bool = False  # it became the workspace's current sales table
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +57,7 @@ class LoadReport:
             "renames": self.renames,
             "warnings": self.warnings,
             "replaced_rows": self.replaced_rows,
+            "sales_table": self.sales_table,
         }
 
     def __str__(self) -> str:
@@ -75,6 +77,10 @@ class LoadReport:
                 how.insert(0, f"from {c['original']!r}")
             lines.append(f"  {c['name']:<{width}}  {c['type']:<{type_width}}  {'; '.join(how)}".rstrip())
         lines += [f"Warning: {w}" for w in self.warnings]
+        if self.sales_table:
+            lines.append(
+                f"{self.table} is now the current sales table: questions that name no table are about it."
+            )
         return "\n".join(lines)
 
 
@@ -107,9 +113,13 @@ def load_file(
     types = dict(ws.columns(name))
     for c in columns:
         c["type"] = types.get(c["name"], "?")
-    return LoadReport(
+    report = LoadReport(
         name, str(path), raw.format, len(df), columns, renames, warnings, raw.sheet, raw.encoding, replaced
     )
+    if ws.roles(name).is_sales():  # the person's own sales data is what their next questions are about
+        ws.set_sales_table(name)
+        report.sales_table = True
+    return report
 
 
 def _save(

@@ -130,6 +130,12 @@ def _time_filter(
     ctx: TableContext, dim: Dimension, op: str, values: list[Any]
 ) -> tuple[Condition, list[Period]]:
     col = dim.column_sql
+    if op == "between" and len(values) != 2:
+        # One bound is no range: reading it as that one day is how "in 2011" became 2011-01-01.
+        raise RetryableToolError(
+            f"between on {dim.label} needs two bounds, `values` [first, last]; for one period use the "
+            f"`date_range` argument or op = with the period (e.g. 2011, 2011-05, 2011-Q3)."
+        )
     periods = [parse_period(str(v), ctx.last_date) for v in values]
     first, last = periods[0], periods[-1]
     if op in ("=", "in", "!=", "not in", "contains"):

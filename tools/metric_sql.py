@@ -162,12 +162,16 @@ class TableContext:
         return Dimension(name, ref, kind, ref, dtype, column)
 
     def _find_column(self, name: str) -> str | None:
+        """The column called ``name`` (any case or spelling), else the one column with it as a word of its
+        name ("region" -> customer_region)."""
         if name in self.columns:
             return name
         for column in self.columns:
             if column.lower() == name.lower() or normalise(column) == normalise(name):
                 return column
-        return None
+        word = normalise(name)
+        holding = [c for c in self.columns if word and word in _words(c)]
+        return holding[0] if len(holding) == 1 else None
 
     def _unknown_dimension(self, name: str) -> str:
         options = list(NAMED_DIMENSIONS) + list(self.columns)
@@ -177,6 +181,12 @@ class TableContext:
             f"Unknown dimension {name!r} for table {self.table!r}.{guess} Use one of "
             f"{', '.join(NAMED_DIMENSIONS)} or a column: {', '.join(self.columns)}."
         )
+
+
+def _words(column: str) -> set[str]:
+    """The words of a column name: ``customer_region`` and ``CustomerRegion`` -> customer, region."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", column)
+    return {w.lower() for w in re.findall(r"[A-Za-z0-9]+", spaced)}
 
 
 def literal(text: str) -> str:

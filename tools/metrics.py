@@ -12,8 +12,10 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, Field, create_model
 
+from tools.arg_types import PeriodText, TableName, TopN
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
 from tools.metric_defs import Catalog, MetricDef, builtin_definitions, load_catalog
+from tools.metric_reading import refine_metric_args
 from tools.metric_filters import date_range_condition, filter_condition
 from tools.metric_sql import (
     TIME_GRAINS,
@@ -27,7 +29,6 @@ from tools.periods import Period
 from tools.sqlguard import check_sql
 from tools.workspace import quote_ident
 
-DEFAULT_TABLE = "online_retail"
 FilterOp = Literal["=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "contains"]
 _SHOWN_ROWS = 20
 _FACT_ROWS = 100
@@ -72,13 +73,13 @@ def build_args_model(metric_names: list[str]) -> type[BaseModel]:
             list[MetricFilter],
             Field(default_factory=list, description="Conditions rows must meet."),
         ),
-        "date_range": (str | None, Field(None, description=_DATE_RANGE)),
+        "date_range": (PeriodText, Field(None, description=_DATE_RANGE)),
         "grain": (
             _Grain | None,
             Field(None, description="Time grain of a trend (adds that time dimension)."),
         ),
         "top": (
-            int | None,
+            TopN,
             Field(None, ge=1, le=1000, description="Keep the first N rows after sorting."),
         ),
         "sort_by": (optional_name, Field(None, description="Metric to sort by; null for the first metric.")),
@@ -87,8 +88,8 @@ def build_args_model(metric_names: list[str]) -> type[BaseModel]:
             Field(None, description="Sort direction; null for the default (largest first, time in order)."),
         ),
         "table": (
-            str | None,
-            Field(None, description="Sales table; null for the default (online_retail)."),
+            TableName,
+            Field(None, description="Sales table; null for the workspace's current sales table."),
         ),
     }
     return create_model("MetricQueryArgs", **fields)
@@ -126,8 +127,15 @@ class MetricQuery(Tool):
             raw["sort_by"] = self.catalog.resolve(raw["sort_by"]).name
         return super().parse_args(raw)
 
+    def refine_args(self, args: dict[str, Any], reading: Any, follow_up: bool = False) -> dict[str, Any]:
+        """The call made to agree with what the question states (see tools.metric_reading)."""
+        return refine_metric_args(self.catalog, self._context, args, reading, follow_up)
+
+    def _context(self, table: str | None) -> TableContext:
+        return TableContext(self.ws, table or self.catalog.default_table or self.ws.sales_table())
+
     def run(self, args: Any) -> ToolResult:
-        ctx = TableContext(self.ws, args.table or self.catalog.default_table or DEFAULT_TABLE)
+        ctx = self._context(args.table)
         names = [*args.metrics, *([args.sort_by] if args.sort_by else [])]  # sorting by a metric shows it
         metrics = [self.catalog.metrics[name] for name in dict.fromkeys(names)]
         dims = self._dimensions(ctx, args)

@@ -1,6 +1,8 @@
-"""Fuzzy name matching for "did you mean ...?" hints (tables, columns, products)."""
+"""Name matching: fuzzy "did you mean ...?" hints (tables, columns, products), and the words of a name."""
 
 from __future__ import annotations
+
+import re
 
 from rapidfuzz import fuzz, process, utils
 
@@ -26,3 +28,28 @@ def closest_many(
         score_cutoff=cutoff,
     )
     return [(m[0], float(m[1])) for m in matches]
+
+
+# Parts of column names that say nothing about what a column holds ("customer_id" is about customers).
+_GENERIC_WORDS = frozenset("id no nr num number name code type key value values the of and a per in to".split())
+
+
+def stem(word: str) -> str:
+    """A light stem, so "orders", "ordered" and "order" meet, and "categories" meets "category"."""
+    word = word.lower()
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def name_words(name: str) -> set[str]:
+    """The stemmed words of a name: ``CustomerID`` -> customer; ``customer_region`` -> customer, region."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    words = re.findall(r"[A-Za-z]+", spaced)
+    return {stem(w) for w in words if w.lower() not in _GENERIC_WORDS and len(w) > 1}
+
+
+def text_words(text: str) -> list[str]:
+    """The stemmed words of a question, in order (generic words left out)."""
+    return [stem(w) for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _GENERIC_WORDS]

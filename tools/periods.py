@@ -22,14 +22,23 @@ _MONTHS = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
     )
 }
+_MONTH_WORDS = frozenset(
+    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+     "dec")
+)
 _UNITS = {"day": 1, "week": 7, "month": 1, "quarter": 3, "year": 12}
 _RELATIVE = re.compile(
     r"^(?:the\s+)?(?:last|past|previous|final)\s+(\d+\s+)?(day|week|month|quarter|year)s?"
     r"(?:\s+(?:of|in)\s+(?:the\s+)?data(?:set)?)?$"
 )
+# A calendar period named from the data's last date, as a person names it from today: "last month" is the
+# month before the one the data ends in, "this year" the year it ends in. (A count makes it a rolling
+# window instead: "last 3 months".)
+_CALENDAR = re.compile(r"^(?:the\s+)?(previous|last|this|current)\s+(week|month|quarter|year)$")
 EXAMPLES = (
     '"2011-Q3", "2011-05", "May 2011", "2011", "2011-01-01..2011-03-31", "since 2011-06", '
-    '"last 3 months of the data", "last 30 days"'
+    '"last 3 months of the data", "last 30 days", "last month", "this year", "June"'
 )
 
 
@@ -41,6 +50,10 @@ class Period:
     end: date | None
     text: str
     relative: bool = False
+
+    def last_day(self) -> date | None:
+        """The last date inside the period (its end is exclusive)."""
+        return self.end - timedelta(days=1) if self.end else None
 
     def describe(self) -> str:
         """E.g. "2011-Q3 (2011-07-01 to 2011-09-30)"."""
@@ -91,8 +104,14 @@ def _single(low: str, last_date: Callable[[], date]) -> Period:
     if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", low):
         day = _date(int(m[1]), int(m[2]), int(m[3]), low)
         return Period(day, day + timedelta(days=1), low)
+    if m := _CALENDAR.fullmatch(low):
+        return _calendar(m[2], 0 if m[1] in ("this", "current") else -1, last_date(), low)
     if m := _RELATIVE.fullmatch(low):
         return _relative(int(m[1] or 1), m[2], last_date(), low)
+    if low.rstrip(".") in _MONTH_WORDS:  # a month without its year: the latest one the data reaches
+        last = last_date()
+        month = _MONTHS[low[:3]]
+        return _month(last.year if month <= last.month else last.year - 1, month, low, relative=True)
     raise RetryableToolError(f"Cannot read the date range {low!r}; write it like {EXAMPLES}.")
 
 
@@ -105,9 +124,20 @@ def _relative(n: int, unit: str, last: date, text: str) -> Period:
     return Period(start, end, text, relative=True)
 
 
-def _month(year: int, month: int, text: str) -> Period:
+def _calendar(unit: str, offset: int, last: date, text: str) -> Period:
+    """The calendar ``unit`` holding ``last``, moved by ``offset`` units (-1: the one before)."""
+    if unit == "week":
+        start = last - timedelta(days=last.weekday()) + timedelta(weeks=offset)
+        return Period(start, start + timedelta(weeks=1), text, relative=True)
+    months = _UNITS[unit]
+    first = date(last.year, 1, 1) if unit == "year" else date(last.year, (last.month - 1) // months * months + 1, 1)
+    start = _add_months(first, offset * months)
+    return Period(start, _add_months(start, months), text, relative=True)
+
+
+def _month(year: int, month: int, text: str, relative: bool = False) -> Period:
     start = _date(year, month, 1, text)
-    return Period(start, _add_months(start, 1), text)
+    return Period(start, _add_months(start, 1), text, relative)
 
 
 def _date(year: int, month: int, day: int, text: str) -> date:

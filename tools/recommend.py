@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import BaseModel, Field
 
+from tools.arg_types import TableName, TopN
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
 from tools.baskets import load_baskets
 from tools.prefixspan import PrefixSpan
@@ -33,7 +34,7 @@ PAIR_SHARE, SEQUENCE_SHARE = 0.001, 0.005
 
 
 class RecommendArgs(BaseModel):
-    table: str | None = Field(None, description="Sales table (default online_retail).")
+    table: TableName = Field(None, description="Sales table (default: the current sales table).")
     customer: str | None = Field(
         None, description="Customer id to recommend for, from their purchase history."
     )
@@ -42,7 +43,7 @@ class RecommendArgs(BaseModel):
         description="A basket of product names or ids to recommend for "
         "(instead of a customer); fuzzy matched.",
     )
-    top_n: int | None = Field(None, ge=1, le=100, description="Number of recommendations (default 10).")
+    top_n: TopN = Field(None, ge=1, le=100, description="Number of recommendations (default 10).")
 
 
 @dataclass

@@ -148,6 +148,11 @@ class Roles:
     def __getitem__(self, role: str) -> str | None:
         return self.columns.get(role)
 
+    def is_sales(self) -> bool:
+        """Sales lines: a time and a value (an amount, or a quantity and a unit price)."""
+        c = self.columns
+        return bool(c.get("timestamp") and (c.get("amount") or (c.get("quantity") and c.get("unit_price"))))
+
     def require(self, *roles: str, purpose: str) -> dict[str, str]:
         """The columns for ``roles``, or a ToolError saying which are missing and how to name them."""
         missing = [r for r in roles if not self.columns.get(r)]

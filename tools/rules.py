@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from tools.arg_types import PeriodEnd, PeriodStart, TableName, TopN
 from tools.base import Fact, Table, Tool, ToolError, ToolResult
 from tools.baskets import BasketData, load_baskets
 from tools.itemsets import TooManyItemsets, frequent_itemsets, one_hot, rules_from_itemsets
@@ -28,8 +29,8 @@ MIN_BASKETS = 2  # a "pattern" seen in one basket is an anecdote
 
 
 class RulesArgs(BaseModel):
-    table: str | None = Field(
-        None, description="Sales table with one row per order line (default online_retail)."
+    table: TableName = Field(
+        None, description="Sales table with one row per order line (default: the current sales table)."
     )
     item: str | None = Field(
         None,
@@ -59,15 +60,15 @@ class RulesArgs(BaseModel):
     max_len: int | None = Field(
         None, ge=2, le=6, description="Maximum items in a rule, both sides (default 3)."
     )
-    top_n: int | None = Field(None, ge=1, le=1000, description="Number of rules to return (default 20).")
+    top_n: TopN = Field(None, ge=1, le=1000, description="Number of rules to return (default 20).")
     sort_by: Literal["lift", "confidence", "support"] | None = Field(
         None, description="Order of the rules (default lift)."
     )
     country: str | None = Field(None, description="Only baskets from this country (default all).")
-    start_date: date | None = Field(
+    start_date: PeriodStart = Field(
         None, description="Only baskets on or after this date (default no limit)."
     )
-    end_date: date | None = Field(None, description="Only baskets on or before this date (default no limit).")
+    end_date: PeriodEnd = Field(None, description="Only baskets on or before this date (default no limit).")
 
 
 def mine_rules(

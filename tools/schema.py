@@ -81,6 +81,7 @@ def table_card(ws: Workspace, table: str) -> dict[str, Any]:
         "source": info.get("source"),
         "loaded_at": _jsonable(info.get("loaded_at")),
         "roles": roles,
+        "sales_table": table == ws.sales_table(),  # the current one: questions naming no table are about it
         "columns": columns,
         "warnings": warnings,
     }

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from tools.arg_types import TableName
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolError, ToolResult, frame_facts
-from tools.baskets import DEFAULT_TABLE
 from tools.workspace import Workspace, quote_ident
 
 DEFAULT_SAVE_AS = "customer_segments"
@@ -40,8 +40,8 @@ ARCHETYPES: dict[str, tuple[float, float, float]] = {
 
 
 class SegmentArgs(BaseModel):
-    table: str | None = Field(
-        None, description="Sales table with customer, date and order columns (default online_retail)."
+    table: TableName = Field(
+        None, description="Sales table with customer, date and order columns (default: the current sales table)."
     )
     k: int | None = Field(
         None, ge=2, le=12, description="Number of segments (default: chosen by silhouette over 3..8)."
@@ -192,7 +192,7 @@ class SegmentCustomers(Tool):
     Args = SegmentArgs
 
     def run(self, args: SegmentArgs) -> ToolResult:
-        table = args.table or DEFAULT_TABLE
+        table = args.table or self.ws.sales_table()
         save_as = args.save_as or DEFAULT_SAVE_AS
         if save_as == table:
             raise RetryableToolError(f"save_as must differ from the source table {table!r}.")

@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from tools.arg_types import PeriodEnd, PeriodStart, TableName, TopN
 from tools.base import Fact, Table, Tool, ToolError, ToolResult
 from tools.baskets import BasketData, customer_sequences, load_baskets
 from tools.prefixspan import PrefixSpan, TooManyPatterns
@@ -24,9 +25,9 @@ MIN_CUSTOMERS = 2
 
 
 class SequenceArgs(BaseModel):
-    table: str | None = Field(
+    table: TableName = Field(
         None,
-        description="Sales table with customer, order, date and product columns (default online_retail).",
+        description="Sales table with customer, order, date and product columns (default: the current sales table).",
     )
     item: str | None = Field(
         None,
@@ -43,10 +44,10 @@ class SequenceArgs(BaseModel):
         ),
     )
     max_len: int | None = Field(None, ge=2, le=6, description="Maximum items in a pattern (default 3).")
-    top_n: int | None = Field(None, ge=1, le=1000, description="Number of patterns to return (default 20).")
+    top_n: TopN = Field(None, ge=1, le=1000, description="Number of patterns to return (default 20).")
     country: str | None = Field(None, description="Only orders from this country (default all).")
-    start_date: date | None = Field(None, description="Only orders on or after this date (default no limit).")
-    end_date: date | None = Field(None, description="Only orders on or before this date (default no limit).")
+    start_date: PeriodStart = Field(None, description="Only orders on or after this date (default no limit).")
+    end_date: PeriodEnd = Field(None, description="Only orders on or before this date (default no limit).")
 
 
 def sequences_of(data: BasketData) -> list[list[tuple[str, ...]]]:

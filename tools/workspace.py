@@ -9,6 +9,7 @@ A failed write rolls back, so the previous table stays as it was.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ META_COLUMNS = "_martmind_columns"
 # The information_schema condition for the tables people see (martmind's own bookkeeping is hidden).
 _USER_TABLES = "table_schema = 'main' AND table_name NOT LIKE '\\_martmind%' ESCAPE '\\'"
 DEMO_VERSION = "1"
+SETTINGS_FILE = "settings.json"
+DEFAULT_SALES_TABLE = "online_retail"
 
 # table name -> file under tools/data (DESIGN.md "Demo tables")
 DEMO_TABLES: dict[str, str] = {
@@ -235,6 +238,13 @@ class Workspace:
             by_table.setdefault(table, []).append(column)
         return by_table
 
+    def version(self) -> str:
+        """Changes whenever a table is loaded, replaced or dropped (and roles.yaml edited): a cache key."""
+        rows = self.query(f"SELECT name, CAST(loaded_at AS VARCHAR) AS at FROM {META_TABLES} ORDER BY name")
+        roles = self.home / "roles.yaml"
+        stamp = roles.stat().st_mtime_ns if roles.exists() else 0
+        return f"{self.db_path}|{stamp}|" + ";".join(f"{n}@{t}" for n, t in rows.itertuples(index=False))
+
     def has_table(self, table: str) -> bool:
         return table in self.tables()
 
@@ -263,6 +273,34 @@ class Workspace:
             self._roles_cache[table] = detect_roles(self, table)
         return self._roles_cache[table]
 
+    # -- the current sales table ------------------------------------------------------------------------
+    def sales_table(self) -> str:
+        """The table sales questions are about when none is named: the one set last, else the demo's."""
+        chosen = self._settings().get("sales_table")
+        tables = self.tables()
+        if isinstance(chosen, str) and chosen in tables:
+            return chosen
+        if DEFAULT_SALES_TABLE in tables:
+            return DEFAULT_SALES_TABLE
+        return next((t for t in tables if self.roles(t).is_sales()), DEFAULT_SALES_TABLE)
+
+    def set_sales_table(self, table: str) -> None:
+        """Make ``table`` the current sales table (``martmind load`` and the UI's upload do this)."""
+        self.columns(table)  # a clear error for an unknown table
+        settings = {**self._settings(), "sales_table": table}
+        path = self.home / SETTINGS_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(settings, indent=2))
+        tmp.replace(path)  # atomic: a crash leaves the old settings or the new, never half of them
+
+    def _settings(self) -> dict[str, Any]:
+        path = self.home / SETTINGS_FILE
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
     # -- writing -----------------------------------------------------------------------------------------
     def save_table(
         self,
@@ -274,6 +312,7 @@ class Workspace:
         original_names: dict[str, str] | None = None,
     ) -> None:
         """Create or atomically replace a table from a DataFrame, recording where it came from."""
+        self._roles_cache.pop(name, None)  # the new columns may play other roles
         with self.writer() as con:
             con.register("_incoming", df)
             con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM _incoming")

@@ -23,6 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub, "schema", run_schema, "show the tables: columns, types, ranges, example values, roles"
     )
     p.add_argument("tables", nargs="*", metavar="TABLE", help="only these tables (default: all)")
+    p = add_command(
+        sub, "use", run_use, "make a table the current sales table (questions naming no table are about it)"
+    )
+    p.add_argument("table", help="the table")
     p = add_command(sub, "sql", run_sql, "run one read-only SELECT over the workspace tables")
     p.add_argument(
         "query", help='the SELECT statement, e.g. "SELECT Country, count(*) FROM online_retail GROUP BY 1"'
@@ -42,6 +46,16 @@ def run_schema(args: argparse.Namespace):
     if args.json:
         return {"tables": card}
     print_schema(card)
+    return None
+
+
+def run_use(args: argparse.Namespace):
+    ws = workspace(args)
+    ws.set_sales_table(args.table)
+    message = f"{args.table} is now the current sales table."
+    if args.json:
+        return {"sales_table": args.table, "text": message}
+    print(message)
     return None
 
 
@@ -73,7 +87,8 @@ def print_schema(card: list[dict]) -> None:
         frame = pd.DataFrame(rows)
         if not frame["in your file"].any():
             frame = frame.drop(columns="in your file")
-        print_table(frame, title=f"{table['table']} ({table['rows']:,} rows)", max_rows=200)
+        current = ", the current sales table" if table.get("sales_table") else ""
+        print_table(frame, title=f"{table['table']} ({table['rows']:,} rows{current})", max_rows=200)
         for warning in table["warnings"]:
             print(f"Warning: {warning}")
 

@@ -1,0 +1,326 @@
+"""Reading the question with code, before any model call: what it states is the ground truth of the call.
+
+A small model re-typing "December 2010" writes ``{"op": "between", "value": "2010-12-01"}`` and a month
+becomes a day; asked about the table a person just loaded, it copies ``online_retail`` from a worked
+example. So code reads what the question states — its period, its top-N, the metrics it names, the
+groupings it asks for, the stored values it names, the table it is about — and the call is made to agree:
+the model's value is replaced where it contradicts the question and added where it was dropped. The model
+decides only what is still open.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tools.arg_types import PERIOD, PERIOD_END, PERIOD_START, TABLE, TOP, fields_with_role
+from tools.base import ToolError
+from tools.periods import Period, parse_period
+
+if TYPE_CHECKING:
+    from agent.state import ConversationState
+    from tools.base import Tool
+    from tools.values import ValueMatch
+    from tools.workspace import Workspace
+
+# -- periods ---------------------------------------------------------------------------------------------
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_YEAR = r"(?:19|20)\d\d"
+_ORDINAL_QUARTER = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+# One period as written, most specific first; each alternative is turned into text parse_period reads.
+_POINT = re.compile(
+    rf"(?P<iso>{_YEAR}-\d{{1,2}}-\d{{1,2}})"
+    rf"|(?P<qy>\bq(?P<q1>[1-4])\s*(?:of\s+|,\s*)?(?P<y1>{_YEAR})\b)"
+    rf"|(?P<yq>\b(?P<y2>{_YEAR})\s*[-/ ]?\s*q(?P<q2>[1-4])\b)"
+    rf"|(?P<oq>\b(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?(?P<y3>{_YEAR})\b)"
+    rf"|(?P<my>\b(?P<m1>{_MONTH})\.?,?\s+(?:of\s+)?(?P<y4>{_YEAR})\b)"
+    rf"|(?P<ym>\b(?P<y5>{_YEAR})[-/](?P<m2>0?[1-9]|1[0-2])\b(?!-\d))"
+    rf"|(?P<rel>\b(?:last|past|previous|final)\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"
+    r"(?:day|week|month|quarter|year)s?\b)"
+    r"|(?P<cal>\b(?:last|previous|this|current)\s+(?:week|month|quarter|year)\b)"
+    r"|(?P<ytd>\b(?:ytd|year[\s-]to[\s-]date)\b)"
+    rf"|(?P<year>(?<![\d-]){_YEAR}(?![\d-]))"
+    rf"|(?P<month>\b(?P<prep>in|during|for|since|from|until|before|after|to|and|of)\s+(?P<m3>{_MONTH})\b(?!\s+\d))",
+    re.IGNORECASE,
+)
+_RANGE_WORDS = re.compile(r"\b(?:from|between)\s*$", re.IGNORECASE)
+_RANGE_JOIN = re.compile(r"^\s*(?:to|and|until|through|-)\s*(?:the\s+end\s+of\s+)?$", re.IGNORECASE)
+_OPEN_START = re.compile(r"\b(?:since|from|after|starting(?:\s+in)?)\s*$", re.IGNORECASE)
+_OPEN_END = re.compile(r"\b(?:until|till|up\s+to|through)\s+(?:the\s+end\s+of\s+)?$", re.IGNORECASE)
+_BEFORE = re.compile(r"\bbefore\s*$", re.IGNORECASE)
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+}
+
+
+def _point_text(m: re.Match[str]) -> str:
+    """One matched period as text that tools.periods.parse_period reads."""
+    g = m.groupdict()
+    if g["iso"]:
+        return g["iso"]
+    if g["qy"]:
+        return f"{g['y1']}-Q{g['q1']}"
+    if g["yq"]:
+        return f"{g['y2']}-Q{g['q2']}"
+    if g["oq"]:
+        return f"{g['y3']}-Q{_ORDINAL_QUARTER[g['ord'].lower()]}"
+    if g["my"]:
+        return f"{g['m1'].lower()} {g['y4']}"
+    if g["ym"]:
+        return f"{g['y5']}-{int(g['m2']):02d}"
+    if g["rel"]:
+        words = g["rel"].lower().split()
+        count = words[1] if words[1].isdigit() else str(_NUMBER_WORDS[words[1]])
+        return f"last {count} {words[2]}"
+    if g["cal"]:
+        return " ".join(g["cal"].lower().split())
+    if g["ytd"]:
+        return "this year"
+    if g["year"]:
+        return g["year"]
+    return g["m3"].lower()
+
+
+def _before(text: str, point: re.Match[str]) -> str:
+    """The text before a matched period, with the preposition a bare month's match swallowed."""
+    return text[: point.start()] + (f" {point.group('prep')} " if point.group("prep") else "")
+
+
+def read_period(text: str) -> str | None:
+    """The one period the question states, as text ``parse_period`` reads; None when it states none.
+
+    Two points joined by to/and/until make a range ("from March to June 2011"), "since X" an open range;
+    two unrelated periods ("2010 against 2011") are not one period, so None: the model handles comparisons.
+    """
+    points = list(_POINT.finditer(text))
+    if not points:
+        return None
+    texts = [_point_text(m) for m in points]
+    between = text[points[0].end() : points[1].start()] if len(points) == 2 else ""
+    ranged = _RANGE_JOIN.match(between) and (
+        not re.fullmatch(r"\s*and\s*", between) or _RANGE_WORDS.search(_before(text, points[0]))
+    )
+    if ranged:
+        left, right = texts
+        if re.fullmatch(r"[a-z]+", left) and re.search(_YEAR, right):  # "March to June 2011"
+            left = f"{left} {right[-4:]}" if re.fullmatch(rf"[a-z]+ {_YEAR}", right) else left
+        return f"{left}..{right}"
+    if len(set(texts)) != 1:
+        return None
+    before = _before(text, points[0])
+    if _OPEN_START.search(before):
+        return f"since {texts[0]}"
+    if _OPEN_END.search(before):
+        return f"..{texts[0]}"  # up to the end of it
+    if _BEFORE.search(before):
+        return f"before {texts[0]}"
+    return texts[0]
+
+
+# -- top-N -----------------------------------------------------------------------------------------------
+
+_COUNT = r"(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")"
+_RANK = r"(?:best|top|biggest|largest|most|highest|leading|worst|lowest|smallest|least|bottom)"
+_TOP_PATTERNS = (
+    re.compile(rf"\b(?:top|bottom)[\s-]*{_COUNT}\b", re.IGNORECASE),
+    re.compile(rf"\b(?:the\s+)?{_COUNT}\s+{_RANK}\b", re.IGNORECASE),
+    re.compile(rf"\b(?:first|best|worst|leading)\s+{_COUNT}\b", re.IGNORECASE),
+)
+# "Which country had the most orders?" asks for one row; "which products sold most" for a ranking.
+_WHICH_ONE = (
+    re.compile(rf"\b(?:which|what)\s+(?:single\s+)?([a-z]+)\b[^?]*?\b{_RANK}\b", re.IGNORECASE),
+    re.compile(
+        rf"\bthe\s+{_RANK}[\s-]+(?:selling\s+|performing\s+|spending\s+|ordering\s+)?([a-z]+)\b"
+        rf"(?!\s+(?:\d|{'|'.join(_NUMBER_WORDS)}))",
+        re.IGNORECASE,
+    ),
+)
+
+
+def read_top(text: str) -> int | None:
+    """The number of rows the question asks for ("top 5", "the 10 best", "which country ... most" = 1)."""
+    for pattern in _TOP_PATTERNS:
+        if m := pattern.search(text):
+            word = m.group(1).lower()
+            n = int(word) if word.isdigit() else _NUMBER_WORDS[word]
+            if not (1900 <= n < 2100):  # "top 2011" is no count
+                return n
+    for pattern in _WHICH_ONE:
+        for m in pattern.finditer(text):
+            noun = m.group(1).lower()
+            if not noun.endswith("s") and noun not in _NOT_NOUNS:
+                return 1
+    return None
+
+
+_NOT_NOUNS = frozenset("much many time is was are were has had did does do of the a an".split())
+
+
+# How a table choice was made from the question itself (not from the conversation or the workspace).
+EVIDENCE = ("named", "columns", "values", "period")
+
+# -- the reading -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """What the question states, read by code.
+
+    Attributes:
+        period: the period as text ``parse_period`` reads ("2011", "december 2010", "2011-Q3", "last month").
+        top: the number of rows asked for.
+        table: the table the question is about, and ``table_why`` how that was decided.
+        sales_table: the same choice among sales tables only, for the tools that need one.
+        values: stored values it names (confident matches of the value index).
+        groupings: words after "by"/"per"/"each" ("region", "month").
+    """
+
+    question: str
+    period: str | None = None
+    top: int | None = None
+    table: str | None = None
+    table_why: str = ""
+    sales_table: str | None = None
+    values: list[ValueMatch] = field(default_factory=list)
+    groupings: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """Lines for the model's prompt: what is already settled, so it need not re-type it."""
+        lines = []
+        if self.table and self.table_why in EVIDENCE:
+            lines.append(f"The question is about table {self.table}.")
+        if self.period:
+            lines.append(f"Period stated: {self.period}.")
+        return "\n".join(lines)
+
+    # -- making a call agree ------------------------------------------------------------------------------
+    def apply(self, tool: Tool, args: dict[str, Any], ws: Workspace, follow_up: bool = False) -> dict[str, Any]:
+        """``args`` made to agree with what the question states (each rule acts through argument roles).
+
+        In a follow-up, ``args`` are the previous call's: the table changes only when the question names
+        another one (by name, columns or values), and the tool's own refinement knows it is a follow-up.
+        """
+        out = dict(args)
+        model = tool.Args
+        table = self.sales_table if not follow_up or self.table_why in EVIDENCE else None
+        for name in fields_with_role(model, TABLE):
+            if table:
+                out[name] = table
+        if self.top is not None:
+            for name in fields_with_role(model, TOP):
+                out[name] = self.top
+        if self.period:
+            out = self._apply_period(out, model, ws)
+        refine = getattr(tool, "refine_args", None)  # a tool may read more of the question (metrics, groupings)
+        return refine(out, self, follow_up) if callable(refine) else out
+
+    def _apply_period(self, args: dict[str, Any], model: Any, ws: Workspace) -> dict[str, Any]:
+        text_fields = fields_with_role(model, PERIOD)
+        starts, ends = fields_with_role(model, PERIOD_START), fields_with_role(model, PERIOD_END)
+        for name in text_fields:
+            args[name] = self.period
+        if (starts or ends) and not text_fields:
+            period = self.resolved_period(ws)
+            if period is not None:
+                for name in starts:
+                    args[name] = period.start.isoformat() if period.start else None
+                for name in ends:
+                    args[name] = period.last_day().isoformat() if period.end else None
+        return args
+
+    def resolved_period(self, ws: Workspace) -> Period | None:
+        """The period as dates (relative ones counted from the table's last date); None if it cannot be."""
+        if not self.period:
+            return None
+        try:
+            return parse_period(self.period, lambda: _last_date(ws, self.sales_table))
+        except ToolError:
+            return None
+
+
+def _last_date(ws: Workspace, table: str | None):
+    from tools.metric_sql import TableContext
+
+    return TableContext(ws, table or ws.sales_table()).last_date()
+
+
+def read_question(
+    ws: Workspace, question: str, state: ConversationState | None, values: list[ValueMatch]
+) -> Reading:
+    """Read ``question`` (``values``: the stored values it names, from ``agent.context.stated_values``)."""
+    from agent.tables import choose_table
+
+    reading = Reading(question=question, period=read_period(question), top=read_top(question), values=values)
+    reading.groupings = read_groupings(question)
+    reading.table, reading.table_why = choose_table(ws, question, reading, state)
+    reading.sales_table, _ = choose_table(ws, question, reading, state, sales_only=True)
+    return reading
+
+
+_GROUPING = re.compile(
+    r"\b(?:by|per|for\s+each|each|across|split\s+by|broken\s+down\s+by)\s+([^.,;:?!()]+)", re.IGNORECASE
+)
+# Where a grouping's words end: "by region in 2023", "per customer for the top 5".
+_GROUPING_END = re.compile(
+    r"\s+(?:in|for|during|since|from|with|top|of|the|on|at|where|who|which|that|over|between|only|now|"
+    r"instead|please|sorted|ordered|showing|show|as|to|is|was|were|are|last|this|first)\b.*$|\s+\d.*$",
+    re.IGNORECASE,
+)
+
+
+_TIME_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
+
+
+def read_groupings(text: str) -> list[str]:
+    """The words after "by", "per", "each" ("revenue by region and channel" -> region, channel), and the
+    grain of "monthly", "weekly"..."""
+    found: list[str] = [
+        grain for word, grain in _TIME_ADVERBS.items() if re.search(rf"\b{word}\b", text, re.IGNORECASE)
+    ]
+    for m in _GROUPING.finditer(text):
+        tail = _GROUPING_END.sub("", " " + m.group(1)).strip()
+        for piece in re.split(r"\s*(?:,|&|\band\b|\bor\b)\s*", tail):
+            words = " ".join(piece.split()[:2]).lower()
+            if words and not re.fullmatch(rf"{_YEAR}|\d+", words):
+                found.append(words)
+    return list(dict.fromkeys(found))
+
+
+# -- requests that name two analyses ----------------------------------------------------------------------
+
+_ANALYSIS_VERBS = (
+    r"write|draft|suggest|propose|create|make|find|show|list|compute|calculate|segment|cluster|recommend|"
+    r"build|give|run|compare|predict|estimate|plot|draw|summari[sz]e|analy[sz]e|mine|search|score|report"
+)
+_STEP_JOIN = re.compile(
+    rf"(?:,\s*|\s+)(?:and\s+then|then|and\s+also|and|;)\s+(?=(?:{_ANALYSIS_VERBS})\b)|;\s*|\.\s+(?:then\s+)?(?=(?:{_ANALYSIS_VERBS})\b)",
+    re.IGNORECASE,
+)
+MAX_STEPS = 3
+
+
+def split_requests(text: str) -> list[str]:
+    """The analyses a request names in order ("segment the customers and write a strategy for each
+    segment" -> two); one part when it names one. Whether the parts really need different tools is the
+    router's call (agent.assistant)."""
+    parts = [p.strip(" ,.;") for p in _STEP_JOIN.split(text) if p and p.strip(" ,.;")]
+    if len(parts) < 2 or any(len(p.split()) < 2 for p in parts):
+        return [text]
+    return parts[:MAX_STEPS]

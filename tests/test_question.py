@@ -1,0 +1,259 @@
+"""Reading the question with code: periods, top-N, groupings, the table it is about, and how a call is made
+to agree with them (agent/question.py, agent/tables.py, tools/metric_reading.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from agent.assistant import Assistant
+from agent.context import stated_values
+from agent.question import read_groupings, read_period, read_question, read_top, split_requests
+from agent.state import ConversationState
+from agent.types import Answer, combine_answers
+from tools.base import RetryableToolError
+from tools.loader import load_file
+from tools.metrics import MetricQuery
+from tools.periods import parse_period
+from tools.registry import default_registry
+
+SHOP_CSV = """Order Number,Order Date,Customer ID,Customer Region,Product Name,Qty,Unit Price
+5001,03/01/2023 10:15,C-1,London,Garden Hose,2,£12.50
+5001,03/01/2023 10:15,C-1,London,Watering Can,1,"£1,200.00"
+5002,15/02/2023 09:00,C-2,Wales,Garden Hose,1,£12.50
+5003,20/03/2023 14:30,C-3,Scotland,Rake,3,£8.00
+5004,02/11/2023 11:45,C-1,London,Rake,1,£8.00
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "period"),
+    [
+        ("What was the revenue in 2011?", "2011"),
+        ("Revenue in December 2010", "december 2010"),
+        ("orders in Q3 2011", "2011-Q3"),
+        ("units in the third quarter of 2011", "2011-Q3"),
+        ("orders in 2011-05", "2011-05"),
+        ("revenue since June 2011", "since june 2011"),
+        ("revenue since June", "since june"),
+        ("revenue last month", "last month"),
+        ("sales this year", "this year"),
+        ("revenue in the last 3 months", "last 3 months"),
+        ("revenue from March to June 2011", "march 2011..june 2011"),
+        ("revenue between 2011-01-01 and 2011-03-31", "2011-01-01..2011-03-31"),
+        ("revenue until the end of 2010", "..2010"),
+        ("revenue before 2011", "before 2011"),
+        ("compare 2010 and 2011", None),  # two periods are a comparison, not one period
+        ("revenue by country", None),
+        ("top 2011 products", "2011"),
+    ],
+)
+def test_the_period_a_question_states(question, period):
+    assert read_period(question) == period
+
+
+def test_every_period_read_is_one_the_period_parser_reads():
+    last = lambda: date(2011, 12, 9)  # noqa: E731
+    assert parse_period("last month", last).describe() == "last month (2011-11-01 to 2011-11-30)"
+    assert parse_period("this year", last).start == date(2011, 1, 1)
+    assert parse_period("last quarter", last).describe() == "last quarter (2011-07-01 to 2011-09-30)"
+    assert parse_period("since june", last).start == date(2011, 6, 1)
+    assert parse_period("december", last).describe() == "december (2011-12-01 to 2011-12-31)"
+    assert parse_period("june 2011..august 2011", last).end == date(2011, 9, 1)
+    assert parse_period("last 3 months", last).relative  # a count stays a rolling window
+
+
+@pytest.mark.parametrize(
+    ("question", "top"),
+    [
+        ("top 5 countries by revenue", 5),
+        ("the top five products", 5),
+        ("the 10 best selling products", 10),
+        ("show the best 3 regions", 3),
+        ("Which country had the most orders?", 1),
+        ("What is the best selling product?", 1),
+        ("Which products sold the most?", None),  # a ranking, not one row
+        ("revenue by country", None),
+        ("revenue in 2011", None),
+    ],
+)
+def test_the_number_of_rows_a_question_asks_for(question, top):
+    assert read_top(question) == top
+
+
+def test_groupings_after_by_per_each_and_time_adverbs():
+    assert read_groupings("revenue by region and channel in 2023") == ["region", "channel"]
+    assert read_groupings("orders per customer region for 2023") == ["customer region"]
+    assert read_groupings("monthly revenue for 2011") == ["month"]
+    assert read_groupings("total revenue") == []
+
+
+def test_a_request_naming_two_analyses_in_order_is_split():
+    assert split_requests("segment the customers and write a strategy for each segment") == [
+        "segment the customers",
+        "write a strategy for each segment",
+    ]
+    assert split_requests("revenue by country and month") == ["revenue by country and month"]
+
+
+def test_only_parts_that_need_different_tools_become_steps(demo_ws):
+    from agent.models import ScriptedModel
+
+    assistant = Assistant(model=ScriptedModel(), workspace=demo_ws)
+    assert assistant.requests("segment our customers and write a strategy for each segment") == [
+        "segment our customers",
+        "write a strategy for each segment",
+    ]
+    assert assistant.requests("show revenue by country and show revenue by month") == [
+        "show revenue by country and show revenue by month"
+    ]
+
+
+def test_steps_combine_into_one_answer_in_order():
+    first = Answer(text="Segments.", tool_calls=[{"name": "segment_customers", "args": {}}])
+    second = Answer(text="Strategy.", tool_calls=[{"name": "write_strategy", "args": {}}], error=None)
+    combined = combine_answers([first, second])
+    assert combined.text == "Segments.\n\nStrategy." and [c["name"] for c in combined.tool_calls] == [
+        "segment_customers",
+        "write_strategy",
+    ]
+
+
+# -- the table a question is about -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shop(ws, tmp_path):
+    path = tmp_path / "shop orders.csv"
+    path.write_text(SHOP_CSV, encoding="utf-8")
+    report = load_file(ws, path, table="shop")
+    assert report.sales_table and "current sales table" in str(report)
+    return ws
+
+
+def _read(ws, question, state=None):
+    return read_question(ws, question, state or ConversationState(), [m for _, m in stated_values(ws, question)])
+
+
+def test_a_loaded_sales_table_becomes_the_current_one(shop):
+    assert shop.sales_table() == "shop"
+    reading = _read(shop, "How much did we sell?")
+    assert (reading.sales_table, reading.table_why) == ("shop", "current")
+
+
+def test_the_table_whose_columns_the_question_names_wins(shop):
+    assert _read(shop, "revenue by region").sales_table == "shop"
+    assert _read(shop, "revenue by country").sales_table == "sales"  # only `sales` has a country
+
+
+def test_a_period_rules_out_a_table_whose_dates_it_misses(shop):
+    reading = _read(shop, "What was the revenue in 2011?")
+    assert reading.sales_table == "sales"  # shop's data is from 2023
+
+
+def test_the_conversation_table_is_kept_when_the_question_names_none(shop):
+    state = ConversationState(active_table="sales")
+    assert _read(shop, "and the total?", state).sales_table == "sales"
+
+
+def test_use_makes_a_table_current(shop):
+    shop.set_sales_table("sales")
+    assert shop.sales_table() == "sales"
+    with pytest.raises(RetryableToolError):
+        shop.set_sales_table("nope")
+
+
+# -- making the call agree ----------------------------------------------------------------------------------
+
+
+def test_the_question_overrides_what_the_model_retyped(ws):
+    tool = MetricQuery(ws)
+    reading = _read(ws, "Revenue in Germany in 2011 by month")
+    model_args = {
+        "metrics": ["orders"],
+        "filters": [{"column": "InvoiceDate", "op": "between", "value": "2011-01-01"}],
+        "table": "online_retail",
+    }
+    args = reading.apply(tool, model_args, ws)
+    assert args["metrics"] == ["revenue"] and args["date_range"] == "2011" and args["table"] == "sales"
+    assert args["by"] == ["month"]
+    assert args["filters"] == [{"column": "Country", "op": "=", "value": "Germany"}]  # no date filter
+    result = tool(**args)
+    assert result.table["revenue"].sum() == pytest.approx(53.0)
+
+
+def test_a_metric_the_question_supports_in_words_is_kept(ws):
+    tool = MetricQuery(ws)
+    reading = _read(ws, "How many orders were cancelled?")
+    assert reading.apply(tool, {"metrics": ["cancelled_orders"]}, ws)["metrics"] == ["cancelled_orders"]
+    assert tool(metrics=["cancelled_orders"]).fact("cancelled_orders") == 1
+
+
+def test_top_n_stated_in_the_question_is_the_call_s(ws):
+    tool = MetricQuery(ws)
+    args = _read(ws, "top 2 countries by revenue").apply(tool, {"metrics": ["revenue"], "by": ["country"], "top": 5}, ws)
+    assert args["top"] == 2
+
+
+def test_between_with_one_bound_is_an_error_not_a_day(ws):
+    tool = MetricQuery(ws)
+    with pytest.raises(RetryableToolError, match="two bounds"):
+        tool(metrics=["revenue"], filters=[{"column": "InvoiceDate", "op": "between", "value": "2011-01-01"}])
+
+
+def test_a_dimension_word_finds_the_one_column_holding_it(shop):
+    result = MetricQuery(shop)(metrics=["revenue"], by=["region"], table="shop")
+    assert set(result.table["customer_region"]) == {"London", "Wales", "Scotland"}
+
+
+# -- whole turns with a scripted model ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def assistant(ws):
+    from agent.models import ScriptedModel
+
+    return Assistant(model=ScriptedModel(), workspace=ws, registry=default_registry(ws), router_mode="off")
+
+
+def test_a_year_the_model_turned_into_one_day_is_answered_for_the_year(assistant):
+    model = assistant.model
+    one_day = {"metrics": ["revenue"], "filters": [{"column": "InvoiceDate", "op": "between", "value": "2011-01-01"}]}
+    model.enqueue({"tool": "metric_query"}, one_day, "ok")
+    answer = assistant.ask("What was the revenue in 2011?")
+    assert answer.tool_calls[-1]["args"]["date_range"] == "2011"
+    assert answer.facts[0].value == pytest.approx(183.0)
+
+
+def test_a_three_turn_follow_up_conversation(assistant):
+    model = assistant.model
+    model.enqueue({"tool": "metric_query"}, {"metrics": ["revenue"], "by": ["country"], "top": 5}, "ok")
+    assistant.ask("Revenue by country, top 5")
+    model.enqueue("ok")  # the follow-ups are made by code: the model only writes
+    second = assistant.ask("now the same for 2011-03")
+    assert second.tool_calls[-1]["args"] == {
+        "metrics": ["revenue"],
+        "by": ["country"],
+        "top": 5,
+        "date_range": "2011-03",
+        "table": "sales",
+    } or second.tool_calls[-1]["args"] == {"metrics": ["revenue"], "by": ["country"], "top": 5, "date_range": "2011-03"}
+    model.enqueue("ok")
+    third = assistant.ask("and Germany by month")
+    args = third.tool_calls[-1]["args"]
+    assert args["by"] == ["month"] and args["date_range"] == "2011-03" and "top" not in args
+    assert args["filters"] == [{"column": "Country", "value": "Germany"}]
+    assert third.tables[0].df["revenue"].tolist() == [36.0]
+
+
+def test_retries_are_sampled_and_the_candidate_that_runs_wins(assistant):
+    model = assistant.model
+    bad = {"sql": "SELECT nope FROM sales"}
+    good = {"sql": "SELECT count(*) AS n FROM sales"}
+    model.enqueue({"tool": "sql_query"}, bad, bad, good, good, "ok")
+    answer = assistant.ask("how many lines does the sales table have? use SQL")
+    assert answer.error is None and answer.tables[0].df["n"].tolist() == [20]
+    retries = [s for s in model.sent if s.get("temperature")]
+    assert len(retries) == 3 and len({s["seed"] for s in retries}) == 3
+    assert answer.tool_calls[-1]["args"] == good  # the call whose result is the answer comes last

@@ -1,0 +1,182 @@
+"""What a question states about a metric query, made true of its arguments: the metrics it names, the
+groupings it asks for ("by region"), the stored values it names ("Germany"), and no date condition beside
+a stated period (the period is the ``date_range``; a model-written date filter is where a year became a
+day).
+
+``reading`` is the agent's reading of the question (``agent.question.Reading``): this module only uses its
+``question``, ``period``, ``groupings``, ``values`` (``tools.values.ValueMatch``) and ``sales_table``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tools.base import ToolError
+from tools.metric_defs import Catalog
+from tools.metric_sql import TIME_GRAINS, TableContext
+from tools.names import name_words, text_words
+
+# A metric word right after these is what is ranked or grouped, not what is measured:
+# "top 5 customers by revenue", "revenue per customer".
+_GROUPED_BEFORE = re.compile(
+    r"(?:\btop\s*\w*|\bbottom\s*\w*|\bwhich|\bwhat|\beach|\bper|\bby|\bevery|\bbest|\bworst|\bmost|\bfor\s+each|"
+    r"\bthe\s+\d+)\s+$",
+    re.IGNORECASE,
+)
+_TIME_COLUMNS = {*TIME_GRAINS, "date", "time", "timestamp", "period", "weekday", "hour"}
+
+
+def stated_metrics(catalog: Catalog, question: str) -> list[str]:
+    """The metrics ``question`` names (name or alias, longest phrase first), in the order it names them."""
+    low = question.lower()
+    phrases = []
+    for metric in catalog.metrics.values():
+        for phrase in (metric.name, metric.name.replace("_", " "), *metric.aliases):
+            phrases.append((phrase.lower(), metric.name))
+    phrases.sort(key=lambda p: -len(p[0]))
+    taken = [False] * len(low)
+    found: list[tuple[int, str]] = []
+    for phrase, name in phrases:
+        for m in re.finditer(rf"\b{re.escape(phrase)}(?:s|es)?\b", low):
+            if any(taken[m.start() : m.end()]):
+                continue
+            for i in range(m.start(), m.end()):
+                taken[i] = True
+            if not _GROUPED_BEFORE.search(low[: m.start()]):
+                found.append((m.start(), name))
+    return list(dict.fromkeys(name for _, name in sorted(found)))
+
+
+def refine_metric_args(
+    catalog: Catalog, ctx_of, args: dict[str, Any], reading: Any, follow_up: bool = False
+) -> dict[str, Any]:
+    """``args`` of ``metric_query`` agreeing with ``reading``; ``ctx_of(table)`` gives a TableContext.
+
+    In a follow-up (``args`` are the previous call's): a named value replaces the filter on its column and
+    that column's grouping ("now United Kingdom by month" is no longer by country); new groupings are
+    added, or replace the old ones with "instead"; a new time grouping drops an unrestated top-N and sort
+    (a monthly series keeps all its months, in order).
+    """
+    out = dict(args)
+    out["metrics"] = _agreeing_metrics(catalog, reading.question, out.get("metrics"))
+    try:
+        ctx: TableContext = ctx_of(out.get("table"))
+    except ToolError:
+        return out  # an unknown table: the tool's own error says so
+    filters = [f for f in out.get("filters") or [] if isinstance(f, dict)]
+    by = _as_list(out.get("by"))
+    if follow_up:
+        named = {m.column for m in reading.values if m.table == ctx.table}
+        filters = [f for f in filters if _column_of(ctx, f.get("column")) not in named]
+        by = [d for d in by if _column_of(ctx, d) not in named]
+        if _INSTEAD.search(reading.question) and reading.groupings:
+            by = []
+    had_time = any(_is_time_dimension(ctx, d) for d in [*by, out.get("grain")] if d)
+    out["by"] = _with_groupings(ctx, catalog, by, reading.groupings)
+    if follow_up and not had_time and any(_is_time_dimension(ctx, d) for d in out["by"]):
+        if reading.top is None:
+            out.pop("top", None)
+        if not _RANKS.search(reading.question):
+            out.pop("sort", None)
+            out.pop("sort_by", None)
+    if reading.period:
+        filters = [f for f in filters if not _is_time_filter(ctx, f)]
+    out["filters"] = _with_values(ctx, filters, reading.values)
+    return {k: v for k, v in out.items() if v not in ([], None) or k in args}
+
+
+_INSTEAD = re.compile(r"(?:instead|rather)|^\s*(?:now\s+)?by", re.IGNORECASE)
+_RANKS = re.compile(r"(?:top|most|least|highest|lowest|best|worst|rank|sort|sorted|largest|smallest)", re.I)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [v for v in (value if isinstance(value, list) else [value]) if v]
+
+
+def _is_time_dimension(ctx: TableContext, name: Any) -> bool:
+    try:
+        return ctx.dimension(str(name)).kind in TIME_GRAINS
+    except ToolError:
+        return False
+
+
+def _agreeing_metrics(catalog: Catalog, question: str, chosen: Any) -> Any:
+    """The metrics the question names, then the model's others that the question's words support
+    ("cancelled_orders" for "how many orders were cancelled"); the model's own when it names none."""
+    stated = stated_metrics(catalog, question)
+    if not stated:
+        return chosen
+    words = set(text_words(question))
+    supported = [m for m in _resolved(catalog, chosen) if m in catalog.metrics and name_words(m) <= words]
+    # "orders" read in "orders were cancelled" is part of the model's cancelled_orders, not a metric of its own
+    stated = [m for m in stated if not any(m != s and name_words(m) < name_words(s) for s in supported)]
+    return list(dict.fromkeys([*supported, *stated])) if supported else stated
+
+
+def _resolved(catalog: Catalog, names: Any) -> list[str]:
+    out = []
+    for name in names if isinstance(names, list) else [names] if isinstance(names, str) else []:
+        try:
+            out.append(catalog.resolve(str(name)).name)
+        except ToolError:
+            out.append(str(name))
+    return out
+
+
+def _with_groupings(ctx: TableContext, catalog: Catalog, by: Any, groupings: list[str]) -> list[str]:
+    """``by`` plus each grouping the question asks for that names a dimension of the table."""
+    dims = _as_list(by)
+    have = {_dimension_name(ctx, d) for d in dims}
+    for words in groupings:
+        for candidate in (words, words.replace(" ", "_"), words.split()[-1]):
+            name = _dimension_name(ctx, candidate)
+            if name and name not in catalog.metrics:
+                if name not in have:
+                    dims.append(candidate)
+                    have.add(name)
+                break
+    return dims
+
+
+def _dimension_name(ctx: TableContext, word: str) -> str | None:
+    for candidate in dict.fromkeys((word, word[:-1] if word.endswith("s") else word)):
+        try:
+            return ctx.dimension(candidate).name
+        except ToolError:
+            continue
+    return None
+
+
+def _is_time_filter(ctx: TableContext, condition: dict[str, Any]) -> bool:
+    column = str(condition.get("column", "")).strip().lower()
+    if column in _TIME_COLUMNS:
+        return True
+    try:
+        dim = ctx.dimension(column)
+    except ToolError:
+        return False
+    return dim.kind in TIME_GRAINS or dim.dtype.upper().startswith(("DATE", "TIMESTAMP"))
+
+
+def _with_values(ctx: TableContext, filters: list[dict[str, Any]], values: list[Any]) -> list[dict[str, Any]]:
+    """``filters`` plus an equality for each stored value of this table that the question names."""
+    filtered = {_column_of(ctx, f.get("column")) for f in filters}
+    named: dict[str, list[str]] = {}
+    for match in values:
+        if match.table == ctx.table and match.column not in filtered:
+            named.setdefault(match.column, []).append(match.value)
+    added = [
+        {"column": column, "op": "=", "value": found[0]}
+        if len(found) == 1
+        else {"column": column, "op": "in", "values": list(dict.fromkeys(found))}
+        for column, found in named.items()
+    ]
+    return [*filters, *added]
+
+
+def _column_of(ctx: TableContext, name: Any) -> str | None:
+    try:
+        return ctx.dimension(str(name)).label
+    except ToolError:
+        return None
