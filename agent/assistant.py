@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from agent.conversations import Conversation, ConversationStore
+from agent.learned import Learned, LearnedExamples
 from agent.loop import MAX_RETRIES, Agent, Plan
 from agent.model_cache import shared_model
 from agent.models import ChatModel, default_spec
 from agent.router import Router, RouterMode
 from agent.types import Answer, Step
+from tools.base import ToolError
+from tools.sqlguard import check_sql
 from tools.workspace import Workspace, default_home
 
 MAX_TURN_FACTS = 50
@@ -74,7 +77,9 @@ class Assistant:
             context = WritingContext(model=self._get_model, registry=registry, history=self._earlier_calls)
             register_writing_tools(registry, self.ws, context)
         self.registry = registry
-        self.router = Router(registry.names())
+        # What the person taught: worked examples for the fill step, and router examples on first route.
+        self.learned = LearnedExamples(self.ws)
+        self.router = Router(registry.names(), learned=self.learned.questions_by_tool)
         self.agent = Agent(
             self.ws,
             registry,
@@ -83,6 +88,7 @@ class Assistant:
             router_mode=router_mode,
             max_retries=max_retries,
             explicit_args=explicit_args,
+            learned=self.learned,
         )
         self.store = ConversationStore(self.ws.subdir("conversations"))
         self.conversation = self.store.load(conversation_id) if conversation_id else Conversation()
@@ -152,6 +158,61 @@ class Assistant:
     def _earlier_calls(self) -> list[dict[str, Any]]:
         """The tool calls of this conversation's turns, oldest first (what a report or strategy draws on)."""
         return [c for turn in self.conversation.turns for c in turn.get("tool_calls", [])]
+
+    # -- learning from the person -------------------------------------------------------------------------
+    def learn(
+        self,
+        question: str,
+        tool: str | None = None,
+        args: dict[str, Any] | None = None,
+        sql: str | None = None,
+    ) -> Learned:
+        """Remember that ``question`` is answered by this call (``sql`` alone means a ``sql_query`` call).
+
+        The call is validated as the tool's arguments (and SQL by the guard) before it is stored; the same
+        question again replaces the old entry. Similar requests then get it as a worked example, and the
+        router sends the question itself to ``tool``.
+
+        Raises:
+            ToolError: no tool, an unknown tool, or arguments (SQL) that do not validate.
+        """
+        if sql is not None:
+            if tool not in (None, "sql_query"):
+                raise ToolError(f"SQL is the argument of sql_query, not of {tool}.")
+            tool, args = "sql_query", {**(args or {}), "sql": sql.strip().rstrip(";").strip()}
+        if not tool:
+            raise ToolError("Say which tool answers the question (or give its SQL).")
+        if tool not in self.registry:
+            raise ToolError(f"There is no tool {tool!r}; known: {', '.join(self.registry.names())}.")
+        parsed = self.registry.get(tool).parse_args(args or {})
+        clean = parsed.model_dump(mode="json", exclude_defaults=True)
+        if tool == "sql_query":
+            check_sql(str(clean.get("sql", "")), self.ws.tables())
+        doc_id = self.learned.add(question, tool, clean)
+        self.router.add_examples(tool, [question.strip()])
+        return Learned(question=question.strip(), tool=tool, args=clean, id=doc_id)
+
+    def learn_last(self) -> Learned:
+        """Remember the last turn of this conversation as right: its question and its final tool call.
+
+        Raises:
+            ToolError: there is no turn yet, the last one failed, or it called no tool.
+        """
+        if not self.conversation.turns:
+            raise ToolError("There is no answer to learn from yet: ask a question first.")
+        turn = self.conversation.turns[-1]
+        if turn.get("error"):
+            raise ToolError("The last answer failed; there is nothing right to learn from it.")
+        calls = [c for c in turn.get("tool_calls") or [] if c.get("name")]
+        if not calls:
+            raise ToolError("The last answer called no tool; there is no call to learn.")
+        return self.learn(turn["question"], calls[-1]["name"], calls[-1].get("args") or {})
+
+    def forget_learned(self, learned_id: str) -> Learned:
+        """Forget one learned example (by id, see ``self.learned.all()``)."""
+        removed = self.learned.remove(learned_id)
+        self.router.forget_examples([removed.question])
+        return removed
 
     # -- conversations -----------------------------------------------------------------------------------
     def new_conversation(self) -> str:

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 import prompts
 from agent.arg_guard import drop_ungrounded
+from agent.learned import LearnedExamples, safe_similar
 from agent.models import ChatModel, Generation, Message, ModelError
 from agent.router import NO_TOOL
 from agent.state import ConversationState
@@ -119,10 +120,17 @@ def call_examples() -> dict[str, list[dict[str, str]]]:
 class ToolCaller:
     """Asks the model for a tool and its arguments under constrained decoding, and validates the call."""
 
-    def __init__(self, model: ChatModel, system_prompt: str, explicit_args: bool = False):
+    def __init__(
+        self,
+        model: ChatModel,
+        system_prompt: str,
+        explicit_args: bool = False,
+        learned: LearnedExamples | None = None,
+    ):
         self.model = model
         self.system_prompt = system_prompt
         self.explicit_args = explicit_args
+        self.learned = learned  # approved examples: similar ones lead the worked examples of step 2
 
     def choose(
         self, question: str, tools: list[Tool], state: ConversationState, *, ranked: bool, allow_none: bool
@@ -159,7 +167,7 @@ class ToolCaller:
             tool_name=tool.name,
             tool_description=tool.description,
             args=describe_args(tool),
-            examples=call_examples().get(tool.name, []),
+            examples=[*self._learned_examples(question, tool), *call_examples().get(tool.name, [])],
         )
         user = prompts.render(
             "agent",
@@ -171,6 +179,14 @@ class ToolCaller:
             follow_up_field=state.last_call is not None,
         )
         return [self._system(), {"role": "system", "content": doc}, {"role": "user", "content": user}]
+
+    def _learned_examples(self, question: str, tool: Tool) -> list[dict[str, str]]:
+        """The person's approved calls of ``tool`` for similar questions, most similar first."""
+        return [
+            {"request": e.question, "arguments": json.dumps(e.args, ensure_ascii=False)}
+            for e in safe_similar(self.learned, question, tool.name)
+        ]
+
 
     def fill(
         self,

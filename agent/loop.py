@@ -17,6 +17,7 @@ import prompts
 from agent.calls import ToolCall, ToolCaller
 from agent.context import SCHEMA_CHARS, schema_card, value_hints
 from agent.grounding import check_answer
+from agent.learned import LearnedExamples
 from agent.models import ChatModel, ModelError
 from agent.router import NO_TOOL, Route, Router, RouterMode
 from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
@@ -100,6 +101,7 @@ class Agent:
         router_mode: see agent.router.
         max_retries: how many times a retryable error goes back to the model.
         explicit_args: make the model write every argument (null when not stated); see calls.args_schema.
+        learned: approved examples (agent.learned) shown to the model for similar requests.
     """
 
     def __init__(
@@ -114,8 +116,10 @@ class Agent:
         max_retries: int = MAX_RETRIES,
         schema_chars: int = SCHEMA_CHARS,
         explicit_args: bool = False,
+        learned: LearnedExamples | None = None,
     ):
         self.ws, self.registry, self._model, self.router = ws, registry, model, router
+        self.learned = learned  # the person's approved calls, worked examples of the fill step
         self.router_mode, self.shortlist, self.max_retries = router_mode, shortlist, max_retries
         self.schema_chars = schema_chars
         self.explicit_args = explicit_args
@@ -157,7 +161,7 @@ class Agent:
         route = self._route(question, turn)
         plan = Plan(route=route, timings=turn.timings)
         try:
-            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args)
+            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args, self.learned)
             start = time.perf_counter()
             name = self._select(caller, question, state, route)
             turn.timings["choose"] = time.perf_counter() - start
@@ -207,7 +211,7 @@ class Agent:
             seconds=turn.timings["route"],
         )
         try:
-            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args)
+            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args, self.learned)
             start = time.perf_counter()
             name = self._select(caller, question, state, route)
             turn.timings["choose"] = time.perf_counter() - start

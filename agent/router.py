@@ -16,7 +16,7 @@ Modes (``RouterMode``), so they can be measured against each other:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,6 +34,9 @@ NO_TOOL = "none"
 # top score is 0.60 at the median and 0.36 at the lowest (93 requests); on tables outside retail the
 # neighbours rank tools like segment_customers first on scores around 0.25.
 FALLBACK_TOOL = "sql_query"
+# A request at least this similar to a question the person taught (agent.learned) is that question again,
+# reworded at most: its tool is the person's word, whatever the other examples say.
+LEARNED_MATCH = 0.9
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Router:
         fix_margin: ... and this far above the second tool fixes the tool in ``auto`` mode.
         unfamiliar: a best tool scoring below this is no real match: ``FALLBACK_TOOL`` leads the ranking
             instead, and ``top1`` fixes it (unless the best match is ``none``, e.g. "thanks!").
+        learned: returns tool -> questions the person taught (agent.learned); called on the first
+            ranking, not here, so building a Router stays cheap. More come with ``add_examples``.
     """
 
     def __init__(
@@ -75,6 +80,7 @@ class Router:
         fix_score: float = 0.65,
         fix_margin: float = 0.10,
         unfamiliar: float = 0.35,
+        learned: Callable[[], dict[str, list[str]]] | None = None,
     ):
         known = set(tools) | {NO_TOOL}
         examples = examples if examples is not None else prompts.load("router_examples")
@@ -93,6 +99,8 @@ class Router:
         self.k, self.fix_score, self.fix_margin = k, fix_score, fix_margin
         self.unfamiliar = unfamiliar
         self._known = known
+        self._is_learned: list[bool] = [False] * len(self._texts)
+        self._pending_learned = learned
 
     @property
     def embedder(self):
@@ -108,17 +116,64 @@ class Router:
             self._matrix = self.embedder.encode(self._texts)
         return self._matrix
 
+    # -- learned examples ---------------------------------------------------------------------------------
+    def add_examples(self, tool: str, texts: Iterable[str]) -> None:
+        """Add questions the person taught as examples of ``tool`` (a text taught before moves to ``tool``)."""
+        texts = [t for t in dict.fromkeys(texts) if t.strip()]
+        if tool not in self._known or not texts:
+            return
+        self.forget_examples(texts)
+        self._labels.extend([tool] * len(texts))
+        self._texts.extend(texts)
+        self._is_learned.extend([True] * len(texts))
+        if self._matrix is not None:  # embed only the new rows
+            self._matrix = np.vstack([self._matrix, self.embedder.encode(texts)])
+
+    def forget_examples(self, texts: Iterable[str]) -> None:
+        """Drop learned examples with these texts (the examples in prompts/ stay)."""
+        gone = {t.strip().lower() for t in texts}
+        keep = [
+            i
+            for i, (text, learned) in enumerate(zip(self._texts, self._is_learned, strict=True))
+            if not (learned and text.strip().lower() in gone)
+        ]
+        if len(keep) == len(self._texts):
+            return
+        self._labels = [self._labels[i] for i in keep]
+        self._texts = [self._texts[i] for i in keep]
+        self._is_learned = [self._is_learned[i] for i in keep]
+        if self._matrix is not None:
+            self._matrix = self._matrix[keep]
+
+    def _load_learned(self) -> None:
+        if self._pending_learned is not None:
+            load, self._pending_learned = self._pending_learned, None
+            for tool, texts in load().items():
+                self.add_examples(tool, texts)
+
+    # -- ranking -----------------------------------------------------------------------------------------
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every tool with examples, with its score, best first."""
+        return self._rank(text)[0]
+
+    def _rank(self, text: str) -> tuple[list[tuple[str, float]], str | None]:
+        """The ranking, and the tool of a learned question that ``text`` matches (LEARNED_MATCH)."""
+        self._load_learned()
         if not self._texts:
-            return []
+            return [], None
         query = self.embedder.encode([text])[0]
         sims = self._examples_matrix() @ query
         by_tool: dict[str, list[float]] = {}
-        for label, sim in zip(self._labels, sims, strict=True):
+        learned: tuple[str, float] | None = None
+        for label, sim, is_learned in zip(self._labels, sims, self._is_learned, strict=True):
             by_tool.setdefault(label, []).append(float(sim))
+            if is_learned and sim >= LEARNED_MATCH and (learned is None or sim > learned[1]):
+                learned = (label, float(sim))
         scores = {tool: float(np.mean(sorted(s, reverse=True)[: self.k])) for tool, s in by_tool.items()}
-        return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        if learned is not None:  # the taught question itself: its own similarity, not a mean with others
+            scores[learned[0]] = max(scores[learned[0]], learned[1])
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        return ranked, learned[0] if learned else None
 
     def route(self, text: str, mode: RouterMode = "auto") -> Route:
         """The ranking, and the tool fixed by the router when ``mode`` allows and the router is sure."""
@@ -126,9 +181,11 @@ class Router:
             raise ValueError(f"Unknown router mode {mode!r}; use one of {', '.join(ROUTER_MODES)}.")
         if mode == "off":
             return Route(ranked=[])
-        ranked = self.rank(text)
+        ranked, learned = self._rank(text)
         if not ranked:
             return Route(ranked=[])
+        if learned is not None:
+            return Route(ranked=_first(ranked, learned), fixed=learned if mode != "shortlist" else None)
         named = [n for n, _ in ranked if n in NAMED_TOOLS and NAMED_TOOLS[n].search(text)]
         if named:
             return Route(ranked=_first(ranked, named[0]), fixed=named[0])

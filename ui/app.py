@@ -117,6 +117,7 @@ def _chat_tab(ctx: UiContext, chat: ChatHandlers) -> dict[str, Any]:
                 stop = gr.Button(
                     "Stop", variant="stop", scale=1, min_width=90, visible=False, elem_id="mm-stop"
                 )
+                correct = gr.Button("👍 Correct", scale=1, min_width=110, elem_id="mm-correct", size="sm")
             with gr.Column(visible=False, elem_id="mm-results") as results:
                 pick = gr.Dropdown(label="Result table", choices=[], visible=False, interactive=True)
                 table = gr.Dataframe(
@@ -142,6 +143,7 @@ def _chat_tab(ctx: UiContext, chat: ChatHandlers) -> dict[str, Any]:
         respond, box, outputs, **run
     ).then(show, None, result_outputs).then(refresh, None, history)
     stop.click(guarded(_toast(0))(chat.stop), None, None, queue=False)
+    correct.click(guarded(_toast(0))(chat.mark_correct), None, None)
     new.click(guarded(_toast(2))(chat.new_conversation), None, [chatbot, history]).then(
         show, None, result_outputs
     )

@@ -160,6 +160,15 @@ class ChatHandlers:
     def stop(self, request: gr.Request) -> None:
         session_of(self.ctx, request).cancel.set()
 
+    def mark_correct(self, request: gr.Request) -> None:
+        """The Correct button: the last answer's question and tool call become a learned example."""
+        session = session_of(self.ctx, request)
+        if session.busy.locked():
+            gr.Warning("Wait until the answer is finished, then mark it correct.")
+            return
+        learned = session.assistant.learn_last()
+        gr.Info(f"Thanks: learned. Similar questions will use {learned.tool} as this answer did.")
+
     def new_conversation(self, request: gr.Request):
         """Clear the chat and results; the old conversation stays in the history list."""
         session = session_of(self.ctx, request)

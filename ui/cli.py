@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from ui.commands import agent as agent_commands
 from ui.commands import data as data_commands
 from ui.commands import eval as eval_commands
+from ui.commands import learn as learn_commands
 from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
 from ui.commands import mining as mining_commands
@@ -33,6 +34,7 @@ COMMAND_MODULES = [
     ui_commands,
     text_commands,
     agent_commands,
+    learn_commands,
     report_commands,
 ]
 

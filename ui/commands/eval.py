@@ -1,6 +1,7 @@
 """`martmind eval`: score the assistant on a golden set, compare two runs, draft golden questions.
 
 martmind eval FILE [--model SPEC] [--out DIR] [--limit N] [--json]
+martmind eval FILE --learn [--limit N] [--json]       (store each gold SQL as a learned example; no run)
 martmind eval --compare A.json B.json [--json]       (exit 1 when a question broke: a regression gate)
 martmind eval suggest TABLE [--n N] [--model SPEC] [--out FILE] [--json]
 """
@@ -36,6 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two report files")
     p.add_argument("--n", type=int, default=8, help="suggest: how many questions to draft (default 8)")
+    p.add_argument(
+        "--learn",
+        action="store_true",
+        help="store every question with gold SQL as a learned sql_query example instead of scoring",
+    )
 
 
 def run_eval_command(args: argparse.Namespace) -> Any:
@@ -52,6 +58,8 @@ def run_eval_command(args: argparse.Namespace) -> Any:
             "Usage: martmind eval FILE, martmind eval --compare A.json B.json, "
             "or martmind eval suggest TABLE."
         )
+    if args.learn:
+        return learn_command(args, args.target[0])
     return golden_command(args, args.target[0])
 
 
@@ -83,6 +91,36 @@ def golden_command(args: argparse.Namespace, path: str) -> dict[str, Any]:
         return {**report.to_dict(), "files": files}
     print_summary(report.to_dict())
     return files
+
+
+def learn_command(args: argparse.Namespace, path: str) -> dict[str, Any]:
+    """Teach the golden set: each question with gold SQL becomes a learned sql_query example.
+
+    A question whose SQL does not pass the guard on this workspace (another database's tables) is
+    skipped with the reason, not stored.
+    """
+    from agent.assistant import Assistant
+    from agent.evaluation import load_golden
+    from tools.base import ToolError
+
+    items = load_golden(path)
+    if args.limit is not None:
+        items = items[: max(args.limit, 0)]
+    assistant = Assistant(model=model_spec(args), workspace=Workspace(args.home))
+    learned, skipped = [], []
+    for item in items:
+        if not item.sql:
+            continue
+        try:
+            learned.append(assistant.learn(item.question, sql=item.sql).id)
+        except ToolError as e:
+            skipped.append({"question": item.question, "error": str(e)})
+    out = {"golden": Path(path).name, "learned": len(learned), "ids": learned, "skipped": skipped}
+    if not args.json:
+        for s in skipped:
+            print(f"skipped: {s['question'][:70]} ({s['error']})", file=sys.stderr)
+        return {"golden": out["golden"], "learned": len(learned), "skipped": len(skipped)}
+    return out
 
 
 def answer_source(model: str, ws: Workspace):
