@@ -40,7 +40,9 @@ def is_follow_up(question: str, state: ConversationState) -> str | None:
     return None
 
 
-def follow_up_args(tool: Tool, state: ConversationState, reading: Reading, ws: Workspace) -> dict[str, Any] | None:
+def follow_up_args(
+    tool: Tool, state: ConversationState, reading: Reading, ws: Workspace
+) -> dict[str, Any] | None:
     """The previous call's arguments with the changes the question states; None when it states none."""
     assert state.last_call is not None
     previous = dict(state.last_call["args"])

@@ -38,6 +38,8 @@ _POINT = re.compile(
     rf"|(?P<qy>\bq(?P<q1>[1-4])\s*(?:of\s+|,\s*)?(?P<y1>{_YEAR})\b)"
     rf"|(?P<yq>\b(?P<y2>{_YEAR})\s*[-/ ]?\s*q(?P<q2>[1-4])\b)"
     rf"|(?P<oq>\b(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?(?P<y3>{_YEAR})\b)"
+    rf"|(?P<half>\b(?:(?P<hord>first|second|1st|2nd)\s+half|h(?P<hn>[12]))\s+(?:of\s+)?(?P<y6>{_YEAR})\b)"
+    rf"|(?P<yh>\b(?P<y7>{_YEAR})\s*[-/ ]?\s*h(?P<hn2>[12])\b)"
     rf"|(?P<my>\b(?P<m1>{_MONTH})\.?,?\s+(?:of\s+)?(?P<y4>{_YEAR})\b)"
     rf"|(?P<ym>\b(?P<y5>{_YEAR})[-/](?P<m2>0?[1-9]|1[0-2])\b(?!-\d))"
     rf"|(?P<rel>\b(?:last|past|previous|final)\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"
@@ -81,6 +83,11 @@ def _point_text(m: re.Match[str]) -> str:
         return f"{g['y2']}-Q{g['q2']}"
     if g["oq"]:
         return f"{g['y3']}-Q{_ORDINAL_QUARTER[g['ord'].lower()]}"
+    if g["half"]:
+        half = g["hn"] or ("1" if g["hord"].lower() in ("first", "1st") else "2")
+        return f"{g['y6']}-H{half}"
+    if g["yh"]:
+        return f"{g['y7']}-H{g['hn2']}"
     if g["my"]:
         return f"{g['m1'].lower()} {g['y4']}"
     if g["ym"]:
@@ -140,6 +147,10 @@ _COUNT = r"(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")"
 _RANK = r"(?:best|top|biggest|largest|most|highest|leading|worst|lowest|smallest|least|bottom)"
 _TOP_PATTERNS = (
     re.compile(rf"\b(?:top|bottom)[\s-]*{_COUNT}\b", re.IGNORECASE),
+    re.compile(
+        rf"\b(?:which|what|the|our|list|show|name)\s+{_COUNT}\s+(?!(?:days?|weeks?|months?|quarters?|years?|times?)\b)[a-z]",
+        re.IGNORECASE,
+    ),
     re.compile(rf"\b(?:the\s+)?{_COUNT}\s+{_RANK}\b", re.IGNORECASE),
     re.compile(rf"\b(?:first|best|worst|leading)\s+{_COUNT}\b", re.IGNORECASE),
 )
@@ -170,11 +181,43 @@ def read_top(text: str) -> int | None:
     return None
 
 
-_NOT_NOUNS = frozenset("much many time is was are were has had did does do of the a an".split())
+_NOT_NOUNS = frozenset(
+    [
+        "much",
+        "many",
+        "time",
+        "is",
+        "was",
+        "are",
+        "were",
+        "has",
+        "had",
+        "did",
+        "does",
+        "do",
+        "of",
+        "the",
+        "a",
+        "an",
+    ]
+)
 
 
 # How a table choice was made from the question itself (not from the conversation or the workspace).
-EVIDENCE = ("named", "columns", "values", "period")
+EVIDENCE = ("named", "values", "columns", "column", "period")
+STRONG_EVIDENCE = ("named", "values", "columns")
+
+_AGGREGATE = re.compile(
+    r"\b(?:how\s+many|how\s+much|share|proportion|percentage|percent|average|avg|mean|count|number\s+of|"
+    r"total|sum|most|least|fewest|highest|lowest|per|each)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_aggregate(text: str) -> bool:
+    """The question asks for a count, share, average, total or ranking ("how many reviews gave 5 stars")."""
+    return bool(_AGGREGATE.search(text))
+
 
 # -- the reading -----------------------------------------------------------------------------------------
 
@@ -211,7 +254,9 @@ class Reading:
         return "\n".join(lines)
 
     # -- making a call agree ------------------------------------------------------------------------------
-    def apply(self, tool: Tool, args: dict[str, Any], ws: Workspace, follow_up: bool = False) -> dict[str, Any]:
+    def apply(
+        self, tool: Tool, args: dict[str, Any], ws: Workspace, follow_up: bool = False
+    ) -> dict[str, Any]:
         """``args`` made to agree with what the question states (each rule acts through argument roles).
 
         In a follow-up, ``args`` are the previous call's: the table changes only when the question names
@@ -228,7 +273,9 @@ class Reading:
                 out[name] = self.top
         if self.period:
             out = self._apply_period(out, model, ws)
-        refine = getattr(tool, "refine_args", None)  # a tool may read more of the question (metrics, groupings)
+        refine = getattr(
+            tool, "refine_args", None
+        )  # a tool may read more of the question (metrics, groupings)
         return refine(out, self, follow_up) if callable(refine) else out
 
     def _apply_period(self, args: dict[str, Any], model: Any, ws: Workspace) -> dict[str, Any]:
@@ -285,7 +332,13 @@ _GROUPING_END = re.compile(
 )
 
 
-_TIME_ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
+_TIME_ADVERBS = {
+    "daily": "day",
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+}
 
 
 def read_groupings(text: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Which table a question is about: the one whose columns or stored values it names, else the one the
 conversation is using, else the workspace's current sales table (the one the person loaded last).
 
-Column evidence counts a question word once per table that has it in a column name, a column's role
+Column evidence counts a question word once per table that has it in its name, a column name, a column's role
 (``Description`` plays ``product_name``) or the person's own header, weighted by how rare the word is
 among the tables, so "region" (one table) decides and "customer" (most tables) does not. Words that name
 metrics ("revenue", "orders") are evidence of no table: every sales table has them. A stated period
@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -31,8 +32,35 @@ if TYPE_CHECKING:
 # Words any sales table answers to: evidence for none of them.
 _METRIC_WORDS = frozenset(
     stem(w)
-    for w in "revenue revenues sales sale sold sell order orders customer customers unit units quantity item "
-    "items amount total count many much price average sum line lines data table".split()
+    for w in [
+        "revenue",
+        "revenues",
+        "sales",
+        "sale",
+        "sold",
+        "sell",
+        "order",
+        "orders",
+        "customer",
+        "customers",
+        "unit",
+        "units",
+        "quantity",
+        "item",
+        "items",
+        "amount",
+        "total",
+        "count",
+        "many",
+        "much",
+        "price",
+        "average",
+        "sum",
+        "line",
+        "lines",
+        "data",
+        "table",
+    ]
 )
 VALUE_WEIGHT = 2.0
 
@@ -41,10 +69,11 @@ VALUE_WEIGHT = 2.0
 class TableFacts:
     """What the choice needs to know of one table, read once per workspace version."""
 
-    words: set[str]
+    words: set[str]  # of its columns, their roles and the person's own headers
     sales: bool
     span: tuple[date, date] | None  # first and last date of its timestamp column
     rows: int = 0
+    names: set[str] = field(default_factory=set)  # of the table's name and its file's name
 
 
 @dataclass
@@ -68,8 +97,12 @@ def table_facts(ws: Workspace) -> dict[str, TableFacts]:
 
 def _read_facts(ws: Workspace) -> dict[str, TableFacts]:
     facts = {}
+    files = _source_files(ws)
     for table, columns in ws.columns_by_table().items():
-        words = set().union(*(name_words(c) for c in columns), *(name_words(o) for o in ws.original_names(table).values()))
+        words = set().union(
+            *(name_words(c) for c in columns),
+            *(name_words(o) for o in ws.original_names(table).values()),
+        )
         try:
             roles = ws.roles(table)
         except ToolError:
@@ -78,11 +111,28 @@ def _read_facts(ws: Workspace) -> dict[str, TableFacts]:
         words |= set().union(*(name_words(r) for r, c in roles.columns.items() if c))
         span, rows = _span(ws, table, roles["timestamp"])
         facts[table] = TableFacts(words - _METRIC_WORDS, roles.is_sales(), span, rows)
+    for table, f in facts.items():
+        # "the Hillstrom campaign", "the Complete Journey data": the table's own name and its file's
+        f.names = (name_words(table) | files.get(table, set())) - _METRIC_WORDS - {"sample"}
     return facts
 
 
+def _source_files(ws: Workspace) -> dict[str, set[str]]:
+    """Table -> the words of the file it was loaded from (``complete_journey/coupons.parquet``)."""
+    rows = ws.query("SELECT name, source, note FROM _martmind_tables")
+    out = {}
+    for name, source, note in rows.itertuples(index=False):
+        path = str(source)[5:] if str(source).startswith("file:") else str(note or "")
+        out[name] = set().union(*(name_words(part) for part in Path(path).with_suffix("").parts[-2:]))
+    return out
+
+
 def _span(ws: Workspace, table: str, ts: str | None) -> tuple[tuple[date, date] | None, int]:
-    select = f"CAST(min({quote_ident(ts)}) AS DATE) AS a, CAST(max({quote_ident(ts)}) AS DATE) AS b, " if ts else ""
+    select = (
+        f"CAST(min({quote_ident(ts)}) AS DATE) AS a, CAST(max({quote_ident(ts)}) AS DATE) AS b, "
+        if ts
+        else ""
+    )
     row = ws.query(f"SELECT {select}count(*) AS n FROM {quote_ident(table)}").iloc[0]
     if not ts or pd.isna(row["a"]) or pd.isna(row["b"]):
         return None, int(row["n"])
@@ -94,9 +144,15 @@ def _day(value) -> date:
 
 
 def choose_table(
-    ws: Workspace, question: str, reading: Reading, state: ConversationState | None, *, sales_only: bool = False
+    ws: Workspace,
+    question: str,
+    reading: Reading,
+    state: ConversationState | None,
+    *,
+    sales_only: bool = False,
 ) -> tuple[str | None, str]:
-    """The table and why: ``named``, ``columns``, ``values``, ``period``, ``conversation`` or ``current``.
+    """The table and why: ``named``, ``values``, ``columns``, ``column`` (see ``_strength``), ``period``,
+    ``conversation`` or ``current``.
 
     Args:
         sales_only: choose among sales tables only (time and value roles), for the tools that need one.
@@ -108,13 +164,17 @@ def choose_table(
     if named:
         return named, "named"
     fitting = _fit_period(reading, facts)
-    fallback = [(t, why) for t, why in ((state.active_table if state else None, "conversation"), (ws.sales_table(), "current")) if t in fitting]
+    fallback = [
+        (t, why)
+        for t, why in ((state.active_table if state else None, "conversation"), (ws.sales_table(), "current"))
+        if t in fitting
+    ]
     scores = {t: s for t, s in _evidence(question, reading, facts).items() if t in fitting}
     if scores:
         best = max(scores.values())
         top = [t for t, s in scores.items() if s == best]
         if len(top) == 1:
-            return top[0], "values" if any(m.table == top[0] for m in reading.values) else "columns"
+            return top[0], _strength(question, reading, top[0], facts)
         preferred = next(((t, why) for t, why in fallback if t in top), None)
         if preferred:
             return preferred
@@ -126,6 +186,21 @@ def choose_table(
     return None, ""
 
 
+def _question_words(question: str) -> set[str]:
+    return {w for w in text_words(question) if w not in _METRIC_WORDS and len(w) > 2}
+
+
+def _strength(question: str, reading: Reading, table: str, facts: dict[str, TableFacts]) -> str:
+    """How the question points at ``table``: ``named`` (its name's words), ``values``, ``columns`` (two
+    or more of its column words) or ``column`` (one word: weak, "segment" is also an analysis)."""
+    words = _question_words(question)
+    if words & facts[table].names:
+        return "named"
+    if any(m.table == table for m in reading.values):
+        return "values"
+    return "columns" if len(words & facts[table].words) >= 2 else "column"
+
+
 def _named(question: str, tables: list[str]) -> str | None:
     low = question.lower()
     hits = [t for t in tables if re.search(rf"\b{re.escape(t.lower())}\b", low)]
@@ -133,10 +208,10 @@ def _named(question: str, tables: list[str]) -> str | None:
 
 
 def _evidence(question: str, reading: Reading, facts: dict[str, TableFacts]) -> dict[str, float]:
-    words = {w for w in text_words(question) if w not in _METRIC_WORDS and len(w) > 2}
+    words = _question_words(question)
     scores: dict[str, float] = {}
     for word in words:
-        having = [t for t, f in facts.items() if word in f.words]
+        having = [t for t, f in facts.items() if word in f.words or word in f.names]
         weight = math.log(1 + len(facts) / len(having)) if having else 0.0
         for t in having:
             scores[t] = scores.get(t, 0.0) + weight
@@ -155,7 +230,10 @@ def _fit_period(reading: Reading, facts: dict[str, TableFacts]) -> set[str]:
         t
         for t, f in facts.items()
         if f.span is None
-        or ((period.end is None or f.span[0] < period.end) and (period.start is None or f.span[1] >= period.start))
+        or (
+            (period.end is None or f.span[0] < period.end)
+            and (period.start is None or f.span[1] >= period.start)
+        )
     }
 
 

@@ -133,7 +133,9 @@ def shop(ws, tmp_path):
 
 
 def _read(ws, question, state=None):
-    return read_question(ws, question, state or ConversationState(), [m for _, m in stated_values(ws, question)])
+    return read_question(
+        ws, question, state or ConversationState(), [m for _, m in stated_values(ws, question)]
+    )
 
 
 def test_a_loaded_sales_table_becomes_the_current_one(shop):
@@ -192,7 +194,9 @@ def test_a_metric_the_question_supports_in_words_is_kept(ws):
 
 def test_top_n_stated_in_the_question_is_the_call_s(ws):
     tool = MetricQuery(ws)
-    args = _read(ws, "top 2 countries by revenue").apply(tool, {"metrics": ["revenue"], "by": ["country"], "top": 5}, ws)
+    args = _read(ws, "top 2 countries by revenue").apply(
+        tool, {"metrics": ["revenue"], "by": ["country"], "top": 5}, ws
+    )
     assert args["top"] == 2
 
 
@@ -219,7 +223,10 @@ def assistant(ws):
 
 def test_a_year_the_model_turned_into_one_day_is_answered_for_the_year(assistant):
     model = assistant.model
-    one_day = {"metrics": ["revenue"], "filters": [{"column": "InvoiceDate", "op": "between", "value": "2011-01-01"}]}
+    one_day = {
+        "metrics": ["revenue"],
+        "filters": [{"column": "InvoiceDate", "op": "between", "value": "2011-01-01"}],
+    }
     model.enqueue({"tool": "metric_query"}, one_day, "ok")
     answer = assistant.ask("What was the revenue in 2011?")
     assert answer.tool_calls[-1]["args"]["date_range"] == "2011"
@@ -238,7 +245,12 @@ def test_a_three_turn_follow_up_conversation(assistant):
         "top": 5,
         "date_range": "2011-03",
         "table": "sales",
-    } or second.tool_calls[-1]["args"] == {"metrics": ["revenue"], "by": ["country"], "top": 5, "date_range": "2011-03"}
+    } or second.tool_calls[-1]["args"] == {
+        "metrics": ["revenue"],
+        "by": ["country"],
+        "top": 5,
+        "date_range": "2011-03",
+    }
     model.enqueue("ok")
     third = assistant.ask("and Germany by month")
     args = third.tool_calls[-1]["args"]

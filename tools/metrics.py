@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, create_model
 from tools.arg_types import PeriodText, TableName, TopN
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
 from tools.metric_defs import Catalog, MetricDef, builtin_definitions, load_catalog
-from tools.metric_reading import refine_metric_args
 from tools.metric_filters import date_range_condition, filter_condition
+from tools.metric_reading import refine_metric_args
 from tools.metric_sql import (
     TIME_GRAINS,
     Condition,

@@ -31,7 +31,32 @@ def closest_many(
 
 
 # Parts of column names that say nothing about what a column holds ("customer_id" is about customers).
-_GENERIC_WORDS = frozenset("id no nr num number name code type key value values the of and a per in to".split())
+_GENERIC_WORDS = frozenset(
+    [
+        "id",
+        "no",
+        "nr",
+        "num",
+        "number",
+        "name",
+        "code",
+        "type",
+        "key",
+        "value",
+        "values",
+        "date",
+        "time",
+        "timestamp",
+        "text",
+        "the",
+        "of",
+        "and",
+        "a",
+        "per",
+        "in",
+        "to",
+    ]
+)
 
 
 def stem(word: str) -> str:

@@ -23,9 +23,32 @@ _MONTHS = {
     )
 }
 _MONTH_WORDS = frozenset(
-    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-     "dec")
+    (
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    )
 )
 _UNITS = {"day": 1, "week": 7, "month": 1, "quarter": 3, "year": 12}
 _RELATIVE = re.compile(
@@ -37,7 +60,7 @@ _RELATIVE = re.compile(
 # window instead: "last 3 months".)
 _CALENDAR = re.compile(r"^(?:the\s+)?(previous|last|this|current)\s+(week|month|quarter|year)$")
 EXAMPLES = (
-    '"2011-Q3", "2011-05", "May 2011", "2011", "2011-01-01..2011-03-31", "since 2011-06", '
+    '"2011-Q3", "2011-H1", "2011-05", "May 2011", "2011", "2011-01-01..2011-03-31", "since 2011-06", '
     '"last 3 months of the data", "last 30 days", "last month", "this year", "June"'
 )
 
@@ -97,6 +120,11 @@ def _single(low: str, last_date: Callable[[], date]) -> Period:
     ):
         y, q = (int(m[1]), int(m[2])) if len(m[1]) == 4 else (int(m[2]), int(m[1]))
         return Period(date(y, 3 * q - 2, 1), _add_months(date(y, 3 * q - 2, 1), 3), low)
+    if (m := re.fullmatch(r"(\d{4})[\s\-/]?h([12])", low)) or (
+        m := re.fullmatch(r"h([12])[\s\-/]?(\d{4})", low)
+    ):
+        y, h = (int(m[1]), int(m[2])) if len(m[1]) == 4 else (int(m[2]), int(m[1]))
+        return Period(date(y, 6 * h - 5, 1), _add_months(date(y, 6 * h - 5, 1), 6), low)
     if m := re.fullmatch(r"(\d{4})[-/](\d{1,2})", low):
         return _month(int(m[1]), int(m[2]), low)
     if (m := re.fullmatch(r"([a-z]+)\.?,?\s+(\d{4})", low)) and m[1][:3] in _MONTHS:
@@ -130,7 +158,11 @@ def _calendar(unit: str, offset: int, last: date, text: str) -> Period:
         start = last - timedelta(days=last.weekday()) + timedelta(weeks=offset)
         return Period(start, start + timedelta(weeks=1), text, relative=True)
     months = _UNITS[unit]
-    first = date(last.year, 1, 1) if unit == "year" else date(last.year, (last.month - 1) // months * months + 1, 1)
+    first = (
+        date(last.year, 1, 1)
+        if unit == "year"
+        else date(last.year, (last.month - 1) // months * months + 1, 1)
+    )
     start = _add_months(first, offset * months)
     return Period(start, _add_months(start, months), text, relative=True)
 

@@ -233,8 +233,13 @@ def _type_fits(role: str, dtype: str) -> bool:
     return True
 
 
+# Values of a status column that mark an order that did not stand (exports write the status per line).
+CANCELLED_STATUSES = ("cancelled", "canceled", "refunded", "returned", "voided", "void", "rejected")
+
+
 def _cancelled_condition(ws: Workspace, table: str, roles: Roles) -> str:
-    """Cancelled lines: order ids like 'C536379' beside plain numbers (Online Retail), else negative quantity."""
+    """Cancelled lines: order ids like 'C536379' beside plain numbers (Online Retail), else a status column
+    saying Cancelled / Refunded / Returned ..., else negative quantity."""
     from tools.workspace import quote_ident
 
     order, quantity = roles["order_id"], roles["quantity"]
@@ -246,6 +251,28 @@ def _cancelled_condition(ws: Workspace, table: str, roles: Roles) -> str:
         ).iloc[0]
         if counts["c"] > 0 and counts["n"] > 0:
             return f"starts_with(CAST({o} AS VARCHAR), 'C')"
+    status = _status_condition(ws, table)
+    if status:
+        return status
     if quantity:
         return f"{quote_ident(quantity)} < 0"
     return "FALSE"
+
+
+def _status_condition(ws: Workspace, table: str) -> str | None:
+    """``lower(status) IN ('cancelled', ...)`` for a status column holding such values, else None."""
+    from tools.workspace import quote_ident
+
+    for column, dtype in ws.columns(table):
+        if "status" not in normalise(column) and normalise(column) not in ("state", "orderstate"):
+            continue
+        if not dtype.upper().startswith("VARCHAR"):
+            continue
+        c = f"lower(trim({quote_ident(column)}))"
+        found = ws.query(
+            f"SELECT DISTINCT {c} AS v FROM {quote_ident(table)} WHERE {c} IN "
+            f"({', '.join(repr(v) for v in CANCELLED_STATUSES)}) ORDER BY v"
+        )["v"].tolist()
+        if found:
+            return f"{c} IN ({', '.join(repr(v) for v in found)})"
+    return None

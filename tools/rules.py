@@ -7,7 +7,6 @@ figures (the Groceries data of the arules package); the tool feeds it the basket
 from __future__ import annotations
 
 import math
-from datetime import date
 from typing import Literal
 
 import numpy as np

@@ -7,7 +7,6 @@ of customers (with at least one order) whose history contains the pattern.
 from __future__ import annotations
 
 import math
-from datetime import date
 
 import pandas as pd
 from pydantic import BaseModel, Field

@@ -282,7 +282,13 @@ class Workspace:
             return chosen
         if DEFAULT_SALES_TABLE in tables:
             return DEFAULT_SALES_TABLE
-        return next((t for t in tables if self.roles(t).is_sales()), DEFAULT_SALES_TABLE)
+        return next((t for t in tables if self._is_sales(t)), DEFAULT_SALES_TABLE)
+
+    def _is_sales(self, table: str) -> bool:
+        try:
+            return self.roles(table).is_sales()
+        except ToolError:  # a broken roles.yaml says so where roles are used, not here
+            return False
 
     def set_sales_table(self, table: str) -> None:
         """Make ``table`` the current sales table (``martmind load`` and the UI's upload do this)."""
