@@ -311,3 +311,23 @@ def test_cli_where_syntax():
     }
     assert parse_where("UnitPrice between 1 and 5")["values"] == ["1", "5"]
     assert parse_where("Description contains mug")["op"] == "contains"
+
+
+def test_a_status_column_marks_cancelled_orders_and_revenue_is_net_of_them(tmp_path):
+    """Exports write a cancelled order as positive lines with a status: no sale, unlike a credit note."""
+    from tools.workspace import Workspace
+
+    ws = Workspace(tmp_path / "status", demo=False)
+    df = pd.DataFrame(
+        {
+            "order_id": [1, 1, 2, 3],
+            "order_date": pd.to_datetime(["2023-01-02", "2023-01-02", "2023-01-05", "2023-02-01"]),
+            "quantity": [1, 2, 5, 1],
+            "unit_price": [10.0, 5.0, 4.0, 7.0],
+            "Order Status": ["Completed", "Completed", "Cancelled", "Refunded"],
+        }
+    )
+    ws.save_table("exports", df, source="test")
+    assert ws.roles("exports").cancelled == "lower(trim(\"Order Status\")) IN ('cancelled', 'refunded')"
+    r = MetricQuery(ws)(metrics=["revenue", "units", "orders", "cancelled_orders"], table="exports")
+    assert (r.fact("revenue"), r.fact("units"), r.fact("orders"), r.fact("cancelled_orders")) == (20.0, 3, 1, 2)
