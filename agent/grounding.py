@@ -48,6 +48,9 @@ _NUMBER = re.compile(
     (?![\w]|[.,]\d)""",
     re.VERBOSE,
 )
+# Any run of digits joined by "," or ".": a token that is not one well-formed number above ("660,137,96",
+# "1,2345", "1.234.567") is one malformed number, never read as the well-formed pieces inside it.
+_NUMERIC_TOKEN = re.compile(r"(?<![\w.,/])\d+(?:[.,]\d+)+(?!\d)")
 _DATE = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
 _LIST_MARKER = re.compile(r"^\s*(?:#+\s*)?\d{1,2}[.)]\s", re.MULTILINE)
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b")
@@ -66,7 +69,7 @@ class Mention:
     decimals: int  # digits after the decimal point as written
     scale: float = 1.0
     percent: bool = False
-    kind: str = "number"  # "number", "date" or "claim"
+    kind: str = "number"  # "number", "date", "claim" or "malformed" (never supported)
 
     @property
     def value(self) -> float:
@@ -117,10 +120,15 @@ def extract(text: str) -> list[Mention]:
     for m in _DATE.finditer(text):
         found.append(Mention(m.group(), m.start(), m.end(), 0.0, 0, kind="date"))
         skip.append((m.start(), m.end()))
-    for m in _NUMBER.finditer(text):
-        if any(a <= m.start("num") < b for a, b in skip):
+    numbers = [m for m in _NUMBER.finditer(text) if not any(a <= m.start("num") < b for a, b in skip)]
+    for token in _NUMERIC_TOKEN.finditer(text):
+        if any(a <= token.start() < b for a, b in skip):
             continue
-        found.append(_mention(m))
+        if any(m.span("num") == token.span() for m in numbers):
+            continue  # a well-formed number
+        numbers = [m for m in numbers if m.end("num") <= token.start() or m.start("num") >= token.end()]
+        found.append(Mention(token.group(), token.start(), token.end(), math.nan, 0, kind="malformed"))
+    found += [_mention(m) for m in numbers]
     return sorted(found, key=lambda x: x.start)
 
 
@@ -210,6 +218,8 @@ def check(text: str, grounds: Grounds) -> Check:
     for mention in extract(text):
         if mention.kind == "date":
             support = "(source text)" if mention.text in grounds.text else None
+        elif mention.kind == "malformed":
+            support = None  # "660,137,96" is no number a fact could round to
         else:
             support = next((name for name, v, pct in grounds.values if matches(mention, v, pct)), None)
         result.mentions.append(mention)

@@ -17,12 +17,20 @@ import prompts
 from agent.calls import ToolCall, ToolCaller
 from agent.context import SCHEMA_CHARS, schema_card, value_hints
 from agent.grounding import check_answer
+from agent.headline import headline
 from agent.learned import LearnedExamples
 from agent.models import ChatModel, ModelError
 from agent.router import NO_TOOL, Route, Router, RouterMode
 from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
 from agent.types import Answer, Step
-from agent.writer import answer_messages, chat_messages, fallback_answer, stream_text
+from agent.writer import (
+    INTERPRETATION_TOKENS,
+    WRITER_TOKENS,
+    answer_messages,
+    chat_messages,
+    fallback_answer,
+    stream_text,
+)
 from tools.base import RetryableToolError, Tool, ToolError, ToolResult
 from tools.registry import ToolRegistry
 from tools.workspace import Workspace
@@ -288,20 +296,33 @@ class Agent:
     def _write(
         self, question: str, call: ToolCall, result: ToolResult, turn: _Turn
     ) -> Iterator[Step | Answer]:
+        """The headline (code, shown at once), then the model's interpretation (grounding-checked).
+
+        With ``brief`` set on the agent the model is skipped: the headline (else the plain result) answers.
+        """
         start = time.perf_counter()
+        lead = headline(question, call, result)
+        brief = bool(getattr(self, "brief", False))
+        if lead:
+            yield Step(kind="writing", tool=call.name, text=lead if brief else lead + " ")
         text = ""
-        try:
-            for kind, value in stream_text(self._model(), answer_messages(question, call, result)):
-                if kind == "token":
-                    yield Step(kind="writing", tool=call.name, text=value)
-                else:
-                    text = value.text.strip()
-        except ModelError as e:
-            yield turn.step("error", text=model_failed_message(e))
-            text = ""
-        text = text or fallback_answer(result)
+        if not brief:
+            tokens = INTERPRETATION_TOKENS if lead else WRITER_TOKENS
+            try:
+                messages = answer_messages(question, call, result, lead)
+                for kind, value in stream_text(self._model(), messages, max_new_tokens=tokens):
+                    if kind == "token":
+                        yield Step(kind="writing", tool=call.name, text=value)
+                    else:
+                        text = value.text.strip()
+            except ModelError as e:
+                yield turn.step("error", text=model_failed_message(e))
+                text = ""
+        if not (lead or text):
+            text = fallback_answer(result)
         context = [question, json.dumps(call.args, ensure_ascii=False), result.text]
-        text, checked = check_answer(text, result.facts, context)
+        text, checked = check_answer(text, result.facts, context)  # the model's part only
+        text = f"{lead} {text}".strip() if lead else text
         turn.timings["write"] = time.perf_counter() - start
         turn.steps.append(Step(kind="writing", tool=call.name, text=text, seconds=turn.timings["write"]))
         yield turn.answer(text, result, grounding=checked)

@@ -1,8 +1,9 @@
 """The writer (minimal): the answer text from a tool's result, streamed token by token.
 
-The model writes from the result's text and facts; if it fails, a plain rendering of the same result is the
-answer, so a data question is never lost to a writing problem. (Grounded strategy, copy and report writing,
-with a check of every number, is a later layer on top of this.)
+The answer's headline is composed by code (agent/headline.py); the model adds a short interpretation from
+the result's text and facts (or, when there is no headline, writes the whole answer). If both are empty, a
+plain rendering of the same result is the answer, so a data question is never lost to a writing problem.
+(Grounded strategy, copy and report writing, with a check of every number, is a later layer on top of this.)
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from tools.base import ToolResult
 
 MAX_RESULT_CHARS = 2500
 MAX_FACTS = 40
-WRITER_TOKENS = 256
+WRITER_TOKENS = 256  # a whole answer (no headline)
+INTERPRETATION_TOKENS = 96  # at most two short sentences after the headline
 
 
-def answer_messages(question: str, call: ToolCall, result: ToolResult) -> list[Message]:
-    """The writer's prompt for one tool result."""
+def answer_messages(question: str, call: ToolCall, result: ToolResult, headline: str = "") -> list[Message]:
+    """The writer's prompt for one tool result; with a ``headline``, for the interpretation after it."""
     facts = [{**f.to_dict(), "value": readable(f.value)} for f in result.facts[:MAX_FACTS]]
     user = prompts.render(
         "agent",
@@ -34,9 +36,10 @@ def answer_messages(question: str, call: ToolCall, result: ToolResult) -> list[M
         args_json=json.dumps(call.args, ensure_ascii=False),
         result_text=result.text[:MAX_RESULT_CHARS],
         facts=facts,
+        headline=headline,
     )
     return [
-        {"role": "system", "content": prompts.render("agent", "writer_system")},
+        {"role": "system", "content": prompts.render("agent", "writer_system", headline=headline)},
         {"role": "user", "content": user},
     ]
 

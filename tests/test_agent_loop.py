@@ -42,7 +42,9 @@ def test_constrained_two_step_call_runs_the_tool_and_writes_from_facts(assistant
     assert write["json_schema"] is None
     assert "Germany.revenue = 53.0" in user_text(write)  # the writer sees the facts
     assert answer.tool_calls == [{"name": "revenue_by", "args": {"by": ["country"]}}]
-    assert answer.text == "Germany brought in 53.0."
+    # the headline (code) first, then the model's interpretation
+    headline = "United Kingdom has the highest revenue (81.00) and France the lowest (49.00)."
+    assert answer.text == f"{headline} Germany brought in 53.0."
     assert answer.tables[0].df.set_index("country")["revenue"].to_dict() == {
         "France": 49.0,
         "Germany": 53.0,
@@ -57,7 +59,7 @@ def test_stream_yields_steps_in_order_then_the_answer(assistant, model):
     kinds = [e.kind for e in events if isinstance(e, Step)]
     assert kinds[:3] == ["route", "tool_call", "tool_result"]
     assert set(kinds[3:]) == {"writing"}
-    assert "".join(e.text for e in events[3:-1]).strip() == "Total revenue was 183.0."
+    assert "".join(e.text for e in events[3:-1]).strip() == "revenue: 183.00. Total revenue was 183.0."
     assert isinstance(events[-1], Answer) and events[-1].facts[0].value == 183.0
 
 
@@ -183,7 +185,7 @@ def test_conversations_are_listed_newest_first_and_can_be_switched(assistant, mo
     model.enqueue({"tool": "revenue_by"}, {}, "b")
     assistant.ask("second question")
     assert [c["title"] for c in assistant.conversations()] == ["second question", "first question"]
-    assert assistant.load_conversation(first).turns[0]["answer"] == "a"
+    assert assistant.load_conversation(first).turns[0]["answer"] == "revenue: 183.00. a"  # headline + "a"
 
 
 def test_model_failure_gives_a_clear_message_and_the_conversation_goes_on(assistant, model):

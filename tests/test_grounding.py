@@ -60,6 +60,33 @@ def test_a_planted_wrong_number_is_caught_and_flagged(text, wrong, grounds):
     assert f"{wrong} [unverified]" in flag(text, result)
 
 
+@pytest.mark.parametrize(
+    "text, token",
+    [
+        ("Revenue was 660,137,96.", "660,137,96"),  # thousands groups not of three digits
+        ("about 1,2345 orders", "1,2345"),
+        ("Revenue was £9,747,747,93 in total.", "9,747,747,93"),  # its piece 9,747,747 would round to a fact
+        ("1.234.567 lines", "1.234.567"),
+        ("a share of 0,1481", "0,1481"),
+    ],
+)
+def test_a_malformed_number_is_one_unsupported_number(text, token, grounds):
+    numbers = [m for m in extract(text) if m.kind != "claim"]
+    assert [(m.text, m.kind) for m in numbers] == [(token, "malformed")]  # never skipped, never split
+    result = check(text, grounds)
+    assert [m.text for m in result.unsupported] == [token] and result.numbers == 1
+    assert f"{token} [unverified]" in flag(text, result)
+
+
+def test_a_malformed_number_does_not_hide_the_well_formed_ones(grounds):
+    text = "Revenue was 9,747,747.93 (9.75 million), not 9,747,74.93; champions are 14.8%."
+    result = check(text, grounds)
+    assert [m.text for m in result.mentions] == ["9,747,747.93", "9.75 million", "9,747,74.93", "14.8%"]
+    assert [m.text for m in result.unsupported] == ["9,747,74.93"]
+    flagged, record = check_answer(text, FACTS, [])
+    assert "9,747,74.93 [unverified]" in flagged and record["unsupported"] == ["9,747,74.93"]
+
+
 def test_invented_claims_are_caught_unless_the_data_holds_them(grounds):
     text = "Get 20% off and free shipping on our best-selling mugs, plus discounts!"
     unsupported = {m.text.lower() for m in check(text, grounds).unsupported}

@@ -14,6 +14,11 @@ from ui.output import add_command, print_table
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "ask", run_ask, "answer one question with the assistant")
     p.add_argument("question", help='e.g. "revenue by country, top 5"')
+    p.add_argument(
+        "--brief",
+        action="store_true",
+        help="answer with the headline composed from the result only (no write-up by the model)",
+    )
     _agent_options(p)
     p = add_command(sub, "plan", run_plan, "show the tool call a question would make, without running it")
     p.add_argument("question", help='e.g. "which products are bought together?"')
@@ -49,6 +54,8 @@ def run_ask(args: argparse.Namespace):
     from tools.base import ToolError
 
     assistant = make_assistant(args)
+    if getattr(args, "brief", False):
+        assistant.agent.brief = True  # read by Agent._write: the model is not asked to write
     if args.json:
         answer = assistant.ask(args.question)
         if answer.error:
