@@ -122,8 +122,8 @@ def _source_files(ws: Workspace) -> dict[str, set[str]]:
     rows = ws.query("SELECT name, source, note FROM _martmind_tables")
     out = {}
     for name, source, note in rows.itertuples(index=False):
-        path = str(source)[5:] if str(source).startswith("file:") else str(note or "")
-        out[name] = set().union(*(name_words(part) for part in Path(path).with_suffix("").parts[-2:]))
+        path = Path(str(source)[5:] if str(source).startswith("file:") else str(note or ""))
+        out[name] = set().union(*(name_words(part) for part in [*path.parent.parts[-1:], path.stem]))
     return out
 
 

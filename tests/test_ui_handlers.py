@@ -119,7 +119,7 @@ def test_a_turn_streams_its_tool_step_before_the_answer_and_fills_the_results(ui
     assert any(p["metadata"]["title"] == "Tool: sql_query" for p in pending)  # seen while it ran
     final = chat_values[-1]
     assert final[0] == {"role": "user", "content": "revenue for France"}
-    assert "Revenue for France is in the table below." in texts(final)
+    assert "France: revenue 49.00. Revenue for France is in the table below." in texts(final)
     assert "WHERE\n  Country = 'France'" in panels(final)[1]["content"]
     assert (
         frames[-1][2]["interactive"] is True and frames[-1][3]["visible"] is False
@@ -161,7 +161,7 @@ def test_stop_ends_the_turn_at_once_and_the_stopped_turn_is_not_saved(ws):
     session.busy.release()
     assert session.assistant.conversation.turns == []
     frames = run(chat, "revenue for France")  # the session works on
-    assert "Revenue for France is in the table below." in texts(frames[-1][0])
+    assert "France: revenue 49.00. Revenue for France is in the table below." in texts(frames[-1][0])
     ctx.close()
 
 
@@ -178,9 +178,9 @@ def test_two_sessions_at_once_keep_their_own_answers(ws):
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert "Revenue for France is in the table below." in texts(finals["a"])
+    assert "France: revenue 49.00. Revenue for France is in the table below." in texts(finals["a"])
     assert not any("Germany" in t for t in texts(finals["a"]))
-    assert "Revenue for Germany is in the table below." in texts(finals["b"])
+    assert "Germany: revenue 53.00. Revenue for Germany is in the table below." in texts(finals["b"])
     assert not any("France" in t for t in texts(finals["b"]))
     for session, country in (("a", "France"), ("b", "Germany")):
         turns = ctx.session(session).assistant.conversation.turns
@@ -206,7 +206,7 @@ def test_history_lists_past_conversations_and_reopens_one(ui):
     assert chatbot == [] and [value for _, value in history["choices"]] == [first_id]
     assert history["choices"][0][0].startswith("revenue for France · ")
     reopened = chat.open_conversation(first_id, request)
-    assert texts(reopened) == ["revenue for France", "Revenue for France is in the table below."]
+    assert texts(reopened) == ["revenue for France", "France: revenue 49.00. Revenue for France is in the table below."]
     assert "Country = 'France'" in panels(reopened)[0]["content"]
     run(chat, "revenue for Germany")  # continues the reopened conversation
     assert len(ctx.session("s1").assistant.conversation.turns) == 2
@@ -380,6 +380,6 @@ def test_the_first_question_shows_the_model_loading_with_a_running_clock(ws, mon
     assert loading[0]["metadata"]["status"] == "pending"
     assert any(p["metadata"].get("log", "").startswith("running, ") for p in loading)  # the clock ticked
     assert loading[-1]["metadata"]["status"] == "done" and loading[-1]["metadata"]["duration"] >= 0.5
-    assert "Revenue for France is in the table below." in texts(frames[-1])
+    assert "France: revenue 49.00. Revenue for France is in the table below." in texts(frames[-1])
     assert ctx.model_loaded()  # later questions (and other sessions) skip the load
     ctx.close()
