@@ -57,7 +57,8 @@ class Generation:
 
 
 class ChatModel(ABC):
-    """A chat model. ``json_schema`` asks for grammar-constrained output that always parses and validates."""
+    """A chat model. ``json_schema`` asks for grammar-constrained output that always parses and validates;
+    ``grammar`` (an EBNF text) for output that always matches it."""
 
     spec: str = ""
 
@@ -70,6 +71,9 @@ class ChatModel(ABC):
         max_new_tokens: int = 512,
         on_token: Callable[[str], None] | None = None,
         timeout_s: float | None = None,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        grammar: str | None = None,
     ) -> Generation:
         """Complete the conversation; stream text pieces to ``on_token`` when given.
 
@@ -81,6 +85,14 @@ class ChatModel(ABC):
             max_new_tokens: budget for the reply; a structured reply that does not fit raises ModelError.
             on_token: called with each decoded text piece as it is generated.
             timeout_s: wall-time limit (the backend's default when None); exceeding it raises ModelError.
+            temperature: 0 decodes greedily (the same reply every time); above 0 samples (with top-p 0.95),
+                so retries can differ. With ``json_schema`` the sample is drawn from the grammar-masked
+                scores: a sampled reply validates as a greedy one does.
+            seed: makes a sampled reply repeatable (same seed, same model, same prompt: same text);
+                None draws a fresh one. Ignored at temperature 0.
+            grammar: an xgrammar EBNF grammar (root rule ``root``; e.g. ``agent.sql_grammar``) the text
+                must match, decoded like ``json_schema`` (give at most one of the two). A backend
+                without grammar support (a plain OpenAI-compatible server) returns unconstrained text.
 
         Raises:
             ModelError: timeout, out of memory, server down, missing weights; the message says what to do.
@@ -93,7 +105,8 @@ class ChatModel(ABC):
 
 @dataclass
 class ScriptedModel(ChatModel):
-    """Replays queued replies in order; records every call in ``sent``.
+    """Replays queued replies in order; records every call in ``sent`` (messages, json_schema, temperature,
+    seed, grammar).
 
     A reply is a string, a dict (sent as JSON) or a callable ``(messages, json_schema) -> str|dict``.
     """
@@ -107,9 +120,26 @@ class ScriptedModel(ChatModel):
         return self
 
     def generate(
-        self, messages, *, json_schema=None, max_new_tokens=512, on_token=None, timeout_s=None
+        self,
+        messages,
+        *,
+        json_schema=None,
+        max_new_tokens=512,
+        on_token=None,
+        timeout_s=None,
+        temperature=0.0,
+        seed=None,
+        grammar=None,
     ) -> Generation:
-        self.sent.append({"messages": [dict(m) for m in messages], "json_schema": json_schema})
+        self.sent.append(
+            {
+                "messages": [dict(m) for m in messages],
+                "json_schema": json_schema,
+                "temperature": temperature,
+                "seed": seed,
+                "grammar": grammar,
+            }
+        )
         if not self.replies:
             raise ModelError("The scripted model has no reply queued.")
         reply = self.replies.popleft()

@@ -66,3 +66,40 @@ def test_a_prompt_read_before_is_not_read_again_after_another_one(tiny):
     assert first.cached_tokens < 20
     assert again.cached_tokens > 200  # the whole system prompt, not re-read after the writer's prompt
     jsonschema.validate(json.loads(again.text), pick)
+
+
+def test_sampled_calls_repeat_with_a_seed_differ_across_seeds_and_validate(tiny):
+    # An open request: asked for "revenue in Germany, top 3" the model is sure enough that every sample
+    # at 0.7 is the greedy call.
+    messages = [{"role": "user", "content": "Pick any metric and any country, as JSON."}]
+
+    def sample(seed):
+        return tiny.generate(messages, json_schema=CALL, max_new_tokens=80, temperature=0.7, seed=seed).text
+
+    texts = [sample(seed) for seed in range(4)]
+    for text in texts:
+        jsonschema.validate(json.loads(text), CALL)
+    assert sample(2) == texts[2]
+    assert len(set(texts)) > 1, texts
+
+
+def test_sampled_text_repeats_with_a_seed(tiny):
+    messages = [{"role": "user", "content": "Write one sentence about shopping."}]
+    texts = [tiny.generate(messages, max_new_tokens=15, temperature=0.7, seed=seed).text for seed in range(3)]
+    assert tiny.generate(messages, max_new_tokens=15, temperature=0.7, seed=1).text == texts[1]
+    assert len(set(texts)) > 1, texts
+
+
+def test_the_prompt_cache_stays_right_after_sampled_replies(tiny):
+    """Sampled replies leave other tokens after the prompt in the KV cache; a greedy call after them must
+    reuse only the prompt and answer as it did before them."""
+    messages = [{"role": "user", "content": "Orders in France, as JSON."}]
+    for _ in range(2):  # the second time as after the sampled replies: all but the prompt's last token cached
+        before = tiny.generate(messages, json_schema=CALL, max_new_tokens=80)
+        text_before = tiny.generate(QUESTION, max_new_tokens=20).text
+    for seed in range(3):
+        tiny.generate(messages, json_schema=CALL, max_new_tokens=80, temperature=0.9, seed=seed)
+        tiny.generate(QUESTION, max_new_tokens=20, temperature=0.9, seed=seed)
+    after = tiny.generate(messages, json_schema=CALL, max_new_tokens=80)
+    assert after.text == before.text and after.cached_tokens == after.prompt_tokens - 1
+    assert tiny.generate(QUESTION, max_new_tokens=20).text == text_before

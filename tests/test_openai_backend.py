@@ -116,6 +116,18 @@ def test_plain_completion_and_usage(server, monkeypatch):
     assert request["auth"] == "Bearer sk-test"
 
 
+def test_sampling_settings_are_passed_through(server):
+    fake = server()
+    model = load_model(f"openai:m@{fake.url}")
+    model.generate([{"role": "user", "content": "x"}])
+    model.generate([{"role": "user", "content": "x"}], temperature=0.7, seed=5)
+    model.generate([{"role": "user", "content": "x"}], temperature=0.7, on_token=lambda piece: None)
+    greedy, seeded, streamed = (request["body"] for request in fake.requests)
+    assert greedy["temperature"] == 0 and "seed" not in greedy and "top_p" not in greedy
+    assert (seeded["temperature"], seeded["seed"], seeded["top_p"]) == (0.7, 5, 0.95)
+    assert streamed["stream"] and streamed["temperature"] == 0.7 and "seed" not in streamed
+
+
 def test_streaming_passes_pieces_to_on_token(server):
     fake = server()
     pieces = []

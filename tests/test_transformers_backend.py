@@ -28,6 +28,13 @@ def test_unknown_specs_are_one_sentence():
         load_model("gpt:4")
 
 
+def test_the_scripted_model_records_the_sampling_settings():
+    model = models.ScriptedModel().enqueue("a", "b")
+    model.generate(QUESTION)
+    model.generate(QUESTION, temperature=0.7, seed=3)
+    assert [(s["temperature"], s["seed"]) for s in model.sent] == [(0.0, None), (0.7, 3)]
+
+
 @pytest.fixture(scope="module")
 def tiny_home(tmp_path_factory):
     return tmp_path_factory.mktemp("tinyhome")
@@ -93,6 +100,55 @@ def test_constrained_tool_call_from_a_real_model_validates(tiny):
     generation = tiny.generate(messages, json_schema=schema, max_new_tokens=80, on_token=pieces.append)
     jsonschema.validate(json.loads(generation.text), schema)
     assert "".join(pieces) == generation.text  # streamed whole, the last words included
+
+
+@pytest.mark.realmodel
+@pytest.mark.ci
+def test_sampled_tool_calls_repeat_with_a_seed_differ_across_seeds_and_validate(tiny):
+    schema = tool_call_schema(
+        {
+            "metric_query": {
+                "type": "object",
+                "properties": {
+                    "metric": {"enum": ["revenue", "orders"]},
+                    "country": {"type": ["string", "null"]},
+                },
+                "required": ["metric", "country"],
+            },
+            "roi_calculator": {
+                "type": "object",
+                "properties": {"spend": {"type": "number"}, "revenue": {"type": "number"}},
+                "required": ["spend", "revenue"],
+            },
+        }
+    )
+    messages = [
+        {"role": "system", "content": "Answer with a JSON tool call."},
+        {"role": "user", "content": "What was the revenue in Germany?"},
+    ]
+
+    def sample(seed):
+        return tiny.generate(messages, json_schema=schema, max_new_tokens=80, temperature=0.7, seed=seed).text
+
+    texts = [sample(seed) for seed in range(4)]
+    for text in texts:
+        jsonschema.validate(json.loads(text), schema)
+    assert sample(2) == texts[2]
+    assert len(set(texts)) > 1, texts
+
+
+@pytest.mark.realmodel
+@pytest.mark.ci
+def test_sampled_text_repeats_with_a_seed_and_leaves_the_global_generator_alone(tiny):
+    import torch
+
+    messages = [{"role": "user", "content": "Write one sentence about shopping."}]
+    state = torch.get_rng_state()
+    texts = [tiny.generate(messages, max_new_tokens=15, temperature=0.7, seed=seed).text for seed in range(3)]
+    assert torch.equal(torch.get_rng_state(), state)
+    assert tiny.generate(messages, max_new_tokens=15, temperature=0.7, seed=1).text == texts[1]
+    assert len(set(texts)) > 1, texts
+    assert tiny.generate(QUESTION, max_new_tokens=20).text == "The capital of France is Paris."
 
 
 @pytest.mark.realmodel

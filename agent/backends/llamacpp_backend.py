@@ -6,7 +6,12 @@ because llama.cpp memory-maps it) or ``llamacpp:/path/to/model.gguf``.
 - Structured output: the same xgrammar grammar and jump-forward decoding loop as the transformers backend
   (``agent.backends.constrained``), driving llama.cpp token by token, so both backends write a tool call
   in the same shape and honour the same schema (llama.cpp's own GBNF conversion let ``minimum`` slip,
-  formats JSON differently and decodes every forced token). It is validated once more here.
+  formats JSON differently and decodes every forced token). It is validated once more here. An EBNF
+  ``grammar`` (the SQL of ``agent.sql_grammar``) takes the same loop.
+- Sampling (``temperature`` > 0): under a grammar the loop samples from the masked logits; free text uses
+  llama.cpp's sampler with the same settings (top-p 0.95) and ``seed``. The cached states stay exact: each
+  is keyed by every token it holds, sampled ones included, and only its shared prefix with a prompt is
+  reused.
 - Prompt caching: llama.cpp keeps the evaluated tokens of the last prompt and only evaluates the new
   suffix; ``PrefixStates`` keeps the KV states of recent prompts (planner per tool, writer) so switching
   between them does not re-read them.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import threading
 import time
@@ -103,17 +109,30 @@ class LlamaCppModel(ChatModel):
         max_new_tokens: int = 512,
         on_token: Callable[[str], None] | None = None,
         timeout_s: float | None = None,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        grammar: str | None = None,
     ) -> Generation:
         self.load()
         limit = timeout_s or self.timeout_s
-        if json_schema is not None:
+        if json_schema is not None or grammar is not None:
             with self._lock:  # one sequence at a time: the constrained loop moves llama.cpp's KV cache
-                return self._constrained(messages, json_schema, max_new_tokens, on_token, limit)
+                return self._constrained(
+                    messages,
+                    json_schema,
+                    max_new_tokens,
+                    on_token,
+                    limit,
+                    temperature=temperature,
+                    seed=seed,
+                    ebnf=grammar,
+                )
         kwargs: dict[str, Any] = {
             "messages": messages,
             "max_tokens": max_new_tokens,
             "temperature": 0.0,
             "stream": True,
+            **_sampling_options(temperature, seed),
         }
         start = time.perf_counter()
         pieces: list[str] = []
@@ -150,10 +169,14 @@ class LlamaCppModel(ChatModel):
     def _constrained(
         self,
         messages: list[Message],
-        schema: dict[str, Any],
+        schema: dict[str, Any] | None,
         max_new_tokens: int,
         on_token: Callable[[str], None] | None,
         limit: float,
+        *,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        ebnf: str | None = None,
     ) -> Generation:
         import numpy as np
         import torch
@@ -180,11 +203,13 @@ class LlamaCppModel(ChatModel):
             new, timed_out = decode_with_jump_forward(
                 forward,
                 tokenizer,
-                self.grammar.mask(schema),
+                self.grammar.mask(schema, grammar=ebnf) if ebnf is not None else self.grammar.mask(schema),
                 ids[reused:],
                 max_new_tokens=max_new_tokens,
                 deadline=time.monotonic() + limit,
                 on_tokens=lambda tokens: streamer.put(torch.tensor(tokens)),
+                temperature=temperature,
+                seed=seed,
             )
             streamer.end()
         except MemoryError as e:
@@ -234,6 +259,18 @@ class LlamaCppModel(ChatModel):
         }
 
 
+def _sampling_options(temperature: float, seed: int | None) -> dict[str, Any]:
+    """llama.cpp's sampler settings for free text: none at temperature 0 (greedy), else the same sampling
+    as the grammar path (temperature, then top-p; llama.cpp's default top-k 40 and min-p 0.05 off)."""
+    if temperature <= 0:
+        return {}
+    from agent.backends.constrained import TOP_P
+
+    # Without a seed llama-cpp-python derives the next one from the last, the same chain in every process.
+    seed = random.randrange(2**31) if seed is None else seed
+    return {"temperature": temperature, "top_p": TOP_P, "top_k": 0, "min_p": 0.0, "seed": seed}
+
+
 def _too_slow(limit: float) -> ModelError:
     return ModelError(
         f"The model took longer than {limit:.0f} s; ask a shorter question or use a faster model."
@@ -255,12 +292,16 @@ def _tokenizer(gguf: Path) -> Any:
     return tokenizer
 
 
-def _check(text: str, schema: dict[str, Any], finish: str, max_new_tokens: int) -> None:
+def _check(text: str, schema: dict[str, Any] | None, finish: str, max_new_tokens: int) -> None:
+    """A reply cut off by the token budget is an error; a JSON reply is validated once more (an EBNF
+    grammar's reply has no schema to check)."""
     if finish == "length":
         raise ModelError(
             f"The model's structured answer did not fit in {max_new_tokens} tokens; "
             "raise max_new_tokens or simplify the request."
         )
+    if schema is None:
+        return
     import jsonschema
 
     try:

@@ -6,7 +6,12 @@ Spec: ``openai:<model>@<base_url>``, e.g. ``openai:Qwen/Qwen2.5-7B-Instruct@http
 
 Structured output uses the server's ``response_format={"type": "json_schema", ...}`` (vLLM, llama.cpp
 server and Ollama enforce it with their own grammar engines). The reply is still validated here: a server
-that ignores the schema gives a clear ModelError, never a half-parsed call.
+that ignores the schema gives a clear ModelError, never a half-parsed call. ``temperature`` and ``seed``
+are passed through (with top-p 0.95 when sampling); the server applies its grammar to the sampled tokens.
+
+An EBNF ``grammar`` (the SQL of ``agent.sql_grammar``) has no standard request field: it is sent only when
+``grammar_field`` names the server's own (``guided_grammar`` for vLLM, ``grammar`` for the llama.cpp
+server, both GBNF-like); otherwise the reply is unconstrained text and the caller checks it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from agent.models import ChatModel, Generation, Message, ModelError
 
 DEFAULT_TIMEOUT_S = 120.0
 CONNECT_TIMEOUT_S = 5.0
+TOP_P = 0.95  # as in agent.backends.constrained (not imported: this backend needs no torch)
 
 
 class OpenAIModel(ChatModel):
@@ -33,6 +39,8 @@ class OpenAIModel(ChatModel):
         base_url: the API root, usually ending in ``/v1``.
         api_key: bearer token (default from the environment; many local servers need none).
         timeout_s: limit for one whole request (reading included).
+        grammar_field: the request field that carries an EBNF grammar on this server (``guided_grammar``
+            on vLLM, ``grammar`` on the llama.cpp server); None sends no grammar.
     """
 
     def __init__(
@@ -43,6 +51,7 @@ class OpenAIModel(ChatModel):
         api_key: str | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        grammar_field: str | None = None,
     ):
         self.model = model
         self.base_url = base_url.rstrip("/")
@@ -52,6 +61,7 @@ class OpenAIModel(ChatModel):
         )
         self.timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s
+        self.grammar_field = grammar_field
 
     @classmethod
     def from_target(cls, target: str, **options: Any) -> OpenAIModel:
@@ -71,18 +81,27 @@ class OpenAIModel(ChatModel):
         max_new_tokens: int = 512,
         on_token: Callable[[str], None] | None = None,
         timeout_s: float | None = None,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        grammar: str | None = None,
     ) -> Generation:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "max_tokens": max_new_tokens,
-            "temperature": 0,
+            "temperature": temperature if temperature > 0 else 0,
         }
+        if seed is not None:
+            body["seed"] = seed  # honoured by vLLM, llama.cpp server and Ollama; best effort elsewhere
+        if temperature > 0:
+            body["top_p"] = TOP_P
         if json_schema is not None:
             body["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "reply", "schema": json_schema, "strict": True},
             }
+        if grammar is not None and self.grammar_field:
+            body[self.grammar_field] = grammar
         timeout = httpx.Timeout(timeout_s or self.timeout_s, connect=self.connect_timeout_s)
         start = time.perf_counter()
         try:

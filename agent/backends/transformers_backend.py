@@ -8,19 +8,24 @@
 - ``json_schema`` turns on grammar-constrained decoding (xgrammar), so the output always parses and
   validates; running out of tokens or time raises ModelError instead of returning broken JSON. The text
   the grammar forces (keys, brackets, indentation) is fed in jumps, not decoded token by token.
+  ``grammar`` (an EBNF text, e.g. ``agent.sql_grammar``) takes the same path.
+- ``temperature`` > 0 samples (top-p 0.95, seeded by ``seed``): under a grammar from the masked scores in
+  the same jump-forward loop, for free text through ``model.generate`` with torch's generator seeded and
+  then restored. Temperature 0 is greedy.
 - Prompt caching: the key/value cache of the leading system message(s) is computed once and copied into
   each call, so a long fixed system prompt costs its prefill only the first time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -150,12 +155,22 @@ class TransformersModel(ChatModel):
         max_new_tokens: int = 512,
         on_token: Callable[[str], None] | None = None,
         timeout_s: float | None = None,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        grammar: str | None = None,
     ) -> Generation:
         self.load()
         with self._lock:
             try:
                 return self._generate(
-                    messages, json_schema, max_new_tokens, on_token, timeout_s or self.timeout_s
+                    messages,
+                    json_schema,
+                    max_new_tokens,
+                    on_token,
+                    timeout_s or self.timeout_s,
+                    temperature=temperature,
+                    seed=seed,
+                    ebnf=grammar,
                 )
             except ModelError:
                 raise
@@ -165,7 +180,18 @@ class TransformersModel(ChatModel):
                     raise ModelError(OOM_HINT) from e
                 raise
 
-    def _generate(self, messages, json_schema, max_new_tokens, on_token, timeout_s) -> Generation:
+    def _generate(
+        self,
+        messages,
+        json_schema,
+        max_new_tokens,
+        on_token,
+        timeout_s,
+        *,
+        temperature=0.0,
+        seed=None,
+        ebnf=None,
+    ) -> Generation:
         import torch
 
         from agent.backends.constrained import decode_with_jump_forward
@@ -173,7 +199,11 @@ class TransformersModel(ChatModel):
         start = time.perf_counter()
         ids = self._encode(messages)
         past, cached = self._cached_prefix(messages, ids) if self.prefix_cache else (None, 0)
-        grammar = self.grammar.mask(json_schema) if json_schema is not None else None
+        grammar = None
+        if ebnf is not None:
+            grammar = self.grammar.mask(json_schema, grammar=ebnf)  # both given: a ValueError
+        elif json_schema is not None:
+            grammar = self.grammar.mask(json_schema)
         streamer = Streamer(self.tokenizer, on_token)
         eos = _as_list(self.model.generation_config.eos_token_id) or [self.tokenizer.eos_token_id]
         if grammar is not None:
@@ -190,24 +220,24 @@ class TransformersModel(ChatModel):
                     max_new_tokens=max_new_tokens,
                     deadline=time.monotonic() + timeout_s,
                     on_tokens=lambda tokens: streamer.put(torch.tensor(tokens)),
+                    temperature=temperature,
+                    seed=seed,
                 )
                 streamer.end()  # flush the last words (generate() does this on the other path)
             else:
                 input_ids = torch.tensor([ids], device=self.device)
-                out = self.model.generate(
-                    input_ids=input_ids,
-                    attention_mask=torch.ones_like(input_ids),
-                    past_key_values=past,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=False,
-                    temperature=None,
-                    top_p=None,
-                    top_k=None,
-                    eos_token_id=eos,
-                    pad_token_id=eos[0],
-                    max_time=timeout_s,
-                    streamer=streamer,
-                )
+                with _seeded(seed if temperature > 0 else None, self.device):
+                    out = self.model.generate(
+                        input_ids=input_ids,
+                        attention_mask=torch.ones_like(input_ids),
+                        past_key_values=past,
+                        max_new_tokens=max_new_tokens,
+                        **_sampling_options(temperature),
+                        eos_token_id=eos,
+                        pad_token_id=eos[0],
+                        max_time=timeout_s,
+                        streamer=streamer,
+                    )
                 new = out[0, len(ids) :].tolist()
         seconds = time.perf_counter() - start
         stopped = bool(new) and new[-1] in eos
@@ -373,6 +403,29 @@ class Streamer:
     def end(self) -> None:
         if self._inner is not None:
             self._inner.end()
+
+
+def _sampling_options(temperature: float) -> dict[str, Any]:
+    """``model.generate`` options: greedy at temperature 0, else the grammar path's sampling (no top-k)."""
+    if temperature <= 0:
+        return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    from agent.backends.constrained import TOP_P
+
+    return {"do_sample": True, "temperature": temperature, "top_p": TOP_P, "top_k": 0}
+
+
+@contextlib.contextmanager
+def _seeded(seed: int | None, device: str) -> Iterator[None]:
+    """Seed torch's generators for one ``model.generate`` (it samples from them), then restore them."""
+    if seed is None:
+        yield
+        return
+    import torch
+
+    devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 
 def _system_key(messages: list[Message]) -> tuple[str, ...]:
