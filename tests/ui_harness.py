@@ -88,10 +88,10 @@ class EndlessScript(ScriptedModel):
         super().__init__()
         self.reply = reply
 
-    def generate(self, messages, *, json_schema=None, max_new_tokens=512, on_token=None):
+    def generate(self, messages, *, json_schema=None, max_new_tokens=512, on_token=None, **sampling):
         self.replies.append(self.reply)
         return super().generate(
-            messages, json_schema=json_schema, max_new_tokens=max_new_tokens, on_token=on_token
+            messages, json_schema=json_schema, max_new_tokens=max_new_tokens, on_token=on_token, **sampling
         )
 
 
