@@ -21,8 +21,10 @@ from agent.learned import Learned, LearnedExamples
 from agent.loop import MAX_RETRIES, Agent, Plan
 from agent.model_cache import shared_model
 from agent.models import ChatModel, default_spec
+from agent.question import split_requests
 from agent.router import Router, RouterMode
-from agent.types import Answer, Step
+from agent.sql_fill import SqlMode
+from agent.types import Answer, Step, combine_answers
 from tools.base import ToolError
 from tools.sqlguard import check_sql
 from tools.workspace import Workspace, default_home
@@ -49,6 +51,8 @@ class Assistant:
         max_retries: how often a fixable tool error goes back to the model.
         explicit_args: make the model write every argument, null when not stated (see agent.calls).
         registry: the tools (default: ``tools.registry.default_registry`` of the workspace).
+        sql_mode: ``json`` (default) writes ``sql_query``'s SQL inside JSON; ``grammar`` as plain SQL under
+            a grammar of the linked tables' real names (agent.sql_fill).
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class Assistant:
         max_retries: int = MAX_RETRIES,
         explicit_args: bool = False,
         registry=None,
+        sql_mode: SqlMode = "json",
     ):
         self.model_spec = model if isinstance(model, str) else getattr(model, "spec", "custom")
         if model is None:
@@ -89,6 +94,7 @@ class Assistant:
             max_retries=max_retries,
             explicit_args=explicit_args,
             learned=self.learned,
+            sql_mode=sql_mode,
         )
         self.store = ConversationStore(self.ws.subdir("conversations"))
         self.conversation = self.store.load(conversation_id) if conversation_id else Conversation()
@@ -124,12 +130,30 @@ class Assistant:
         return answer
 
     def stream(self, text: str) -> Iterator[Step | Answer]:
-        """Yield Step events as they happen, then the final Answer; the turn is saved before the Answer."""
-        state = self.conversation.state
-        for event in self.agent.run(text, state):
-            if isinstance(event, Answer):
-                self._record(text, event)
-            yield event
+        """Yield Step events as they happen, then the final Answer; the turn is saved before the Answer.
+
+        A request naming analyses in order ("segment the customers and write a strategy for each
+        segment") runs them as consecutive turns, each result feeding the next, and ends with one Answer.
+        """
+        answers: list[Answer] = []
+        for part in self.requests(text):
+            for event in self.agent.run(part, self.conversation.state):
+                if isinstance(event, Answer):
+                    self._record(part, event)
+                    answers.append(event)
+                else:
+                    yield event
+            if answers[-1].error:
+                break  # a later step would build on a result that is not there
+        yield combine_answers(answers)
+
+    def requests(self, text: str) -> list[str]:
+        """The steps of a request: its parts when they go to different tools (at most three), else itself."""
+        parts = split_requests(text)
+        if len(parts) == 1:
+            return parts
+        tools = [self.router.route(p, "top1").fixed for p in parts]
+        return parts if all(a != b for a, b in zip(tools, tools[1:], strict=False)) else [text]
 
     def plan(self, text: str) -> Plan:
         """The tool call(s) this request would make, validated but not run; the conversation is unchanged."""

@@ -23,7 +23,9 @@ import prompts
 from agent.arg_guard import drop_ungrounded
 from agent.learned import LearnedExamples, safe_similar
 from agent.models import ChatModel, Generation, Message, ModelError
+from agent.question import Reading
 from agent.router import NO_TOOL
+from agent.sql_fill import SqlMode, sql_fill
 from agent.state import ConversationState
 from tools.base import RetryableToolError, Tool
 
@@ -126,11 +128,13 @@ class ToolCaller:
         system_prompt: str,
         explicit_args: bool = False,
         learned: LearnedExamples | None = None,
+        sql_mode: SqlMode = "json",
     ):
         self.model = model
         self.system_prompt = system_prompt
         self.explicit_args = explicit_args
         self.learned = learned  # approved examples: similar ones lead the worked examples of step 2
+        self.sql_mode = sql_mode  # "grammar": sql_query's SQL is written as SQL (agent.sql_fill)
 
     def choose(
         self, question: str, tools: list[Tool], state: ConversationState, *, ranked: bool, allow_none: bool
@@ -187,7 +191,6 @@ class ToolCaller:
             for e in safe_similar(self.learned, question, tool.name)
         ]
 
-
     def fill(
         self,
         tool: Tool,
@@ -195,12 +198,18 @@ class ToolCaller:
         state: ConversationState,
         said: str,
         max_new_tokens: int = 384,
+        *,
+        reading: Reading | None = None,
+        temperature: float = 0.0,
+        seed: int | None = None,
     ) -> tuple[ToolCall, str]:
-        """Step 2: generate, drop invented numbers, merge with the state and validate.
+        """Step 2: generate, drop invented numbers, merge with the state, agree with the question, validate.
 
         Args:
             said: what the person said (the request and the stored values it matched); numbers and filter
                 conditions not stated there or in the state are dropped.
+            reading: what code read in the question (agent.question): its period, top-N, table... win.
+            temperature, seed: sampling for a retry (greedy repeats the refused call).
 
         Returns:
             The call and the model's raw reply.
@@ -208,9 +217,27 @@ class ToolCaller:
         Raises:
             RetryableToolError: the arguments do not validate (the raw reply is in ``.raw``).
         """
+        if tool.name == "sql_query" and self.sql_mode == "grammar":
+            return sql_fill(
+                self.model,
+                tool,
+                messages,
+                state,
+                said,
+                max_new_tokens,
+                validate=validate_call,
+                generate=call_model,
+                reading=reading,
+                temperature=temperature,
+                seed=seed,
+            )
         follow_up_field = state.last_call is not None
         reply = self.generate(
-            messages, args_schema(tool, follow_up_field, self.explicit_args), max_new_tokens
+            messages,
+            args_schema(tool, follow_up_field, self.explicit_args),
+            max_new_tokens,
+            temperature=temperature,
+            seed=seed,
         )
         try:
             data = _parse_json(reply.text)
@@ -224,7 +251,7 @@ class ToolCaller:
             context = f"{said}\n{state.describe()}"
             raw_args = drop_ungrounded(raw_args, context, required)
         try:
-            return validate_call(tool, raw_args, state, follow_up), reply.text
+            return validate_call(tool, raw_args, state, follow_up, reading), reply.text
         except RetryableToolError as e:
             e.raw = reply.text  # type: ignore[attr-defined]
             raise
@@ -234,15 +261,21 @@ class ToolCaller:
         note = prompts.render("agent", "retry", tool_name=tool.name, error=error)
         return [*messages, {"role": "assistant", "content": raw}, {"role": "user", "content": note}]
 
-    def generate(self, messages: list[Message], schema: dict[str, Any], max_new_tokens: int) -> Generation:
-        return call_model(self.model, messages, json_schema=schema, max_new_tokens=max_new_tokens)
+    def generate(
+        self, messages: list[Message], schema: dict[str, Any], max_new_tokens: int, **sampling: Any
+    ) -> Generation:
+        sampling = {k: v for k, v in sampling.items() if v}  # greedy calls look as they always did
+        return call_model(self.model, messages, json_schema=schema, max_new_tokens=max_new_tokens, **sampling)
 
     def _system(self) -> Message:
         return {"role": "system", "content": self.system_prompt}
 
 
-def validate_call(tool: Tool, raw_args: Any, state: ConversationState, follow_up: bool) -> ToolCall:
-    """Merge the model's arguments with the state and validate them with the tool's pydantic model.
+def validate_call(
+    tool: Tool, raw_args: Any, state: ConversationState, follow_up: bool, reading: Reading | None = None
+) -> ToolCall:
+    """Merge the model's arguments with the state, make them agree with the question's reading, and
+    validate them with the tool's pydantic model.
 
     Carried-over state that does not fit the tool is dropped rather than turned into an error the model
     could not understand (it never wrote those values).
@@ -250,6 +283,9 @@ def validate_call(tool: Tool, raw_args: Any, state: ConversationState, follow_up
     if not isinstance(raw_args, dict):
         raise RetryableToolError(f"Arguments for {tool.name} must be a JSON object.")
     merged = state.merge_args(tool.name, raw_args, follow_up, list(tool.Args.model_fields))
+    if reading is not None:
+        merged = reading.apply(tool, merged, tool.ws)
+        raw_args = reading.apply(tool, raw_args, tool.ws)
     try:
         parsed = tool.parse_args(merged)
     except RetryableToolError:

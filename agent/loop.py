@@ -14,13 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import prompts
-from agent.calls import ToolCall, ToolCaller
-from agent.context import SCHEMA_CHARS, schema_card, value_hints
+from agent.calls import ToolCall, ToolCaller, validate_call
+from agent.context import SCHEMA_CHARS, schema_card, stated_values, value_hints
+from agent.followup import follow_up_args, is_follow_up
 from agent.grounding import check_answer
 from agent.headline import headline
 from agent.learned import LearnedExamples
 from agent.models import ChatModel, ModelError
-from agent.router import NO_TOOL, Route, Router, RouterMode
+from agent.question import STRONG_EVIDENCE, Reading, asks_aggregate, read_question
+from agent.router import FALLBACK_TOOL, NO_TOOL, Route, Router, RouterMode
+from agent.sql_fill import SqlMode
 from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
 from agent.types import Answer, Step
 from agent.writer import (
@@ -31,12 +34,17 @@ from agent.writer import (
     fallback_answer,
     stream_text,
 )
+from tools.arg_types import TABLE, fields_with_role
 from tools.base import RetryableToolError, Tool, ToolError, ToolResult
 from tools.registry import ToolRegistry
 from tools.workspace import Workspace
 
 MAX_RETRIES = 2
 SHORTLIST = 3
+# A retry samples this many candidate calls (greedy decoding would repeat the refused one): one that runs
+# beats one that fails, and among those that run the most common result wins.
+RETRY_SAMPLES = 3
+RETRY_TEMPERATURE = 0.7
 
 
 @dataclass
@@ -110,6 +118,8 @@ class Agent:
         max_retries: how many times a retryable error goes back to the model.
         explicit_args: make the model write every argument (null when not stated); see calls.args_schema.
         learned: approved examples (agent.learned) shown to the model for similar requests.
+        sql_mode: how ``sql_query``'s SQL is written: ``json`` (a JSON string) or ``grammar`` (plain SQL
+            under a grammar of the linked tables' names; agent.sql_fill).
     """
 
     def __init__(
@@ -125,8 +135,10 @@ class Agent:
         schema_chars: int = SCHEMA_CHARS,
         explicit_args: bool = False,
         learned: LearnedExamples | None = None,
+        sql_mode: SqlMode = "json",
     ):
         self.ws, self.registry, self._model, self.router = ws, registry, model, router
+        self.sql_mode = sql_mode
         self.learned = learned  # the person's approved calls, worked examples of the fill step
         self.router_mode, self.shortlist, self.max_retries = router_mode, shortlist, max_retries
         self.schema_chars = schema_chars
@@ -140,6 +152,11 @@ class Agent:
                 "agent", "system", schema_card=schema_card(self.ws, self.schema_chars)
             )
         return self._system
+
+    def _caller(self) -> ToolCaller:
+        return ToolCaller(
+            self._model(), self.system_prompt(), self.explicit_args, self.learned, sql_mode=self.sql_mode
+        )
 
     # -- choosing ----------------------------------------------------------------------------------------
     def _route(self, question: str, turn: _Turn) -> Route:
@@ -162,21 +179,75 @@ class Agent:
             return NO_TOOL
         return caller.choose(question, tools, state, ranked=bool(route.ranked), allow_none=allow_none)
 
+    # -- reading the question ----------------------------------------------------------------------------
+    def read(self, question: str, state: ConversationState) -> tuple[Reading, str]:
+        """What code reads in the question, and the hint lines the model sees (values, table, period)."""
+        stated = stated_values(self.ws, question)
+        reading = read_question(self.ws, question, state, [m for _, m in stated])
+        hints = "\n".join(h for h in (value_hints(self.ws, question, stated), reading.describe()) if h)
+        return reading, hints
+
+    def _prepare(
+        self, question: str, state: ConversationState, turn: _Turn
+    ) -> tuple[Route, Reading, str, ToolCall | None]:
+        """Route (a follow-up keeps its tool) and read; a follow-up whose changes code can state is
+        returned as a ready call, so the model is not asked at all."""
+        start = time.perf_counter()
+        reading, hints = self.read(question, state)
+        turn.timings["read"] = time.perf_counter() - start
+        previous: str = state.last_call["name"] if state.last_call else ""
+        follow_up = is_follow_up(question, state) if previous in self.registry else None
+        route = None if follow_up == "opens" else self._route(question, turn)
+        if follow_up and (route is None or route.names[:1] == [previous]):
+            route = Route(ranked=[(previous, 1.0)], fixed=previous)
+            turn.timings.setdefault("route", 0.0)
+            return route, reading, hints, self._follow_up_call(self.registry.get(previous), state, reading)
+        assert route is not None
+        return self._fit_route(route, reading), reading, hints, None
+
+    def _fit_route(self, route: Route, reading: Reading) -> Route:
+        """A question about a table that is no sales table (reviews, an e-mail test) goes to SQL when the
+        routed tool works on sales tables, or when it asks for a count, share or average that only SQL
+        computes over that table ("how many reviews gave 5 stars" is no sentiment prediction)."""
+        tool = self.registry.get(route.fixed) if route.fixed and route.fixed in self.registry else None
+        if tool is None or tool.name == FALLBACK_TOOL or FALLBACK_TOOL not in self.registry:
+            return route
+        if reading.table_why not in STRONG_EVIDENCE or reading.table == reading.sales_table:
+            return route
+        if getattr(tool, "writes_answer", False):
+            return route
+        if not fields_with_role(tool.Args, TABLE) and not asks_aggregate(reading.question):
+            return route
+        return Route(ranked=sorted(route.ranked, key=lambda r: r[0] != FALLBACK_TOOL), fixed=FALLBACK_TOOL)
+
+    def _follow_up_call(self, tool: Tool, state: ConversationState, reading: Reading) -> ToolCall | None:
+        args = follow_up_args(tool, state, reading, self.ws)
+        if args is None:
+            return None
+        try:
+            return validate_call(tool, args, state, follow_up=False)
+        except RetryableToolError:
+            return None  # code's change does not fit: the model writes the call
+
     # -- planning ----------------------------------------------------------------------------------------
     def plan(self, question: str, state: ConversationState) -> Plan:
         """The validated call the agent would make; nothing runs."""
         turn = _Turn()
-        route = self._route(question, turn)
+        route, reading, hints, ready = self._prepare(question, state, turn)
         plan = Plan(route=route, timings=turn.timings)
         try:
-            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args, self.learned)
-            start = time.perf_counter()
-            name = self._select(caller, question, state, route)
-            turn.timings["choose"] = time.perf_counter() - start
-            if name != NO_TOOL:
+            if ready is not None:
+                plan.calls.append(ready)
+            else:
+                caller = self._caller()
                 start = time.perf_counter()
-                plan.calls.append(self._fill_valid(caller, question, self.registry.get(name), state, turn))
-                turn.timings["fill"] = time.perf_counter() - start
+                name = self._select(caller, question, state, route)
+                turn.timings["choose"] = time.perf_counter() - start
+                if name != NO_TOOL:
+                    start = time.perf_counter()
+                    tool = self.registry.get(name)
+                    plan.calls.append(self._fill_valid(caller, question, tool, state, reading, hints))
+                    turn.timings["fill"] = time.perf_counter() - start
         except ModelError as e:
             plan.error = model_failed_message(e)
         except ToolError as e:
@@ -185,14 +256,21 @@ class Agent:
         return plan
 
     def _fill_valid(
-        self, caller: ToolCaller, question: str, tool: Tool, state: ConversationState, turn: _Turn
+        self,
+        caller: ToolCaller,
+        question: str,
+        tool: Tool,
+        state: ConversationState,
+        reading: Reading,
+        hints: str,
     ) -> ToolCall:
-        hints = value_hints(self.ws, question)
         messages = caller.fill_messages(question, tool, state, hints)
         error = ""
-        for _ in range(1 + self.max_retries):
+        for attempt in range(1 + self.max_retries):
             try:
-                call, _raw = caller.fill(tool, messages, state, f"{question}\n{hints}")
+                call, _raw = caller.fill(
+                    tool, messages, state, f"{question}\n{hints}", reading=reading, **_sampling(attempt, 0)
+                )
                 return call
             except RetryableToolError as e:
                 error = str(e)
@@ -211,7 +289,7 @@ class Agent:
     def run(self, question: str, state: ConversationState) -> Iterator[Step | Answer]:
         """Yield the turn's steps as they happen, then its Answer (always; failures become its text)."""
         turn = _Turn()
-        route = self._route(question, turn)
+        route, reading, hints, ready = self._prepare(question, state, turn)
         yield turn.step(
             "route",
             args=route.to_dict(),
@@ -219,14 +297,17 @@ class Agent:
             seconds=turn.timings["route"],
         )
         try:
-            caller = ToolCaller(self._model(), self.system_prompt(), self.explicit_args, self.learned)
+            caller = self._caller()
             start = time.perf_counter()
-            name = self._select(caller, question, state, route)
+            name = ready.name if ready is not None else self._select(caller, question, state, route)
             turn.timings["choose"] = time.perf_counter() - start
             if name == NO_TOOL:
                 yield from self._chat(question, turn)
                 return
-            call, result = yield from self._call_tool(caller, question, self.registry.get(name), state, turn)
+            tool = self.registry.get(name)
+            call, result = yield from self._call_tool(
+                caller, question, tool, state, turn, reading, hints, ready
+            )
         except ModelError as e:
             message = model_failed_message(e)
             yield turn.step("error", text=message)
@@ -245,34 +326,58 @@ class Agent:
         yield from self._write(question, call, result, turn)
 
     def _call_tool(
-        self, caller: ToolCaller, question: str, tool: Tool, state: ConversationState, turn: _Turn
+        self,
+        caller: ToolCaller,
+        question: str,
+        tool: Tool,
+        state: ConversationState,
+        turn: _Turn,
+        reading: Reading,
+        hints: str,
+        ready: ToolCall | None = None,
     ):
-        """Fill, run, and on a retryable error send it back to the model; returns (call, result)."""
+        """Fill and run; on a retryable error, sample candidates with the error shown; returns (call, result).
+
+        ``ready`` is a call code already made (a follow-up): it runs first, without the model.
+        """
         start = time.perf_counter()
-        hints = value_hints(self.ws, question)
-        messages = caller.fill_messages(question, tool, state, hints)
-        error = ""
+        messages: list | None = None
+        error, raw = "", ""
         for attempt in range(1 + self.max_retries):
             if attempt:
                 yield turn.step("retry", tool=tool.name, text=error)
-            try:
-                call, raw = caller.fill(tool, messages, state, f"{question}\n{hints}")
-            except RetryableToolError as e:
-                error = str(e)
-                messages = caller.retry_messages(messages, tool, getattr(e, "raw", ""), error)
+            if attempt == 0 and ready is not None:
+                candidates = [(ready, json.dumps(ready.args))]
+            else:
+                if messages is None:
+                    messages = caller.fill_messages(question, tool, state, hints)
+                if attempt:  # the refused reply (or code's refused call) and its error, for the model
+                    messages = caller.retry_messages(messages, tool, raw, error)
+                candidates, failures = self._candidates(
+                    caller, tool, messages, state, question, hints, reading, attempt
+                )
+                if failures:
+                    error, raw = failures[0]
+            ran: list[tuple[ToolCall, ToolResult]] = []
+            for call, call_raw in candidates:
+                turn.calls.append(call)
+                yield turn.step("tool_call", tool=tool.name, args=call.args)
+                tool_start = time.perf_counter()
+                try:
+                    ran.append((call, run_tool(tool, call)))
+                except RetryableToolError as e:
+                    if not ran:
+                        error, raw = str(e), call_raw
+                finally:
+                    turn.timings["tool"] = turn.timings.get("tool", 0.0) + time.perf_counter() - tool_start
+            if not ran:
                 continue
-            turn.calls.append(call)
-            yield turn.step("tool_call", tool=tool.name, args=call.args)
-            tool_start = time.perf_counter()
-            try:
-                result = run_tool(tool, call)
-            except RetryableToolError as e:
-                error = str(e)
-                messages = caller.retry_messages(messages, tool, raw, error)
-                continue
-            finally:
-                turn.timings["tool"] = turn.timings.get("tool", 0.0) + time.perf_counter() - tool_start
+            call, result = most_common(ran)
+            turn.calls.remove(call)
+            turn.calls.append(call)  # the call whose result is the answer is the turn's last call
             turn.timings["call"] = time.perf_counter() - start
+            if attempt:
+                turn.timings["candidates"] = turn.timings.get("candidates", 0) + len(candidates)
             yield turn.step(
                 "tool_result",
                 tool=tool.name,
@@ -280,7 +385,7 @@ class Agent:
                 sql=list(result.sql),
                 text=result.text,
                 result=result,
-                seconds=time.perf_counter() - tool_start,
+                seconds=time.perf_counter() - start,
             )
             return call, result
         raise ToolError(
@@ -292,6 +397,40 @@ class Agent:
                 error=error,
             )
         )
+
+    def _candidates(
+        self,
+        caller: ToolCaller,
+        tool: Tool,
+        messages: list,
+        state: ConversationState,
+        question: str,
+        hints: str,
+        reading: Reading,
+        attempt: int,
+    ) -> tuple[list[tuple[ToolCall, str]], list[tuple[str, str]]]:
+        """Valid calls (greedy on the first attempt, ``RETRY_SAMPLES`` sampled after) with their raw
+        replies, and the failures as (error, raw reply)."""
+        calls: list[tuple[ToolCall, str]] = []
+        failures: list[tuple[str, str]] = []
+        for index in range(1 if attempt == 0 else RETRY_SAMPLES):
+            try:
+                call, raw = caller.fill(
+                    tool,
+                    messages,
+                    state,
+                    f"{question}\n{hints}",
+                    reading=reading,
+                    **_sampling(attempt, index),
+                )
+                calls.append((call, raw))
+            except RetryableToolError as e:
+                failures.append((str(e), getattr(e, "raw", "")))
+            except ModelError:
+                if index == 0:
+                    raise
+                break  # the model failed on a later sample: go on with the candidates it gave
+        return calls, failures
 
     def _write(
         self, question: str, call: ToolCall, result: ToolResult, turn: _Turn
@@ -344,6 +483,25 @@ class Agent:
         turn.timings["write"] = time.perf_counter() - start
         turn.steps.append(Step(kind="writing", text=text, seconds=turn.timings["write"]))
         yield turn.answer(text)
+
+
+def _sampling(attempt: int, index: int) -> dict[str, Any]:
+    """Greedy for the first attempt; sampled, with a distinct seed per candidate, for the retries."""
+    return {} if attempt == 0 else {"temperature": RETRY_TEMPERATURE, "seed": attempt * 100 + index}
+
+
+def most_common(ran: list[tuple[ToolCall, ToolResult]]) -> tuple[ToolCall, ToolResult]:
+    """The (call, result) whose result most candidates share (the first such one on a tie)."""
+    keys = [result_key(result) for _, result in ran]
+    best = max(range(len(ran)), key=lambda i: (keys.count(keys[i]), -i))
+    return ran[best]
+
+
+def result_key(result: ToolResult) -> str:
+    """What two results must share to count as the same answer: their first table, else their text."""
+    if result.tables:
+        return json.dumps(result.tables[0].to_dict(max_rows=50), default=str, sort_keys=True)
+    return result.text
 
 
 def run_tool(tool: Tool, call: ToolCall) -> ToolResult:

@@ -288,8 +288,9 @@ class Reading:
             if period is not None:
                 for name in starts:
                     args[name] = period.start.isoformat() if period.start else None
+                last = period.last_day()
                 for name in ends:
-                    args[name] = period.last_day().isoformat() if period.end else None
+                    args[name] = last.isoformat() if last else None
         return args
 
     def resolved_period(self, ws: Workspace) -> Period | None:

@@ -1,6 +1,6 @@
 """Spider dev execution accuracy of the assistant, per difficulty level.
 
-    python -m benchmarks.spider --n 100 --seed 0 [--model SPEC] [--out spider.json]
+    python -m benchmarks.spider --n 100 --seed 0 [--model SPEC] [--sql-mode json|grammar] [--out spider.json]
 
 A random sample (fixed seed) of the 972 Spider dev questions whose SQLite database is available. Each
 database is copied into its own martmind workspace (DuckDB) through Python's sqlite3 and pandas: DuckDB's
@@ -36,6 +36,7 @@ from agent.evaluation.runner import evaluate, run_meta, summarise  # noqa: E402
 from agent.evaluation.scoring import ResultTable, gold_orders  # noqa: E402
 from benchmarks.spider_hardness import hardness  # noqa: E402
 from tools.base import ToolError  # noqa: E402
+from ui.commands.eval import add_sql_mode_option, answer_source, model_spec, sql_options  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("MARTMIND_SPIDER", REPO.parent / "shared" / "eval-data" / "spider_dev"))
@@ -236,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--levels-only", action="store_true", help="print the sample's difficulty mix and stop"
     )
+    add_sql_mode_option(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not (args.data / "dev_19db.json").is_file():
@@ -248,10 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.oracle:
         model, make_source = "oracle (gold SQL via sqlglot sqlite->duckdb)", oracle_source(items)
     else:
-        from ui.commands.eval import answer_source, model_spec
-
         model = model_spec(args)
-        make_source = lambda ws: answer_source(model, ws)  # noqa: E731
+        make_source = lambda ws: answer_source(model, ws, **sql_options(args))  # noqa: E731
     records = run_benchmark(items, make_source, args.data, args.homes)
     result = {
         "meta": {
@@ -260,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             "n": len(items),
             "seed": args.seed,
             "model": model,
+            "sql_mode": args.sql_mode,
         },
         "by_level": by_level(records),
         "summary": summarise(records),

@@ -39,7 +39,10 @@ def test_ask_json_prints_the_answer_contract(scripted_cli, capsys):
     assert set(out) == contract | {"sources", "grounding"}
     assert out["sources"][0]["tool"] == "revenue_by" and out["grounding"]["unsupported"] == []
     # the headline is composed by code from the result, then the model's interpretation follows
-    assert out["text"] == "United Kingdom has the highest revenue (81.00) and France the lowest (49.00). The UK leads with 81.0."
+    assert (
+        out["text"]
+        == "United Kingdom has the highest revenue (81.00) and France the lowest (49.00). The UK leads with 81.0."
+    )
     assert out["tool_calls"] == [{"name": "revenue_by", "args": {"by": ["country"]}}]
     assert out["tables"][0]["columns"] == ["country", "revenue"]
     assert ["United Kingdom", 81.0] in out["tables"][0]["rows"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.assistant import Assistant, list_conversations, load_conversation
+from agent.loop import RETRY_SAMPLES
 from agent.models import ModelError, ScriptedModel
 from agent.types import Answer, Step
 from tests.agent_tools import RevenueBy, make_registry
@@ -90,9 +91,10 @@ def test_invalid_arguments_are_retried_with_the_validation_error(assistant, mode
 
 def test_gives_up_after_the_retry_budget_with_a_clear_message(assistant, model):
     bad = {"sql": "SELECT nope FROM sales"}
-    model.enqueue({"tool": "sql_query"}, bad, bad, bad)
+    model.enqueue({"tool": "sql_query"}, *[bad] * (1 + 2 * RETRY_SAMPLES))
     answer = assistant.ask("something impossible")
-    assert len(model.sent) == 4  # choose + 1 try + 2 retries, then no more model calls
+    # choose + 1 try + 2 retries of RETRY_SAMPLES sampled candidates each, then no more model calls
+    assert len(model.sent) == 2 + 2 * RETRY_SAMPLES
     assert answer.error and "after 3 attempts" in answer.text and "nope" in answer.text
     # the conversation is still usable
     model.enqueue({"tool": "revenue_by"}, {}, "Revenue was 183.0.")
@@ -116,14 +118,13 @@ def test_empty_result_says_so_with_the_filters(assistant, model):
 def test_follow_up_keeps_the_grouping_and_adds_the_filter(assistant, model):
     model.enqueue({"tool": "revenue_by"}, {"by": ["month"]}, "Monthly revenue.")
     assistant.ask("revenue by month")
-    model.enqueue(
-        {"tool": "revenue_by"},
+    model.enqueue(  # a follow-up keeps its tool: no choice, the model only fills the change
         {"follow_up": True, "arguments": {"filters": {"Country": "Germany"}}},
         "Germany: 17.0 in January and 36.0 in March.",
     )
     answer = assistant.ask("now only for Germany")
 
-    fill = model.sent[4]
+    fill = model.sent[3]
     assert "Previous call: revenue_by" in user_text(fill) and '"month"' in user_text(fill)
     assert set(fill["json_schema"]["properties"]) == {"follow_up", "arguments"}
     assert answer.tool_calls[-1]["args"] == {
@@ -165,9 +166,7 @@ def test_conversation_survives_a_restart(ws, model, _home):
         conversation_id=conversation_id,
     )
     assert restarted.conversation.state.last_call["args"]["by"] == ["month"]
-    model.enqueue(
-        {"tool": "revenue_by"}, {"follow_up": True, "arguments": {"filters": {"Country": "France"}}}, "ok"
-    )
+    model.enqueue({"follow_up": True, "arguments": {"filters": {"Country": "France"}}}, "ok")
     answer = restarted.ask("only France")
     assert answer.tool_calls[-1]["args"]["by"] == ["month"]
 
@@ -196,9 +195,7 @@ def test_model_failure_gives_a_clear_message_and_the_conversation_goes_on(assist
     assert failed.error and "not answering" in failed.text and "conversation is kept" in failed.text
     assert assistant.conversation.state.last_call["args"] == {"by": ["month"]}
 
-    model.enqueue(
-        {"tool": "revenue_by"}, {"follow_up": True, "arguments": {"filters": {"Country": "Germany"}}}, "ok"
-    )
+    model.enqueue({"follow_up": True, "arguments": {"filters": {"Country": "Germany"}}}, "ok")
     assert assistant.ask("now only for Germany").tables[0].df["revenue"].tolist() == [17.0, 36.0]
 
 
@@ -238,9 +235,10 @@ def test_follow_ups_with_the_real_metric_layer(ws, model):
     assistant = Assistant(model=model, workspace=ws, registry=default_registry(ws), router_mode="off")
     model.enqueue({"tool": "metric_query"}, {"metrics": ["revenue"], "by": ["month"], "table": "sales"}, "ok")
     assistant.ask("revenue by month of the sales table")
-    germany = [{"column": "country", "value": "Germany"}]
-    model.enqueue({"tool": "metric_query"}, {"follow_up": True, "arguments": {"filters": germany}}, "ok")
+    # The follow-up names a stored value: code changes the previous call, the model only writes.
+    model.enqueue("ok")
     answer = assistant.ask("now only for Germany")
+    germany = [{"column": "Country", "value": "Germany"}]
     assert answer.tool_calls[-1]["args"] == {
         "metrics": ["revenue"],
         "by": ["month"],
@@ -248,11 +246,11 @@ def test_follow_ups_with_the_real_metric_layer(ws, model):
         "filters": germany,
     }
     assert answer.tables[0].df["revenue"].tolist() == [17.0, 36.0]
+    assert len(model.sent) == 4  # choose, fill, write; then the follow-up's write only
 
-    france = [{"column": "country", "value": "France"}]
-    model.enqueue({"tool": "metric_query"}, {"follow_up": True, "arguments": {"filters": france}}, "ok")
+    model.enqueue("ok")
     answer = assistant.ask("and France instead?")
-    assert answer.tool_calls[-1]["args"]["filters"] == france  # the condition on country was replaced
+    assert answer.tool_calls[-1]["args"]["filters"] == [{"column": "Country", "value": "France"}]  # replaced
     assert answer.facts and sum(f.value for f in answer.facts if f.name.endswith("revenue")) == 49.0
 
 

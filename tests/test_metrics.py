@@ -330,4 +330,9 @@ def test_a_status_column_marks_cancelled_orders_and_revenue_is_net_of_them(tmp_p
     ws.save_table("exports", df, source="test")
     assert ws.roles("exports").cancelled == "lower(trim(\"Order Status\")) IN ('cancelled', 'refunded')"
     r = MetricQuery(ws)(metrics=["revenue", "units", "orders", "cancelled_orders"], table="exports")
-    assert (r.fact("revenue"), r.fact("units"), r.fact("orders"), r.fact("cancelled_orders")) == (20.0, 3, 1, 2)
+    assert (r.fact("revenue"), r.fact("units"), r.fact("orders"), r.fact("cancelled_orders")) == (
+        20.0,
+        3,
+        1,
+        2,
+    )

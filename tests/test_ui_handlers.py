@@ -206,7 +206,10 @@ def test_history_lists_past_conversations_and_reopens_one(ui):
     assert chatbot == [] and [value for _, value in history["choices"]] == [first_id]
     assert history["choices"][0][0].startswith("revenue for France · ")
     reopened = chat.open_conversation(first_id, request)
-    assert texts(reopened) == ["revenue for France", "France: revenue 49.00. Revenue for France is in the table below."]
+    assert texts(reopened) == [
+        "revenue for France",
+        "France: revenue 49.00. Revenue for France is in the table below.",
+    ]
     assert "Country = 'France'" in panels(reopened)[0]["content"]
     run(chat, "revenue for Germany")  # continues the reopened conversation
     assert len(ctx.session("s1").assistant.conversation.turns) == 2

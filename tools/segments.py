@@ -41,7 +41,8 @@ ARCHETYPES: dict[str, tuple[float, float, float]] = {
 
 class SegmentArgs(BaseModel):
     table: TableName = Field(
-        None, description="Sales table with customer, date and order columns (default: the current sales table)."
+        None,
+        description="Sales table with customer, date and order columns (default: the current sales table).",
     )
     k: int | None = Field(
         None, ge=2, le=12, description="Number of segments (default: chosen by silhouette over 3..8)."

@@ -1,6 +1,6 @@
 """`martmind eval`: score the assistant on a golden set, compare two runs, draft golden questions.
 
-martmind eval FILE [--model SPEC] [--out DIR] [--limit N] [--json]
+martmind eval FILE [--model SPEC] [--out DIR] [--limit N] [--sql-mode json|grammar] [--json]
 martmind eval FILE --learn [--limit N] [--json]       (store each gold SQL as a learned example; no run)
 martmind eval --compare A.json B.json [--json]       (exit 1 when a question broke: a regression gate)
 martmind eval suggest TABLE [--n N] [--model SPEC] [--out FILE] [--json]
@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two report files")
     p.add_argument("--n", type=int, default=8, help="suggest: how many questions to draft (default 8)")
+    add_sql_mode_option(p)
     p.add_argument(
         "--learn",
         action="store_true",
@@ -80,9 +81,9 @@ def golden_command(args: argparse.Namespace, path: str) -> dict[str, Any]:
     model = model_spec(args)
     report = evaluate(
         items,
-        answer_source(model, ws),
+        answer_source(model, ws, **sql_options(args)),
         ws,
-        meta={"golden": Path(path).name, "model": model},
+        meta={"golden": Path(path).name, "model": model, **sql_options(args)},
         on_result=_progress(len(items)),
     )
     out = Path(args.out) if args.out else ws.subdir("eval") / f"{Path(path).stem}-{_stamp()}"
@@ -123,11 +124,27 @@ def learn_command(args: argparse.Namespace, path: str) -> dict[str, Any]:
     return out
 
 
-def answer_source(model: str, ws: Workspace):
-    """The Assistant as answer source (a seam tests replace with a stand-in)."""
+def add_sql_mode_option(parser: argparse.ArgumentParser) -> None:
+    """``--sql-mode``: how sql_query's SQL is written (agent.sql_fill); shared with benchmarks/spider.py."""
+    parser.add_argument(
+        "--sql-mode",
+        choices=["json", "grammar"],
+        default="json",
+        help="sql_query's SQL inside JSON (default) or as plain SQL under a grammar of the linked tables",
+    )
+
+
+def sql_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Assistant options for ``--sql-mode`` (none for the default, so the answer source is unchanged)."""
+    mode = getattr(args, "sql_mode", "json")
+    return {} if mode == "json" else {"sql_mode": mode}
+
+
+def answer_source(model: str, ws: Workspace, **options: Any):
+    """The Assistant as answer source (a seam tests replace with a stand-in); ``options`` go to it."""
     from agent.evaluation.sources import assistant_source
 
-    return assistant_source(model, ws)
+    return assistant_source(model, ws, **options)
 
 
 def model_spec(args: argparse.Namespace) -> str:
