@@ -203,6 +203,8 @@ _NOT_NOUNS = frozenset(
 )
 
 
+EXACT_MATCHES = ("exact", "case", "synonym")
+
 # How a table choice was made from the question itself (not from the conversation or the workspace).
 EVIDENCE = ("named", "values", "columns", "column", "period")
 STRONG_EVIDENCE = ("named", "values", "columns")
@@ -315,7 +317,10 @@ def read_question(
     """Read ``question`` (``values``: the stored values it names, from ``agent.context.stated_values``)."""
     from agent.tables import choose_table
 
-    reading = Reading(question=question, period=read_period(question), top=read_top(question), values=values)
+    # Only values the question names exactly (any case, or a known synonym) are ground truth: a fuzzy
+    # match ("discount code" ~ a product called "Discount") is a hint for the model, not a filter.
+    exact = [m for m in values if m.how in EXACT_MATCHES]
+    reading = Reading(question=question, period=read_period(question), top=read_top(question), values=exact)
     reading.groupings = read_groupings(question)
     reading.table, reading.table_why = choose_table(ws, question, reading, state)
     reading.sales_table, _ = choose_table(ws, question, reading, state, sales_only=True)

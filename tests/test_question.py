@@ -269,3 +269,21 @@ def test_retries_are_sampled_and_the_candidate_that_runs_wins(assistant):
     retries = [s for s in model.sent if s.get("temperature")]
     assert len(retries) == 3 and len({s["seed"] for s in retries}) == 3
     assert answer.tool_calls[-1]["args"] == good  # the call whose result is the answer comes last
+
+
+def test_words_of_a_metric_name_may_stand_apart_and_a_top_n_ranks_a_named_noun(ws):
+    from tools.metric_reading import stated_metrics
+
+    tool = MetricQuery(ws)
+    assert stated_metrics(tool.catalog, "How many orders were cancelled in 2011?") == ["cancelled_orders"]
+    assert stated_metrics(tool.catalog, "Which 3 countries have the most orders?") == ["orders"]
+    assert stated_metrics(tool.catalog, "top 5 customers by revenue") == ["revenue"]
+    args = _read(ws, "What were our 3 best sellers by quantity?").apply(
+        tool, {"metrics": ["units"], "top": 3}, ws
+    )
+    assert args["by"] == ["product"] and args["top"] == 3
+
+
+def test_a_fuzzy_value_match_is_a_hint_not_a_filter(ws):
+    reading = _read(ws, "revenue of red mugs")  # "red mugs" is close to RED MUG, not equal to it
+    assert all(m.how in ("exact", "case", "synonym") for m in reading.values)

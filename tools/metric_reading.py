@@ -14,13 +14,13 @@ from typing import Any
 
 from tools.base import ToolError
 from tools.metric_defs import Catalog
-from tools.metric_sql import TIME_GRAINS, TableContext
+from tools.metric_sql import DIMENSION_ALIASES, NAMED_DIMENSIONS, TIME_GRAINS, TableContext
 from tools.names import name_words, text_words
 
 # A metric word right after these is what is ranked or grouped, not what is measured:
-# "top 5 customers by revenue", "revenue per customer".
+# "top 5 customers by revenue", "revenue per customer" ("by revenue" still names the metric).
 _GROUPED_BEFORE = re.compile(
-    r"(?:\btop\s*\w*|\bbottom\s*\w*|\bwhich|\bwhat|\beach|\bper|\bby|\bevery|\bbest|\bworst|\bmost|\bfor\s+each|"
+    r"(?:\btop\s*\w*|\bbottom\s*\w*|\bwhich|\bwhat|\beach|\bper|\bevery|\bbest|\bworst|\bfor\s+each|"
     r"\bthe\s+\d+)\s+$",
     re.IGNORECASE,
 )
@@ -38,12 +38,20 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
     taken = [False] * len(low)
     found: list[tuple[int, str]] = []
     for phrase, name in phrases:
-        for m in re.finditer(rf"\b{re.escape(phrase)}(?:s|es)?\b", low):
+        # the words of a longer name may stand apart: "orders were cancelled" names "orders cancelled"
+        words = [re.escape(w) for w in phrase.split()]
+        pattern = r"(?:s|es)?\s+(?:\w+\s+){0,2}?".join(words)
+        for m in re.finditer(rf"\b{pattern}(?:s|es)?\b", low):
             if any(taken[m.start() : m.end()]):
                 continue
             for i in range(m.start(), m.end()):
                 taken[i] = True
-            if not _GROUPED_BEFORE.search(low[: m.start()]):
+            before = low[: m.start()]
+            # "by revenue" ranks by a metric; "by customer" groups by the customer dimension
+            grouped = _GROUPED_BEFORE.search(before) or (
+                name == "customers" and re.search(r"\bby\s+$", before)
+            )
+            if not grouped:
                 found.append((m.start(), name))
     return list(dict.fromkeys(name for _, name in sorted(found)))
 
@@ -74,6 +82,8 @@ def refine_metric_args(
             by = []
     had_time = any(_is_time_dimension(ctx, d) for d in [*by, out.get("grain")] if d)
     out["by"] = _with_groupings(ctx, catalog, by, reading.groupings)
+    if reading.top and not out["by"]:  # a top-N ranks something: the dimension the question names
+        out["by"] = _with_groupings(ctx, catalog, [], _named_dimensions(reading.question))[:1]
     if follow_up and not had_time and any(_is_time_dimension(ctx, d) for d in out["by"]):
         if reading.top is None:
             out.pop("top", None)
@@ -88,6 +98,23 @@ def refine_metric_args(
 
 _INSTEAD = re.compile(r"(?:instead|rather)|^\s*(?:now\s+)?by", re.IGNORECASE)
 _RANKS = re.compile(r"(?:top|most|least|highest|lowest|best|worst|rank|sort|sorted|largest|smallest)", re.I)
+
+
+_RANKED_NOUNS = re.compile(
+    r"\b(products?|items?|best[\s-]?sellers?|countr(?:y|ies)|customers?|categor(?:y|ies)|regions?|channels?|"
+    r"months?|days?|weeks?|stores?|brands?|departments?)\b",
+    re.IGNORECASE,
+)
+_NOUN_DIMENSION = {"item": "product", "items": "product", "best seller": "product", "best sellers": "product"}
+
+
+def _named_dimensions(question: str) -> list[str]:
+    """Nouns a ranking is usually over, as dimension names ("our 3 best sellers" -> product)."""
+    found = []
+    for m in _RANKED_NOUNS.finditer(question):
+        noun = re.sub(r"[\s-]+", " ", m.group(1).lower())
+        found.append(_NOUN_DIMENSION.get(noun, noun))
+    return found
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -129,6 +156,8 @@ def _with_groupings(ctx: TableContext, catalog: Catalog, by: Any, groupings: lis
     dims = _as_list(by)
     have = {_dimension_name(ctx, d) for d in dims}
     for words in groupings:
+        if _is_metric(catalog, words):  # "by quantity" ranks by units; it groups by nothing
+            continue
         for candidate in (words, words.replace(" ", "_"), words.split()[-1]):
             name = _dimension_name(ctx, candidate)
             if name and name not in catalog.metrics:
@@ -137,6 +166,17 @@ def _with_groupings(ctx: TableContext, catalog: Catalog, by: Any, groupings: lis
                     have.add(name)
                 break
     return dims
+
+
+def _is_metric(catalog: Catalog, words: str) -> bool:
+    """A metric's name that is no dimension's ("quantity" is; "customers" is a dimension too)."""
+    if words.replace(" ", "_") in NAMED_DIMENSIONS or words.replace(" ", "_") in DIMENSION_ALIASES:
+        return False
+    try:
+        catalog.resolve(words)
+    except ToolError:
+        return False
+    return True
 
 
 def _dimension_name(ctx: TableContext, word: str) -> str | None:

@@ -32,7 +32,7 @@ NAMED_DIMENSIONS = (
     "weekday",
     "hour",
 )
-_ALIASES = {
+DIMENSION_ALIASES = {
     "countries": "country",
     "market": "country",
     "nation": "country",
@@ -128,7 +128,7 @@ class TableContext:
     def dimension(self, name: str) -> Dimension:
         """The dimension called ``name``: a named one (country, month, ...) or any column of the table."""
         key = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
-        key = _ALIASES.get(key, key)
+        key = DIMENSION_ALIASES.get(key, key)
         if key in TIME_GRAINS or key in ("weekday", "hour"):
             return self._time_dimension(key)
         if key in _ROLE_OF:
