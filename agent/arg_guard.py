@@ -164,9 +164,14 @@ _TIME_WORDS = re.compile(
 _RELATIVE_COUNT = re.compile(r"\b(?:last|past|previous|final)\s+(\d+)\b")
 
 
+def speaks_of_time(text: str) -> bool:
+    """The text names a time, a period or a time grouping ("2011", "last month", "monthly", "trend")."""
+    return bool(_TIME_WORDS.search(text.lower()))
+
+
 def drop_unstated_periods(args: dict[str, Any], said: str) -> dict[str, Any]:
     """``args`` without a date range or time grain that ``said`` gives no ground for."""
-    speaks_of_time = bool(_TIME_WORDS.search(said.lower()))
+    timed = speaks_of_time(said)
     numbers = stated_numbers(said)
     kept = dict(args)
     for key in PERIOD_ARGS:
@@ -174,7 +179,7 @@ def drop_unstated_periods(args: dict[str, Any], said: str) -> dict[str, Any]:
         if not isinstance(value, str) or not value.strip():
             continue
         counts = [float(n) for n in _RELATIVE_COUNT.findall(value.lower())]
-        if not speaks_of_time or not all(_stated(n, numbers) for n in counts):
+        if not timed or not all(_stated(n, numbers) for n in counts):
             del kept[key]
     return kept
 

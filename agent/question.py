@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agent.arg_guard import speaks_of_time
 from tools.arg_types import PERIOD, PERIOD_END, PERIOD_START, TABLE, TOP, fields_with_role
 from tools.base import ToolError
 from tools.periods import Period, parse_period
@@ -275,6 +276,12 @@ class Reading:
                 out[name] = self.top
         if self.period:
             out = self._apply_period(out, model, ws)
+        elif not follow_up and not speaks_of_time(self.question):
+            # The guard keeps a period when what was said speaks of time, and hint lines said "date";
+            # a question that names no time is about all of it.
+            for role in (PERIOD, PERIOD_START, PERIOD_END):
+                for name in fields_with_role(model, role):
+                    out.pop(name, None)
         refine = getattr(
             tool, "refine_args", None
         )  # a tool may read more of the question (metrics, groupings)

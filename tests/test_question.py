@@ -287,3 +287,14 @@ def test_words_of_a_metric_name_may_stand_apart_and_a_top_n_ranks_a_named_noun(w
 def test_a_fuzzy_value_match_is_a_hint_not_a_filter(ws):
     reading = _read(ws, "revenue of red mugs")  # "red mugs" is close to RED MUG, not equal to it
     assert all(m.how in ("exact", "case", "synonym") for m in reading.values)
+
+
+def test_a_period_the_question_never_states_is_dropped_and_a_metric_is_no_grouping(ws):
+    tool = MetricQuery(ws)
+    reading = _read(ws, "What share of invoices were cancelled?")
+    args = reading.apply(tool, {"metrics": ["cancellation_rate"], "date_range": "InvoiceDate"}, ws)
+    assert "date_range" not in args
+    args = _read(ws, "the 2 best-selling products by units").apply(
+        tool, {"metrics": ["units"], "by": ["units"]}, ws
+    )
+    assert list(tool(**args).table.columns) == ["product", "units"] and args["top"] == 2

@@ -73,7 +73,8 @@ def refine_metric_args(
     except ToolError:
         return out  # an unknown table: the tool's own error says so
     filters = [f for f in out.get("filters") or [] if isinstance(f, dict)]
-    by = _as_list(out.get("by"))
+    # a metric is no grouping ("10 best-selling products by units" ranks by units)
+    by = [d for d in _as_list(out.get("by")) if not _is_metric(catalog, str(d))]
     if follow_up:
         named = {m.column for m in reading.values if m.table == ctx.table}
         filters = [f for f in filters if _column_of(ctx, f.get("column")) not in named]
