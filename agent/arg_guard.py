@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
-_WORDS = {
+NUMBER_WORDS = {
     "one": 1,
     "two": 2,
     "three": 3,
@@ -56,7 +56,7 @@ def stated_numbers(text: str) -> set[float]:
             continue
         found |= {value, value / 100}
     lowered = text.lower()
-    for word, value in _WORDS.items():
+    for word, value in NUMBER_WORDS.items():
         if re.search(rf"\b{word}\b", lowered):
             found.add(float(value))
     for k in re.findall(r"(\d+(?:\.\d+)?)\s*k\b", lowered):  # "5k"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agent.arg_guard import speaks_of_time
+from agent.arg_guard import NUMBER_WORDS, speaks_of_time
 from tools.arg_types import PERIOD, PERIOD_END, PERIOD_START, TABLE, TOP, fields_with_role
 from tools.base import ToolError
 from tools.periods import Period, parse_period
@@ -56,20 +56,9 @@ _RANGE_JOIN = re.compile(r"^\s*(?:to|and|until|through|-)\s*(?:the\s+end\s+of\s+
 _OPEN_START = re.compile(r"\b(?:since|from|after|starting(?:\s+in)?)\s*$", re.IGNORECASE)
 _OPEN_END = re.compile(r"\b(?:until|till|up\s+to|through)\s+(?:the\s+end\s+of\s+)?$", re.IGNORECASE)
 _BEFORE = re.compile(r"\bbefore\s*$", re.IGNORECASE)
+# Whole counts written as words ("top five"), from the argument guard's list of number words.
 _NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
+    w: int(n) for w, n in NUMBER_WORDS.items() if float(n).is_integer() and n >= 1 and " " not in w
 }
 
 
