@@ -68,6 +68,7 @@ INVALID = [
     "SELECT revenue FROM sales",  # no such column
     "SELECT Country, total_sales FROM sales",
     "SELECT s.revenue FROM sales s",  # qualified, still no such column
+    "SELECT customers.Country FROM customers JOIN sales USING (CustomerID)",  # a column of the other table
     "SELECT Country FROM sales WHERE region = 'EU'",
     "SELECT Country FROM sales JOIN products ON sales.StockCode = products.StockCode",
     "SELECT Review Text FROM customers",  # a name with a space must be quoted
