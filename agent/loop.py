@@ -22,7 +22,7 @@ from agent.headline import headline
 from agent.learned import LearnedExamples
 from agent.models import ChatModel, ModelError
 from agent.question import STRONG_EVIDENCE, Reading, asks_aggregate, read_question
-from agent.router import FALLBACK_TOOL, NO_TOOL, Route, Router, RouterMode
+from agent.router import FALLBACK_TOOL, NO_TOOL, Route, Router, RouterMode, put_first
 from agent.sql_fill import SqlMode
 from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
 from agent.types import Answer, Step
@@ -206,19 +206,23 @@ class Agent:
         return self._fit_route(route, reading), reading, hints, None
 
     def _fit_route(self, route: Route, reading: Reading) -> Route:
-        """A question about a table that is no sales table (reviews, an e-mail test) goes to SQL when the
-        routed tool works on sales tables, or when it asks for a count, share or average that only SQL
-        computes over that table ("how many reviews gave 5 stars" is no sentiment prediction)."""
+        """A question about a sales table that a tool claims by code (a metric named in full: "average
+        basket value" is no association rule) goes to that tool. A question about a table that is no sales
+        table (reviews, an e-mail test) goes to SQL when the routed tool works on sales tables, or when it
+        asks for a count, share or average that only SQL computes over that table ("how many reviews gave
+        5 stars" is no sentiment prediction)."""
         tool = self.registry.get(route.fixed) if route.fixed and route.fixed in self.registry else None
-        if tool is None or tool.name == FALLBACK_TOOL or FALLBACK_TOOL not in self.registry:
+        if tool is not None and (tool.name == FALLBACK_TOOL or getattr(tool, "writes_answer", False)):
             return route
-        if reading.table_why not in STRONG_EVIDENCE or reading.table == reading.sales_table:
-            return route
-        if getattr(tool, "writes_answer", False):
+        on_sales = reading.table == reading.sales_table or reading.table_why not in STRONG_EVIDENCE
+        claimant = next((t.name for t in self.registry if _claims(t, reading.question)), None)
+        if on_sales and claimant:
+            return Route(ranked=put_first(route.ranked, claimant), fixed=claimant)
+        if tool is None or FALLBACK_TOOL not in self.registry or on_sales:
             return route
         if not fields_with_role(tool.Args, TABLE) and not asks_aggregate(reading.question):
             return route
-        return Route(ranked=sorted(route.ranked, key=lambda r: r[0] != FALLBACK_TOOL), fixed=FALLBACK_TOOL)
+        return Route(ranked=put_first(route.ranked, FALLBACK_TOOL), fixed=FALLBACK_TOOL)
 
     def _follow_up_call(self, tool: Tool, state: ConversationState, reading: Reading) -> ToolCall | None:
         args = follow_up_args(tool, state, reading, self.ws)
@@ -531,3 +535,9 @@ def model_failed_message(error: ModelError) -> str:
     text = str(error)
     hint = "a smaller model may fit" if "memory" in text.lower() else ""
     return prompts.render("messages", "model_failed", error=text.rstrip(". "), hint=hint)
+
+
+def _claims(tool: Tool, question: str) -> bool:
+    """Whether ``tool`` recognises ``question`` as its own by code (a metric named in full)."""
+    claims = getattr(tool, "claims", None)
+    return bool(claims(question)) if callable(claims) else False

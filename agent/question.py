@@ -148,7 +148,7 @@ _TOP_PATTERNS = (
 _WHICH_ONE = (
     re.compile(rf"\b(?:which|what)\s+(?:single\s+)?([a-z]+)\b[^?]*?\b{_RANK}\b", re.IGNORECASE),
     re.compile(
-        rf"\bthe\s+{_RANK}[\s-]+(?:selling\s+|performing\s+|spending\s+|ordering\s+)?([a-z]+)\b"
+        rf"\b(?:the|our|my)\s+{_RANK}[\s-]+(?:selling\s+|performing\s+|spending\s+|ordering\s+)?([a-z]+)\b"
         rf"(?!\s+(?:\d|{'|'.join(_NUMBER_WORDS)}))",
         re.IGNORECASE,
     ),
@@ -211,6 +211,25 @@ def asks_aggregate(text: str) -> bool:
     return bool(_AGGREGATE.search(text))
 
 
+_ONE_FIGURE = re.compile(
+    r"^\W*(?:(?:on\s+average|overall|in\s+total|all\s+in\s+all)\W+)?"
+    r"(?:how\s+(?:many|much)|what\s+(?:share|percentage|proportion|fraction|percent))\b",
+    re.IGNORECASE,
+)
+# Words that ask for rows, not one figure: "how many orders did each country place".
+_BREAKDOWN = re.compile(
+    r"\b(?:which|each|every|per|by|across|split|breakdown|broken|respectively|list|trend|over\s+time|"
+    r"compare[ds]?|versus|vs|top|rank(?:ed|ing)?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_one_figure(text: str) -> bool:
+    """The question asks for a single number ("How many customers ordered in 2024?", "How much did London
+    customers spend?"): a grouping the model adds (per customer) answers something else."""
+    return bool(_ONE_FIGURE.search(text)) and not _BREAKDOWN.search(text)
+
+
 # -- the reading -----------------------------------------------------------------------------------------
 
 
@@ -225,6 +244,7 @@ class Reading:
         sales_table: the same choice among sales tables only, for the tools that need one.
         values: stored values it names (confident matches of the value index).
         groupings: words after "by"/"per"/"each" ("region", "month").
+        one_figure: it asks for a single number (``asks_one_figure``).
     """
 
     question: str
@@ -235,6 +255,7 @@ class Reading:
     sales_table: str | None = None
     values: list[ValueMatch] = field(default_factory=list)
     groupings: list[str] = field(default_factory=list)
+    one_figure: bool = False
 
     def describe(self) -> str:
         """Lines for the model's prompt: what is already settled, so it need not re-type it."""
@@ -318,6 +339,7 @@ def read_question(
     exact = [m for m in values if m.how in EXACT_MATCHES]
     reading = Reading(question=question, period=read_period(question), top=read_top(question), values=exact)
     reading.groupings = read_groupings(question)
+    reading.one_figure = asks_one_figure(question)
     reading.table, reading.table_why = choose_table(ws, question, reading, state)
     reading.sales_table, _ = choose_table(ws, question, reading, state, sales_only=True)
     return reading

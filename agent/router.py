@@ -185,15 +185,15 @@ class Router:
         if not ranked:
             return Route(ranked=[])
         if learned is not None:
-            return Route(ranked=_first(ranked, learned), fixed=learned if mode != "shortlist" else None)
+            return Route(ranked=put_first(ranked, learned), fixed=learned if mode != "shortlist" else None)
         named = [n for n, _ in ranked if n in NAMED_TOOLS and NAMED_TOOLS[n].search(text)]
         if named:
-            return Route(ranked=_first(ranked, named[0]), fixed=named[0])
+            return Route(ranked=put_first(ranked, named[0]), fixed=named[0])
         best, score = ranked[0]
         if score < self.unfamiliar and best != NO_TOOL and FALLBACK_TOOL in self._known:
             # top1 takes it; a model choosing from the shortlist gets it first among the candidates
             fixed = FALLBACK_TOOL if mode == "top1" else None
-            return Route(ranked=_first(ranked, FALLBACK_TOOL), fixed=fixed)
+            return Route(ranked=put_first(ranked, FALLBACK_TOOL), fixed=fixed)
         if mode == "top1":
             return Route(ranked=ranked, fixed=ranked[0][0])
         if mode == "auto" and self.confident(ranked):
@@ -207,6 +207,6 @@ class Router:
         return top >= self.fix_score and top - second >= self.fix_margin
 
 
-def _first(ranked: list[tuple[str, float]], tool: str) -> list[tuple[str, float]]:
+def put_first(ranked: list[tuple[str, float]], tool: str) -> list[tuple[str, float]]:
     """The ranking with ``tool`` moved to the front."""
     return sorted(ranked, key=lambda item: item[0] != tool)

@@ -74,6 +74,7 @@ def test_every_period_read_is_one_the_period_parser_reads():
         ("Which country had the most orders?", 1),
         ("What is the best selling product?", 1),
         ("Which products sold the most?", None),  # a ranking, not one row
+        ("Who is our biggest customer by spend?", 1),
         ("revenue by country", None),
         ("revenue in 2011", None),
     ],
@@ -298,3 +299,41 @@ def test_a_period_the_question_never_states_is_dropped_and_a_metric_is_no_groupi
         tool, {"metrics": ["units"], "by": ["units"]}, ws
     )
     assert list(tool(**args).table.columns) == ["product", "units"] and args["top"] == 2
+
+
+def test_a_one_figure_question_gets_one_figure_not_a_row_per_customer(ws):
+    tool = MetricQuery(ws)
+    model_args = {"metrics": ["customers"], "by": ["customer"], "top": 10, "grain": "month"}
+    args = _read(ws, "How many different customers ordered in 2011?").apply(tool, model_args, ws)
+    assert not args.get("by") and "top" not in args and "grain" not in args
+    assert tool(**args).fact("customers") == 5
+    # a column the question names two values of stays a grouping: one figure for each
+    args = _read(ws, "How many orders came from Germany and France?").apply(
+        tool, {"metrics": ["orders"], "by": ["country"]}, ws
+    )
+    assert args["by"] == ["country"] and len(tool(**args).table) == 2
+    # a breakdown word keeps the rows
+    args = _read(ws, "How many orders did each country place?").apply(
+        tool, {"metrics": ["orders"], "by": ["country"]}, ws
+    )
+    assert args["by"] == ["country"]
+
+
+def test_repeat_customers_and_refunds_are_metrics_by_their_common_names(ws):
+    from tools.metric_reading import stated_metrics
+
+    tool = MetricQuery(ws)
+    question = "How many customers have ordered from us more than once?"
+    assert stated_metrics(tool.catalog, question) == ["repeat_customers"]
+    assert tool(metrics=["repeat_customers"]).fact("repeat_customers") == 4
+    assert stated_metrics(tool.catalog, "How many orders were refunded?") == ["cancelled_orders"]
+
+
+def test_a_metric_named_in_full_is_a_metric_question_whatever_its_words_suggest(assistant):
+    model = assistant.model
+    model.enqueue({"metrics": ["aov"]}, "ok")  # no tool choice asked of the model: code routes it
+    answer = assistant.ask("What was the average basket value in 2011?")
+    assert answer.tool_calls[-1]["name"] == "metric_query"
+    assert answer.tool_calls[-1]["args"]["date_range"] == "2011"
+    tool = MetricQuery(assistant.ws)
+    assert not tool.claims("Which products are often bought in the same basket?")

@@ -90,3 +90,31 @@ def test_a_three_turn_follow_up_conversation(assistant, demo_ws):
         f"SELECT {NET_REVENUE} FROM online_retail WHERE Country = 'Germany' AND year(InvoiceDate) = 2011",
     )
     assert len(df) == 12 and df["revenue"].sum() == pytest.approx(expected, rel=1e-6)
+
+
+# "VIP" is this shop's own word (10 or more orders): no model can know it until a person teaches it.
+VIP_QUESTION = "How much revenue came from our VIP customers?"
+VIP_SQL = (
+    "SELECT sum(Quantity * UnitPrice) AS vip_revenue FROM online_retail WHERE CustomerID IN "
+    "(SELECT CustomerID FROM online_retail GROUP BY CustomerID HAVING count(DISTINCT InvoiceNo) >= 10)"
+)
+
+
+def test_a_question_answered_wrong_then_taught_once_is_right_the_next_time(tmp_path):
+    from agent.assistant import Assistant, default_model_spec
+    from tools.workspace import Workspace
+
+    ws = Workspace(tmp_path / "teach")  # its own home: what is taught here stays here
+    assistant = Assistant(model=default_model_spec(), workspace=ws)
+    expected = gold(ws, VIP_SQL)
+
+    def answered_right(answer) -> bool:
+        if answer.error or not answer.tables:
+            return False
+        values = answer.tables[0].df.select_dtypes("number").iloc[0].tolist()
+        return any(v == pytest.approx(expected, rel=1e-6) for v in values)
+
+    assert not answered_right(assistant.ask(VIP_QUESTION))
+    assistant.learn(VIP_QUESTION, sql=VIP_SQL)
+    assistant.new_conversation()
+    assert answered_right(assistant.ask(VIP_QUESTION))

@@ -15,7 +15,7 @@ from typing import Any
 from tools.base import ToolError
 from tools.metric_defs import Catalog
 from tools.metric_sql import DIMENSION_ALIASES, NAMED_DIMENSIONS, TIME_GRAINS, TableContext
-from tools.names import name_words, text_words
+from tools.names import name_words, stem, text_words
 
 # A metric word right after these is what is ranked or grouped, not what is measured:
 # "top 5 customers by revenue", "revenue per customer" ("by revenue" still names the metric).
@@ -56,6 +56,21 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
     return list(dict.fromkeys(name for _, name in sorted(found)))
 
 
+def names_metric_in_full(catalog: Catalog, question: str) -> bool:
+    """The question names a metric by a name of two or more words, written out ("average basket value",
+    "repeat customer rate"): a metric question, whatever tool its single words ("basket") suggest."""
+    def words_of(text: str) -> str:
+        return " ".join(stem(w) for w in re.findall(r"[a-z]+", text.lower()))
+
+    low = words_of(question)
+    for metric in catalog.metrics.values():
+        for phrase in (metric.name.replace("_", " "), *metric.aliases):
+            words = words_of(phrase)
+            if len(words.split()) >= 2 and re.search(rf"\b{re.escape(words)}\b", low):
+                return True
+    return False
+
+
 def refine_metric_args(
     catalog: Catalog, ctx_of, args: dict[str, Any], reading: Any, follow_up: bool = False
 ) -> dict[str, Any]:
@@ -81,6 +96,10 @@ def refine_metric_args(
         by = [d for d in by if _column_of(ctx, d) not in named]
         if _INSTEAD.search(reading.question) and reading.groupings:
             by = []
+    if getattr(reading, "one_figure", False) and not follow_up and not reading.groupings:
+        by = _one_figure_groupings(ctx, by, reading.values)
+        for key in ("grain", "top", "sort", "sort_by"):
+            out.pop(key, None)
     had_time = any(_is_time_dimension(ctx, d) for d in [*by, out.get("grain")] if d)
     out["by"] = _with_groupings(ctx, catalog, by, reading.groupings)
     if reading.top and not out["by"]:  # a top-N ranks something: the dimension the question names
@@ -107,6 +126,16 @@ _RANKED_NOUNS = re.compile(
     re.IGNORECASE,
 )
 _NOUN_DIMENSION = {"item": "product", "items": "product", "best seller": "product", "best sellers": "product"}
+
+
+def _one_figure_groupings(ctx: TableContext, by: list[Any], values: list[Any]) -> list[Any]:
+    """The groupings a one-figure question keeps: only a column it names two values of ("how many orders
+    came from Scotland and Wales" is a figure for each); "how many customers" is no row per customer."""
+    named: dict[str, int] = {}
+    for match in values:
+        if match.table == ctx.table:
+            named[match.column] = named.get(match.column, 0) + 1
+    return [d for d in by if named.get(_column_of(ctx, d) or "", 0) >= 2]
 
 
 def _named_dimensions(question: str) -> list[str]:

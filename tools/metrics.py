@@ -16,7 +16,7 @@ from tools.arg_types import PeriodText, TableName, TopN
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
 from tools.metric_defs import Catalog, MetricDef, builtin_definitions, load_catalog
 from tools.metric_filters import date_range_condition, filter_condition
-from tools.metric_reading import refine_metric_args
+from tools.metric_reading import names_metric_in_full, refine_metric_args
 from tools.metric_sql import (
     TIME_GRAINS,
     Condition,
@@ -126,6 +126,10 @@ class MetricQuery(Tool):
         if isinstance(raw.get("sort_by"), str):
             raw["sort_by"] = self.catalog.resolve(raw["sort_by"]).name
         return super().parse_args(raw)
+
+    def claims(self, question: str) -> bool:
+        """A question naming a metric in full is this tool's (agent.loop routes it here)."""
+        return names_metric_in_full(self.catalog, question)
 
     def refine_args(self, args: dict[str, Any], reading: Any, follow_up: bool = False) -> dict[str, Any]:
         """The call made to agree with what the question states (see tools.metric_reading)."""
