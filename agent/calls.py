@@ -22,7 +22,7 @@ from pydantic import BaseModel
 import prompts
 from agent.arg_guard import drop_ungrounded
 from agent.learned import LearnedExamples, safe_similar
-from agent.models import ChatModel, Generation, Message, ModelError
+from agent.models import ChatModel, Generation, Message, ModelError, ReplyCutOff
 from agent.question import Reading
 from agent.router import NO_TOOL
 from agent.sql_fill import SqlMode, sql_fill
@@ -217,6 +217,27 @@ class ToolCaller:
         Raises:
             RetryableToolError: the arguments do not validate (the raw reply is in ``.raw``).
         """
+        try:
+            return self._fill(tool, messages, state, said, max_new_tokens, reading, temperature, seed)
+        except ReplyCutOff as e:  # a reply that loops until the budget ends: a sampled retry may not
+            error = RetryableToolError(
+                f"The call was cut off after {e.max_new_tokens} tokens: write a short call, each "
+                "condition once."
+            )
+            error.raw = ""  # type: ignore[attr-defined]
+            raise error from e
+
+    def _fill(
+        self,
+        tool: Tool,
+        messages: list[Message],
+        state: ConversationState,
+        said: str,
+        max_new_tokens: int,
+        reading: Reading | None,
+        temperature: float,
+        seed: int | None,
+    ) -> tuple[ToolCall, str]:
         if tool.name == "sql_query" and self.sql_mode == "grammar":
             return sql_fill(
                 self.model,

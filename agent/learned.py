@@ -242,7 +242,7 @@ def _rows(ids: list, documents: list, metadatas: list, distances: list | None = 
     return out
 
 
-def safe_similar(learned: LearnedExamples | None, question: str, tool: str) -> list[Learned]:
+def safe_similar(learned: LearnedExamples | None, question: str, tool: str | None) -> list[Learned]:
     """``learned.similar`` for a prompt: a broken store costs the worked examples, never the answer."""
     if learned is None:
         return []

@@ -19,10 +19,10 @@ from agent.context import SCHEMA_CHARS, schema_card, stated_values, value_hints
 from agent.followup import follow_up_args, is_follow_up
 from agent.grounding import check_answer
 from agent.headline import headline
-from agent.learned import LearnedExamples
+from agent.learned import LearnedExamples, safe_similar
 from agent.models import ChatModel, ModelError
 from agent.question import STRONG_EVIDENCE, Reading, asks_aggregate, read_question
-from agent.router import FALLBACK_TOOL, NO_TOOL, Route, Router, RouterMode, put_first
+from agent.router import FALLBACK_TOOL, LEARNED_MATCH, NO_TOOL, Route, Router, RouterMode, put_first
 from agent.sql_fill import SqlMode
 from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
 from agent.types import Answer, Step
@@ -197,6 +197,10 @@ class Agent:
         turn.timings["read"] = time.perf_counter() - start
         previous: str = state.last_call["name"] if state.last_call else ""
         follow_up = is_follow_up(question, state) if previous in self.registry else None
+        taught = None if follow_up else self._taught_call(question, reading, state)
+        if taught is not None:
+            turn.timings.setdefault("route", 0.0)
+            return Route(ranked=[(taught.name, 1.0)], fixed=taught.name), reading, hints, taught
         route = None if follow_up == "opens" else self._route(question, turn)
         if follow_up and (route is None or route.names[:1] == [previous]):
             route = Route(ranked=[(previous, 1.0)], fixed=previous)
@@ -223,6 +227,21 @@ class Agent:
         if not fields_with_role(tool.Args, TABLE) and not asks_aggregate(reading.question):
             return route
         return Route(ranked=put_first(route.ranked, FALLBACK_TOOL), fixed=FALLBACK_TOOL)
+
+    def _taught_call(self, question: str, reading: Reading, state: ConversationState) -> ToolCall | None:
+        """The person's own call for this request: a taught question at least LEARNED_MATCH alike that
+        states the same period, top-N, values and numbers runs as taught (a small model does not copy a
+        worked example reliably; "VIP" means what the person said it means)."""
+        best = next(iter(safe_similar(self.learned, question, None)), None)
+        if best is None or best.score < LEARNED_MATCH or best.tool not in self.registry:
+            return None
+        taught, _ = self.read(best.question, ConversationState())
+        if not reading.states_same_as(taught):
+            return None
+        try:
+            return validate_call(self.registry.get(best.tool), best.args, state, follow_up=False)
+        except RetryableToolError:
+            return None  # the workspace changed under it (a table dropped): the model writes the call
 
     def _follow_up_call(self, tool: Tool, state: ConversationState, reading: Reading) -> ToolCall | None:
         args = follow_up_args(tool, state, reading, self.ws)

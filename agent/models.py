@@ -27,6 +27,18 @@ class ModelError(Exception):
     """The model failed (timeout, out of memory, server down); the message says what to do."""
 
 
+class ReplyCutOff(ModelError):
+    """A structured reply ran past its token budget: usually a small model repeating itself, which a
+    sampled retry can get out of (agent.calls turns it into a retryable error)."""
+
+    def __init__(self, max_new_tokens: int):
+        super().__init__(
+            f"The model's structured answer did not fit in {max_new_tokens} tokens; "
+            "raise max_new_tokens or simplify the request."
+        )
+        self.max_new_tokens = max_new_tokens
+
+
 class RealModelLoadForbidden(AssertionError):
     """A test tried to load a real model without the ``realmodel`` marker (see tests/conftest.py)."""
 

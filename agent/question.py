@@ -257,6 +257,17 @@ class Reading:
     groupings: list[str] = field(default_factory=list)
     one_figure: bool = False
 
+    def states_same_as(self, other: Reading) -> bool:
+        """Both questions state the same period, top-N, groupings, values and numbers (a rewording of one
+        request, not the same words about another year or country)."""
+
+        def stated(r: Reading) -> tuple[Any, ...]:
+            values = sorted((v.table, v.column, v.value) for v in r.values)
+            numbers = sorted(re.findall(r"\d+(?:\.\d+)?", r.question))
+            return r.period, r.top, sorted(r.groupings), values, numbers
+
+        return stated(self) == stated(other)
+
     def describe(self) -> str:
         """Lines for the model's prompt: what is already settled, so it need not re-type it."""
         lines = []

@@ -103,7 +103,7 @@ def test_learned_examples_come_first_most_similar_first(ws, model):
     assistant.learn("revenue by month", "revenue_by", {"by": ["month"]})
     assistant.learn("revenue for Germany by month", "revenue_by", GERMANY_MONTHLY)
     model.enqueue({"tool": "revenue_by"}, {})
-    assistant.plan("revenue for Germany by month please")
+    assistant.plan("revenue for Germany by month in 2011")  # another request: the model writes its call
     doc = tool_doc(model.sent[1])
     assert doc.index("Request: revenue for Germany by month") < doc.index("Request: revenue by month")
 
@@ -120,12 +120,27 @@ def test_a_learned_question_routes_to_its_tool(ws, model):
     # a new Assistant over the same home learns it lazily, on its first route
     fresh = make_assistant(ws, model, router_mode="top1")
     assert fresh.learned._collection is None
-    model.enqueue({}, "Five customers.")
+    model.enqueue("Five customers.")  # the taught call itself runs: the model only writes
     answer = fresh.ask(question)
     assert answer.tool_calls == [{"name": "count_customers", "args": {}}]
 
     fresh.forget_learned(fresh.learned.all()[0].id)
     assert fresh.router.route(question, "top1").fixed != "count_customers"
+
+
+def test_the_taught_question_runs_its_taught_call_and_another_year_does_not(ws, model):
+    assistant = make_assistant(ws, model, router_mode="top1")
+    sql = "SELECT count(DISTINCT CustomerID) AS vips FROM sales WHERE Quantity >= 5"
+    assistant.learn("How many VIP customers did we have in 2011?", sql=sql)
+    model.enqueue("Two VIPs.")  # no tool choice, no arguments asked of the model
+    answer = assistant.ask("how many VIP customers did we have in 2011")
+    assert answer.tool_calls == [{"name": "sql_query", "args": {"sql": sql}}]
+    assert answer.tables[0].df["vips"].tolist() == [2]
+    assistant.new_conversation()
+    other = {"sql": "SELECT count(*) AS n FROM sales"}
+    model.enqueue(other, "ok")  # another year is another request: the model writes its call
+    answer = assistant.ask("How many VIP customers did we have in 2010?")
+    assert answer.tool_calls[-1] == {"name": "sql_query", "args": other}
 
 
 # -- teaching --------------------------------------------------------------------------------------------

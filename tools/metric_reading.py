@@ -59,6 +59,7 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
 def names_metric_in_full(catalog: Catalog, question: str) -> bool:
     """The question names a metric by a name of two or more words, written out ("average basket value",
     "repeat customer rate"): a metric question, whatever tool its single words ("basket") suggest."""
+
     def words_of(text: str) -> str:
         return " ".join(stem(w) for w in re.findall(r"[a-z]+", text.lower()))
 

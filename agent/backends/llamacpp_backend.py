@@ -31,7 +31,7 @@ from typing import Any
 
 from agent.backends.llamacpp_states import PrefixStates
 from agent.model_files import PACKAGED, assemble
-from agent.models import ChatModel, Generation, Message, ModelError, guard_real_load
+from agent.models import ChatModel, Generation, Message, ModelError, ReplyCutOff, guard_real_load
 
 DEFAULT_TIMEOUT_S = 180.0
 CONTEXT_TOKENS = 8192
@@ -296,10 +296,7 @@ def _check(text: str, schema: dict[str, Any] | None, finish: str, max_new_tokens
     """A reply cut off by the token budget is an error; a JSON reply is validated once more (an EBNF
     grammar's reply has no schema to check)."""
     if finish == "length":
-        raise ModelError(
-            f"The model's structured answer did not fit in {max_new_tokens} tokens; "
-            "raise max_new_tokens or simplify the request."
-        )
+        raise ReplyCutOff(max_new_tokens)
     if schema is None:
         return
     import jsonschema

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from agent.models import ChatModel, Generation, Message, ModelError
+from agent.models import ChatModel, Generation, Message, ModelError, ReplyCutOff
 
 DEFAULT_TIMEOUT_S = 120.0
 CONNECT_TIMEOUT_S = 5.0
@@ -215,10 +215,7 @@ def _raise_for_status(response: httpx.Response, model: str) -> None:
 
 def _check_structured(text: str, schema: dict[str, Any], finish: str, max_new_tokens: int) -> None:
     if finish == "length":
-        raise ModelError(
-            f"The model's structured answer did not fit in {max_new_tokens} tokens; "
-            "raise max_new_tokens or simplify the request."
-        )
+        raise ReplyCutOff(max_new_tokens)
     try:
         value = json.loads(text)
     except ValueError as e:

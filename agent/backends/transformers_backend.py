@@ -37,7 +37,7 @@ from agent.model_files import (
     converted_dir,
     mark_converted,
 )
-from agent.models import ChatModel, Generation, Message, ModelError, guard_real_load
+from agent.models import ChatModel, Generation, Message, ModelError, ReplyCutOff, guard_real_load
 
 # Measured on the 2-core development CPU (benchmarks/models_bench.py): see README "Models".
 CPU_DTYPE = "bfloat16"
@@ -248,10 +248,7 @@ class TransformersModel(ChatModel):
                 "faster model (transformers:small, or a GPU server through openai:)."
             )
         if grammar is not None and not grammar.finished:
-            raise ModelError(
-                f"The model's structured answer did not fit in {max_new_tokens} tokens; "
-                "raise max_new_tokens or simplify the request."
-            )
+            raise ReplyCutOff(max_new_tokens)
         text = self.tokenizer.decode(new[:-1] if stopped else new, skip_special_tokens=True)
         return Generation(
             text=text,
