@@ -22,7 +22,16 @@ from agent.headline import headline
 from agent.learned import LearnedExamples, safe_similar
 from agent.models import ChatModel, ModelError
 from agent.question import STRONG_EVIDENCE, Reading, asks_aggregate, read_question
-from agent.router import FALLBACK_TOOL, LEARNED_MATCH, NO_TOOL, Route, Router, RouterMode, put_first
+from agent.router import (
+    FALLBACK_TOOL,
+    LEARNED_MATCH,
+    NAMED_TOOLS,
+    NO_TOOL,
+    Route,
+    Router,
+    RouterMode,
+    put_first,
+)
 from agent.sql_fill import SqlMode
 from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
 from agent.types import Answer, Step
@@ -219,7 +228,10 @@ class Agent:
         if tool is not None and (tool.name == FALLBACK_TOOL or getattr(tool, "writes_answer", False)):
             return route
         on_sales = reading.table == reading.sales_table or reading.table_why not in STRONG_EVIDENCE
-        claimant = next((t.name for t in self.registry if _claims(t, reading.question)), None)
+        named = any(
+            rx.search(reading.question) for rx in NAMED_TOOLS.values()
+        )  # "use SQL" is the person's word
+        claimant = None if named else next((t.name for t in self.registry if _claims(t, reading)), None)
         if on_sales and claimant:
             return Route(ranked=put_first(route.ranked, claimant), fixed=claimant)
         if tool is None or FALLBACK_TOOL not in self.registry or on_sales:
@@ -556,7 +568,7 @@ def model_failed_message(error: ModelError) -> str:
     return prompts.render("messages", "model_failed", error=text.rstrip(". "), hint=hint)
 
 
-def _claims(tool: Tool, question: str) -> bool:
-    """Whether ``tool`` recognises ``question`` as its own by code (a metric named in full)."""
+def _claims(tool: Tool, reading: Reading) -> bool:
+    """Whether ``tool`` recognises the question read as its own, by code (a metric named in full)."""
     claims = getattr(tool, "claims", None)
-    return bool(claims(question)) if callable(claims) else False
+    return bool(claims(reading)) if callable(claims) else False

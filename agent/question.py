@@ -356,8 +356,10 @@ def read_question(
     return reading
 
 
+# The words after the keyword are looked ahead at, not consumed: "per customer in each segment" has two.
 _GROUPING = re.compile(
-    r"\b(?:by|per|for\s+each|each|across|split\s+by|broken\s+down\s+by)\s+([^.,;:?!()]+)", re.IGNORECASE
+    r"\b(?:by|per|for\s+each|each|across|split\s+by|broken\s+down\s+by)\s+(?=([^.,;:?!()]+))",
+    re.IGNORECASE,
 )
 # Where a grouping's words end: "by region in 2023", "per customer for the top 5".
 _GROUPING_END = re.compile(
@@ -366,6 +368,12 @@ _GROUPING_END = re.compile(
     re.IGNORECASE,
 )
 
+
+_AVERAGE = re.compile(r"\b(?:average|avg|mean|typical|typically)\b", re.IGNORECASE)
+_DENOMINATOR = re.compile(
+    r"(?:an?\s+)?(?:orders?|invoices?|transactions?|baskets?|purchases?|customers?|buyers?|visits?)\b",
+    re.IGNORECASE,
+)
 
 _TIME_ADVERBS = {
     "daily": "day",
@@ -382,8 +390,11 @@ def read_groupings(text: str) -> list[str]:
     found: list[str] = [
         grain for word, grain in _TIME_ADVERBS.items() if re.search(rf"\b{word}\b", text, re.IGNORECASE)
     ]
+    averaging = bool(_AVERAGE.search(text))
     for m in _GROUPING.finditer(text):
         tail = _GROUPING_END.sub("", " " + m.group(1)).strip()
+        if averaging and m.group(0).lower().startswith("per") and _DENOMINATOR.match(tail):
+            continue  # "average spend per order" divides by orders; it groups by nothing
         for piece in re.split(r"\s*(?:,|&|\band\b|\bor\b)\s*", tail):
             words = " ".join(piece.split()[:2]).lower()
             if words and not re.fullmatch(rf"{_YEAR}|\d+", words):

@@ -45,7 +45,7 @@ LEVELS = ("easy", "medium", "hard", "extra")
 
 def load_questions(data: Path, n: int, seed: int) -> list[GoldenItem]:
     """A fixed-seed random sample of ``n`` questions, each tagged with its difficulty."""
-    raw = json.loads((data / "dev_19db.json").read_text(encoding="utf-8"))
+    raw = dev_questions(data)
     indexed = list(enumerate(raw))
     sample = random.Random(seed).sample(indexed, min(n, len(indexed)))
     return [
@@ -59,6 +59,15 @@ def load_questions(data: Path, n: int, seed: int) -> list[GoldenItem]:
         )
         for i, q in sample
     ]
+
+
+def dev_questions(data: Path) -> list[dict[str, Any]]:
+    """The dev questions whose database is here: ``dev_19db.json``, or ``dev.json`` filtered the same way
+    (in its order, so a seed draws the same sample from either)."""
+    if (data / "dev_19db.json").is_file():
+        return json.loads((data / "dev_19db.json").read_text(encoding="utf-8"))
+    raw = json.loads((data / "dev.json").read_text(encoding="utf-8"))
+    return [q for q in raw if sqlite_path(data, q["db_id"]).is_file()]
 
 
 def sqlite_path(data: Path, db_id: str) -> Path:
@@ -240,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     add_sql_mode_option(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if not (args.data / "dev_19db.json").is_file():
+    if not any((args.data / name).is_file() for name in ("dev_19db.json", "dev.json")):
         print(f"Spider data not found in {args.data}; pass --data.", file=sys.stderr)
         return 2
     items = load_questions(args.data, args.n, args.seed)

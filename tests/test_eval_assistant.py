@@ -27,7 +27,7 @@ def test_assistant_answers_are_scored_with_retries_and_hallucinations(ws, tmp_pa
                 },
                 {
                     "id": "units",
-                    "question": "How many units in total?",
+                    "question": "What is the total quantity over all lines?",
                     "tool": "sql_query",
                     "sql": "SELECT sum(Quantity) FROM sales",
                 },

@@ -88,6 +88,8 @@ def test_groupings_after_by_per_each_and_time_adverbs():
     assert read_groupings("orders per customer region for 2023") == ["customer region"]
     assert read_groupings("monthly revenue for 2011") == ["month"]
     assert read_groupings("total revenue") == []
+    assert read_groupings("average spend per customer in each segment") == ["segment"]  # per = divide
+    assert read_groupings("revenue per customer") == ["customer"]
 
 
 def test_a_request_naming_two_analyses_in_order_is_split():
@@ -336,4 +338,49 @@ def test_a_metric_named_in_full_is_a_metric_question_whatever_its_words_suggest(
     assert answer.tool_calls[-1]["name"] == "metric_query"
     assert answer.tool_calls[-1]["args"]["date_range"] == "2011"
     tool = MetricQuery(assistant.ws)
-    assert not tool.claims("Which products are often bought in the same basket?")
+    assert not tool.claims(_read(assistant.ws, "Which products are often bought in the same basket?"))
+
+
+def test_a_stated_value_written_as_a_grouping_is_its_filter(ws):
+    tool = MetricQuery(ws)
+    args = _read(ws, "How many units of TEA TOWEL did we sell?").apply(
+        tool, {"metrics": ["units"], "by": ["TEA TOWEL"]}, ws
+    )
+    assert not args.get("by") and args["filters"] == [
+        {"column": "Description", "op": "=", "value": "TEA TOWEL"}
+    ]
+    assert tool(**args).fact("units") == 10
+
+
+def test_how_much_asks_for_money_and_a_verb_form_names_a_metric(ws):
+    from tools.metric_reading import stated_metrics
+
+    catalog = MetricQuery(ws).catalog
+    assert stated_metrics(catalog, "How much have we sold since June?") == ["revenue"]
+    assert stated_metrics(catalog, "How much did London customers spend?") == ["revenue"]
+    assert stated_metrics(catalog, "How many items did we sell?") == ["units"]
+    assert stated_metrics(catalog, "How many orders did we refund?") == ["cancelled_orders"]
+    assert stated_metrics(catalog, "How many customers ordered in 2011?") == ["customers"]
+
+
+STATUS_CSV = """Order Number,Order Date,Customer ID,Qty,Unit Price,Order Status
+7001,03/01/2023,C-1,2,£12.50,Completed
+7002,04/01/2023,C-2,1,£8.00,Cancelled
+7003,05/01/2023,C-1,1,£8.00,Refunded
+7004,06/01/2023,C-3,3,£8.00,Completed
+"""
+
+
+def test_statuses_that_name_the_metric_filter_nothing_and_sql_reads_the_settled_table(ws, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(STATUS_CSV, encoding="utf-8")
+    load_file(ws, path, table="orders")
+    tool = MetricQuery(ws)
+    reading = _read(ws, "How many orders were cancelled or refunded?")
+    assert {m.value for m in reading.values} >= {"Cancelled", "Refunded"}
+    args = reading.apply(tool, {"metrics": ["orders", "cancelled_orders"], "by": ["order_status"]}, ws)
+    assert args["metrics"] == ["cancelled_orders"] and not args.get("filters") and not args.get("by")
+    assert tool(**args).fact("cancelled_orders") == 2
+    sql = default_registry(ws).get("sql_query")
+    with pytest.raises(RetryableToolError, match="about table orders"):
+        _read(ws, "What did we take in 2023?").apply(sql, {"sql": "SELECT count(*) FROM sales"}, ws)

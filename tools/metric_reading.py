@@ -38,10 +38,14 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
     taken = [False] * len(low)
     found: list[tuple[int, str]] = []
     for phrase, name in phrases:
-        # the words of a longer name may stand apart: "orders were cancelled" names "orders cancelled"
-        words = [re.escape(w) for w in phrase.split()]
-        pattern = r"(?:s|es)?\s+(?:\w+\s+){0,2}?".join(words)
-        for m in re.finditer(rf"\b{pattern}(?:s|es)?\b", low):
+        # the words of a longer name may stand apart: "orders were cancelled" names "orders cancelled", and
+        # its last word may be any form of its verb ("orders did we refund" names "orders refunded")
+        words = [re.escape(w) + "(?:s|es)?" for w in phrase.split()]
+        if len(words) > 1:
+            last = phrase.split()[-1]
+            words[-1] = rf"(?:{re.escape(last)}|{re.escape(stem(last))}(?:s|es|ed|d|ing)?)"
+        pattern = r"\s+(?:\w+\s+){0,2}?".join(words)
+        for m in re.finditer(rf"\b{pattern}\b", low):
             if any(taken[m.start() : m.end()]):
                 continue
             for i in range(m.start(), m.end()):
@@ -53,7 +57,19 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
             )
             if not grouped:
                 found.append((m.start(), name))
+    if _HOW_MUCH_MONEY.search(question) and not _AVERAGE.search(question):
+        # "how much" asks for an amount, never a count: "how much did London customers spend" is money
+        found = [(at, name) for at, name in found if catalog.metrics[name].format != "count"]
+        if not found and "revenue" in catalog.metrics:
+            return ["revenue"]
     return list(dict.fromkeys(name for _, name in sorted(found)))
+
+
+_AVERAGE = re.compile(r"\b(?:average|avg|mean|typical|typically)\b", re.IGNORECASE)
+_HOW_MUCH_MONEY = re.compile(
+    r"\bhow\s+much\b[^?.]*?\b(?:sell|sold|make|made|earn|earned|take|took|bring|brought|spend|spent)\b",
+    re.IGNORECASE,
+)
 
 
 def names_metric_in_full(catalog: Catalog, question: str) -> bool:
@@ -70,6 +86,23 @@ def names_metric_in_full(catalog: Catalog, question: str) -> bool:
             if len(words.split()) >= 2 and re.search(rf"\b{re.escape(words)}\b", low):
                 return True
     return False
+
+
+_HOW_MANY = re.compile(
+    r"^\W*(?:(?:on\s+average|overall|in\s+total)\W+)?how\s+(?:many|much)\s+((?:[\w-]+\s+){0,2}[\w-]+)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_a_metric(catalog: Catalog, question: str) -> bool:
+    """ "How many orders ...", "how many different customers ...", "how much did we sell": the figure
+    asked for is a metric ("how many lines have a quantity over 2" counts lines, which no metric is)."""
+    m = _HOW_MANY.match(question)
+    if not m:
+        return False
+    if stated_metrics(catalog, m.group(1)):
+        return True
+    return bool(_HOW_MUCH_MONEY.search(question)) and not _AVERAGE.search(question)
 
 
 def refine_metric_args(
@@ -89,16 +122,21 @@ def refine_metric_args(
     except ToolError:
         return out  # an unknown table: the tool's own error says so
     filters = [f for f in out.get("filters") or [] if isinstance(f, dict)]
-    # a metric is no grouping ("10 best-selling products by units" ranks by units)
-    by = [d for d in _as_list(out.get("by")) if not _is_metric(catalog, str(d))]
+    values = _values_beside_metrics(catalog, reading.values, out["metrics"])
+    # a metric is no grouping ("10 best-selling products by units" ranks by units), nor is a stated value
+    # ("sales of Garden Tools": its filter is added below)
+    stated = {m.value.lower() for m in values if m.table == ctx.table}
+    by = [
+        d for d in _as_list(out.get("by")) if not _is_metric(catalog, str(d)) and str(d).lower() not in stated
+    ]
     if follow_up:
-        named = {m.column for m in reading.values if m.table == ctx.table}
+        named = {m.column for m in values if m.table == ctx.table}
         filters = [f for f in filters if _column_of(ctx, f.get("column")) not in named]
         by = [d for d in by if _column_of(ctx, d) not in named]
         if _INSTEAD.search(reading.question) and reading.groupings:
             by = []
     if getattr(reading, "one_figure", False) and not follow_up and not reading.groupings:
-        by = _one_figure_groupings(ctx, by, reading.values)
+        by = _one_figure_groupings(ctx, by, values)
         for key in ("grain", "top", "sort", "sort_by"):
             out.pop(key, None)
     had_time = any(_is_time_dimension(ctx, d) for d in [*by, out.get("grain")] if d)
@@ -113,7 +151,7 @@ def refine_metric_args(
             out.pop("sort_by", None)
     if reading.period:
         filters = [f for f in filters if not _is_time_filter(ctx, f)]
-    out["filters"] = _with_values(ctx, filters, reading.values)
+    out["filters"] = _with_values(ctx, filters, values)
     return {k: v for k, v in out.items() if v not in ([], None) or k in args}
 
 
@@ -127,6 +165,18 @@ _RANKED_NOUNS = re.compile(
     re.IGNORECASE,
 )
 _NOUN_DIMENSION = {"item": "product", "items": "product", "best seller": "product", "best sellers": "product"}
+
+
+def _values_beside_metrics(catalog: Catalog, values: list[Any], metrics: Any) -> list[Any]:
+    """The stated values that are no words of a chosen metric's names: in "how many orders were cancelled
+    or refunded", the statuses Cancelled and Refunded name cancelled_orders; they filter nothing."""
+    words: set[str] = set()
+    for name in _resolved(catalog, metrics):
+        if name in catalog.metrics:
+            metric = catalog.metrics[name]
+            for phrase in (name, *metric.aliases):
+                words |= name_words(phrase.replace(" ", "_"))
+    return [m for m in values if not (name_words(m.value.replace(" ", "_")) or {""}) <= words]
 
 
 def _one_figure_groupings(ctx: TableContext, by: list[Any], values: list[Any]) -> list[Any]:
@@ -167,9 +217,9 @@ def _agreeing_metrics(catalog: Catalog, question: str, chosen: Any) -> Any:
         return chosen
     words = set(text_words(question))
     supported = [m for m in _resolved(catalog, chosen) if m in catalog.metrics and name_words(m) <= words]
-    # "orders" read in "orders were cancelled" is part of the model's cancelled_orders, not a metric of its own
-    stated = [m for m in stated if not any(m != s and name_words(m) < name_words(s) for s in supported)]
-    return list(dict.fromkeys([*supported, *stated])) if supported else stated
+    both = list(dict.fromkeys([*supported, *stated])) if supported else stated
+    # "orders" read in "orders were cancelled" is part of cancelled_orders, not a metric of its own
+    return [m for m in both if not any(m != o and name_words(m) < name_words(o) for o in both)]
 
 
 def _resolved(catalog: Catalog, names: Any) -> list[str]:

@@ -16,7 +16,7 @@ from tools.arg_types import PeriodText, TableName, TopN
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
 from tools.metric_defs import Catalog, MetricDef, builtin_definitions, load_catalog
 from tools.metric_filters import date_range_condition, filter_condition
-from tools.metric_reading import names_metric_in_full, refine_metric_args
+from tools.metric_reading import asks_for_a_metric, names_metric_in_full, refine_metric_args
 from tools.metric_sql import (
     TIME_GRAINS,
     Condition,
@@ -127,9 +127,13 @@ class MetricQuery(Tool):
             raw["sort_by"] = self.catalog.resolve(raw["sort_by"]).name
         return super().parse_args(raw)
 
-    def claims(self, question: str) -> bool:
-        """A question naming a metric in full is this tool's (agent.loop routes it here)."""
-        return names_metric_in_full(self.catalog, question)
+    def claims(self, reading: Any) -> bool:
+        """A question naming a metric in full, or asking for one figure of a metric it names ("how much
+        did London customers spend"), is this tool's (agent.loop routes it here)."""
+        question = reading.question
+        if names_metric_in_full(self.catalog, question):
+            return True
+        return bool(getattr(reading, "one_figure", False) and asks_for_a_metric(self.catalog, question))
 
     def refine_args(self, args: dict[str, Any], reading: Any, follow_up: bool = False) -> dict[str, Any]:
         """The call made to agree with what the question states (see tools.metric_reading)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pydantic import BaseModel, Field
+from sqlglot import exp
 
 from tools.base import RetryableToolError, Table, Tool, ToolResult, frame_facts
 from tools.charts import auto_chart
@@ -12,6 +13,9 @@ from tools.names import closest
 from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
 from tools.sqlguard import check_sql
 
+# How a table choice settles the table SQL must read (agent.tables.choose_table): the question names it,
+# only its dates hold the period stated, or the question points at no table and it is the current one.
+_TABLE_SETTLED = ("named", "period", "current")
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
 
 
@@ -28,6 +32,27 @@ class SqlQuery(Tool):
         "cannot express."
     )
     Args = SqlArgs
+
+    def refine_args(self, args: dict, reading, follow_up: bool = False) -> dict:
+        """SQL over another table than the one the question is about is refused with the fix: the table
+        it names, the only one whose dates hold its period, or (naming none) the current sales table ("what
+        did we take in 2023 Q4" is not asked of a 1997 table)."""
+        table = getattr(reading, "table", None)
+        if getattr(reading, "table_why", "") not in _TABLE_SETTLED or not table or follow_up:
+            return args
+        try:
+            read = {
+                t.name.lower()
+                for t in check_sql(str(args.get("sql", "")), self.ws.tables()).find_all(exp.Table)
+            }
+        except RetryableToolError:
+            return args  # the tool's own error says what is wrong with it
+        if read and table.lower() not in read:
+            raise RetryableToolError(
+                f"The question is about table {table}, but the SQL reads {', '.join(sorted(read))}. "
+                f"Query {table} (its columns are in the schema)."
+            )
+        return args
 
     def run(self, args: SqlArgs) -> ToolResult:
         sql = args.sql.strip().rstrip(";").strip()
