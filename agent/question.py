@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from agent.arg_guard import NUMBER_WORDS, speaks_of_time
 from tools.arg_types import PERIOD, PERIOD_END, PERIOD_START, TABLE, TOP, fields_with_role
 from tools.base import ToolError
+from tools.names import AVERAGE
 from tools.periods import Period, parse_period
 
 if TYPE_CHECKING:
@@ -369,7 +370,6 @@ _GROUPING_END = re.compile(
 )
 
 
-_AVERAGE = re.compile(r"\b(?:average|avg|mean|typical|typically)\b", re.IGNORECASE)
 _DENOMINATOR = re.compile(
     r"(?:an?\s+)?(?:orders?|invoices?|transactions?|baskets?|purchases?|customers?|buyers?|visits?)\b",
     re.IGNORECASE,
@@ -390,7 +390,7 @@ def read_groupings(text: str) -> list[str]:
     found: list[str] = [
         grain for word, grain in _TIME_ADVERBS.items() if re.search(rf"\b{word}\b", text, re.IGNORECASE)
     ]
-    averaging = bool(_AVERAGE.search(text))
+    averaging = bool(AVERAGE.search(text))
     for m in _GROUPING.finditer(text):
         tail = _GROUPING_END.sub("", " " + m.group(1)).strip()
         if averaging and m.group(0).lower().startswith("per") and _DENOMINATOR.match(tail):

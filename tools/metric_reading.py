@@ -15,7 +15,7 @@ from typing import Any
 from tools.base import ToolError
 from tools.metric_defs import Catalog
 from tools.metric_sql import DIMENSION_ALIASES, NAMED_DIMENSIONS, TIME_GRAINS, TableContext
-from tools.names import name_words, stem, text_words
+from tools.names import AVERAGE, name_words, stem, text_words
 
 # A metric word right after these is what is ranked or grouped, not what is measured:
 # "top 5 customers by revenue", "revenue per customer" ("by revenue" still names the metric).
@@ -57,7 +57,7 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
             )
             if not grouped:
                 found.append((m.start(), name))
-    if _HOW_MUCH_MONEY.search(question) and not _AVERAGE.search(question):
+    if _HOW_MUCH_MONEY.search(question) and not AVERAGE.search(question):
         # "how much" asks for an amount, never a count: "how much did London customers spend" is money
         found = [(at, name) for at, name in found if catalog.metrics[name].format != "count"]
         if not found and "revenue" in catalog.metrics:
@@ -65,7 +65,6 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
     return list(dict.fromkeys(name for _, name in sorted(found)))
 
 
-_AVERAGE = re.compile(r"\b(?:average|avg|mean|typical|typically)\b", re.IGNORECASE)
 _HOW_MUCH_MONEY = re.compile(
     r"\bhow\s+much\b[^?.]*?\b(?:sell|sold|make|made|earn|earned|take|took|bring|brought|spend|spent)\b",
     re.IGNORECASE,
@@ -102,7 +101,7 @@ def asks_for_a_metric(catalog: Catalog, question: str) -> bool:
         return False
     if stated_metrics(catalog, m.group(1)):
         return True
-    return bool(_HOW_MUCH_MONEY.search(question)) and not _AVERAGE.search(question)
+    return bool(_HOW_MUCH_MONEY.search(question)) and not AVERAGE.search(question)
 
 
 def refine_metric_args(

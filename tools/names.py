@@ -78,3 +78,7 @@ def name_words(name: str) -> set[str]:
 def text_words(text: str) -> list[str]:
     """The stemmed words of a question, in order (generic words left out)."""
     return [stem(w) for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _GENERIC_WORDS]
+
+
+# Words that ask for an average: "average spend per order" divides by orders, it groups by nothing.
+AVERAGE = re.compile(r"\b(?:average|avg|mean|typical|typically)\b", re.IGNORECASE)
