@@ -383,4 +383,18 @@ def test_statuses_that_name_the_metric_filter_nothing_and_sql_reads_the_settled_
     assert tool(**args).fact("cancelled_orders") == 2
     sql = default_registry(ws).get("sql_query")
     with pytest.raises(RetryableToolError, match="about table orders"):
-        _read(ws, "What did we take in 2023?").apply(sql, {"sql": "SELECT count(*) FROM sales"}, ws)
+        _read(ws, "How many rows has the orders table?").apply(sql, {"sql": "SELECT count(*) FROM sales"}, ws)
+    # a question naming no table may be about any of them
+    assert _read(ws, "What did we take in 2023?").apply(sql, {"sql": "SELECT count(*) FROM sales"}, ws)
+
+
+def test_a_word_of_the_metric_s_name_is_no_grouping_unless_asked_for(ws):
+    tool = MetricQuery(ws)
+    args = _read(ws, "What is the repeat customer rate?").apply(
+        tool, {"metrics": ["repeat_customer_rate"], "by": ["customer"]}, ws
+    )
+    assert not args.get("by") and len(tool(**args).table) == 1
+    args = _read(ws, "repeat customer rate by country").apply(
+        tool, {"metrics": ["repeat_customer_rate"], "by": ["country"]}, ws
+    )
+    assert args["by"] == ["country"]

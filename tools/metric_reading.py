@@ -126,7 +126,11 @@ def refine_metric_args(
     # ("sales of Garden Tools": its filter is added below)
     stated = {m.value.lower() for m in values if m.table == ctx.table}
     by = [
-        d for d in _as_list(out.get("by")) if not _is_metric(catalog, str(d)) and str(d).lower() not in stated
+        d
+        for d in _as_list(out.get("by"))
+        if not _is_metric(catalog, str(d))
+        and str(d).lower() not in stated
+        and not _names_the_metric(catalog, str(d), out["metrics"], reading.groupings)
     ]
     if follow_up:
         named = {m.column for m in values if m.table == ctx.table}
@@ -166,15 +170,29 @@ _RANKED_NOUNS = re.compile(
 _NOUN_DIMENSION = {"item": "product", "items": "product", "best seller": "product", "best sellers": "product"}
 
 
-def _values_beside_metrics(catalog: Catalog, values: list[Any], metrics: Any) -> list[Any]:
-    """The stated values that are no words of a chosen metric's names: in "how many orders were cancelled
-    or refunded", the statuses Cancelled and Refunded name cancelled_orders; they filter nothing."""
+def _metric_words(catalog: Catalog, metrics: Any) -> set[str]:
+    """The words of the chosen metrics' names and aliases."""
     words: set[str] = set()
     for name in _resolved(catalog, metrics):
         if name in catalog.metrics:
-            metric = catalog.metrics[name]
-            for phrase in (name, *metric.aliases):
+            for phrase in (name, *catalog.metrics[name].aliases):
                 words |= name_words(phrase.replace(" ", "_"))
+    return words
+
+
+def _names_the_metric(catalog: Catalog, dimension: str, metrics: Any, groupings: list[str]) -> bool:
+    """A grouping the question does not ask for whose word is part of the metric's name: "customer" in
+    "what is the repeat customer rate" names the rate; it is no row per customer."""
+    if any(name_words(dimension) & name_words(g.replace(" ", "_")) for g in groupings):
+        return False
+    words = name_words(dimension)
+    return bool(words) and words <= _metric_words(catalog, metrics)
+
+
+def _values_beside_metrics(catalog: Catalog, values: list[Any], metrics: Any) -> list[Any]:
+    """The stated values that are no words of a chosen metric's names: in "how many orders were cancelled
+    or refunded", the statuses Cancelled and Refunded name cancelled_orders; they filter nothing."""
+    words = _metric_words(catalog, metrics)
     return [m for m in values if not (name_words(m.value.replace(" ", "_")) or {""}) <= words]
 
 

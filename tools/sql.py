@@ -13,9 +13,10 @@ from tools.names import closest
 from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
 from tools.sqlguard import check_sql
 
-# How a table choice settles the table SQL must read (agent.tables.choose_table): the question names it,
-# only its dates hold the period stated, or the question points at no table and it is the current one.
-_TABLE_SETTLED = ("named", "period", "current")
+# How a table choice settles the table SQL must read (agent.tables.choose_table): the question names it.
+# The current sales table does not ("how many households redeemed a coupon" is about another one), nor
+# does a period (several tables may hold it; the largest is only a guess).
+_TABLE_SETTLED = ("named",)
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
 
 
@@ -34,9 +35,8 @@ class SqlQuery(Tool):
     Args = SqlArgs
 
     def refine_args(self, args: dict, reading, follow_up: bool = False) -> dict:
-        """SQL over another table than the one the question is about is refused with the fix: the table
-        it names, the only one whose dates hold its period, or (naming none) the current sales table ("what
-        did we take in 2023 Q4" is not asked of a 1997 table)."""
+        """SQL over another table than the one the question names is refused with the fix ("how many
+        rows has the hillstrom_email table" is not asked of another table)."""
         table = getattr(reading, "table", None)
         if getattr(reading, "table_why", "") not in _TABLE_SETTLED or not table or follow_up:
             return args
