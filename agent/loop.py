@@ -230,9 +230,10 @@ class Agent:
         on_sales = reading.table == reading.sales_table or reading.table_why not in STRONG_EVIDENCE
         # a tool the person names ("use SQL") is their word; a claim does not override it
         named = any(rx.search(reading.question) for rx in NAMED_TOOLS.values())
-        claimant = None if named else next((t.name for t in self.registry if _claims(t, reading)), None)
-        if on_sales and claimant and reading.sales_table:
-            return Route(ranked=put_first(route.ranked, claimant), fixed=claimant)
+        if on_sales and reading.sales_table and not named:
+            claimant = next((t.name for t in self.registry if _claims(t, reading)), None)
+            if claimant:
+                return Route(ranked=put_first(route.ranked, claimant), fixed=claimant)
         if tool is None or FALLBACK_TOOL not in self.registry or on_sales:
             return route
         if not fields_with_role(tool.Args, TABLE) and not asks_aggregate(reading.question):

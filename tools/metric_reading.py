@@ -10,6 +10,7 @@ day).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from tools.base import ToolError
@@ -57,7 +58,7 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
             )
             if not grouped:
                 found.append((m.start(), name))
-    if _HOW_MUCH_MONEY.search(question) and not AVERAGE.search(question):
+    if _asks_for_money(question):
         # "how much" asks for an amount, never a count: "how much did London customers spend" is money
         found = [(at, name) for at, name in found if catalog.metrics[name].format != "count"]
         if not found and "revenue" in catalog.metrics:
@@ -69,6 +70,11 @@ _HOW_MUCH_MONEY = re.compile(
     r"\bhow\s+much\b[^?.]*?\b(?:sell|sold|make|made|earn|earned|take|took|bring|brought|spend|spent)\b",
     re.IGNORECASE,
 )
+
+
+def _asks_for_money(question: str) -> bool:
+    """ "How much did we sell / make / spend" (an average of it is another metric: aov)."""
+    return bool(_HOW_MUCH_MONEY.search(question)) and not AVERAGE.search(question)
 
 
 def names_metric_in_full(catalog: Catalog, question: str) -> bool:
@@ -99,9 +105,7 @@ def asks_for_a_metric(catalog: Catalog, question: str) -> bool:
     m = _HOW_MANY.match(question)
     if not m:
         return False
-    if stated_metrics(catalog, m.group(1)):
-        return True
-    return bool(_HOW_MUCH_MONEY.search(question)) and not AVERAGE.search(question)
+    return bool(stated_metrics(catalog, m.group(1))) or _asks_for_money(question)
 
 
 def refine_metric_args(
@@ -121,7 +125,8 @@ def refine_metric_args(
     except ToolError:
         return out  # an unknown table: the tool's own error says so
     filters = [f for f in out.get("filters") or [] if isinstance(f, dict)]
-    values = _values_beside_metrics(catalog, reading.values, out["metrics"])
+    metric_words = _metric_words(catalog, out["metrics"])
+    values = _values_beside_metrics(metric_words, reading.values)
     # a metric is no grouping ("10 best-selling products by units" ranks by units), nor is a stated value
     # ("sales of Garden Tools": its filter is added below)
     stated = {m.value.lower() for m in values if m.table == ctx.table}
@@ -130,7 +135,7 @@ def refine_metric_args(
         for d in _as_list(out.get("by"))
         if not _is_metric(catalog, str(d))
         and str(d).lower() not in stated
-        and not _names_the_metric(catalog, str(d), out["metrics"], reading.groupings)
+        and not _names_the_metric(metric_words, str(d), reading.groupings)
     ]
     if follow_up:
         named = {m.column for m in values if m.table == ctx.table}
@@ -180,30 +185,26 @@ def _metric_words(catalog: Catalog, metrics: Any) -> set[str]:
     return words
 
 
-def _names_the_metric(catalog: Catalog, dimension: str, metrics: Any, groupings: list[str]) -> bool:
+def _names_the_metric(metric_words: set[str], dimension: str, groupings: list[str]) -> bool:
     """A grouping the question does not ask for whose word is part of the metric's name: "customer" in
     "what is the repeat customer rate" names the rate; it is no row per customer."""
-    if any(name_words(dimension) & name_words(g.replace(" ", "_")) for g in groupings):
-        return False
     words = name_words(dimension)
-    return bool(words) and words <= _metric_words(catalog, metrics)
+    if any(words & name_words(g.replace(" ", "_")) for g in groupings):
+        return False
+    return bool(words) and words <= metric_words
 
 
-def _values_beside_metrics(catalog: Catalog, values: list[Any], metrics: Any) -> list[Any]:
+def _values_beside_metrics(metric_words: set[str], values: list[Any]) -> list[Any]:
     """The stated values that are no words of a chosen metric's names: in "how many orders were cancelled
     or refunded", the statuses Cancelled and Refunded name cancelled_orders; they filter nothing."""
-    words = _metric_words(catalog, metrics)
-    return [m for m in values if not (name_words(m.value.replace(" ", "_")) or {""}) <= words]
+    return [m for m in values if not (name_words(m.value.replace(" ", "_")) or {""}) <= metric_words]
 
 
 def _one_figure_groupings(ctx: TableContext, by: list[Any], values: list[Any]) -> list[Any]:
     """The groupings a one-figure question keeps: only a column it names two values of ("how many orders
     came from Scotland and Wales" is a figure for each); "how many customers" is no row per customer."""
-    named: dict[str, int] = {}
-    for match in values:
-        if match.table == ctx.table:
-            named[match.column] = named.get(match.column, 0) + 1
-    return [d for d in by if named.get(_column_of(ctx, d) or "", 0) >= 2]
+    named = Counter(match.column for match in values if match.table == ctx.table)
+    return [d for d in by if named[_column_of(ctx, d) or ""] >= 2]
 
 
 def _named_dimensions(question: str) -> list[str]:

@@ -13,10 +13,6 @@ from tools.names import closest
 from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
 from tools.sqlguard import check_sql
 
-# How a table choice settles the table SQL must read (agent.tables.choose_table): the question names it.
-# The current sales table does not ("how many households redeemed a coupon" is about another one), nor
-# does a period (several tables may hold it; the largest is only a guess).
-_TABLE_SETTLED = ("named",)
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
 
 
@@ -37,8 +33,11 @@ class SqlQuery(Tool):
     def refine_args(self, args: dict, reading, follow_up: bool = False) -> dict:
         """SQL over another table than the one the question names is refused with the fix ("how many
         rows has the hillstrom_email table" is not asked of another table)."""
+        # Only a table the question names settles it (agent.tables.choose_table's "named"): the current
+        # sales table does not ("how many households redeemed a coupon" is about another one), nor does a
+        # period (several tables may hold it; the largest is only a guess).
         table = getattr(reading, "table", None)
-        if getattr(reading, "table_why", "") not in _TABLE_SETTLED or not table or follow_up:
+        if getattr(reading, "table_why", "") != "named" or not table or follow_up:
             return args
         try:
             read = {
