@@ -150,10 +150,11 @@ def _texts(data: dict[str, Any]) -> list[str]:
 
 def compose_copy(model: ChatModel, args: CopyArgs, subject: str, analyses: list[Analysis]) -> ToolResult:
     """Write the variants, check and flag them, and return them as text and a table."""
-    from agent.writing import WrittenResult, grounded_json, prompt_facts, system_message
+    from agent.writing import WrittenResult, analyses_currency, grounded_json, prompt_facts, system_message
 
     facts = [f for a in analyses for f in a.result.facts]
-    grounds = grounding.Grounds.build(facts, [subject, *(a.result.text for a in analyses)])
+    texts = [subject, *(a.result.text for a in analyses)]
+    grounds = grounding.Grounds.build(facts, texts, analyses_currency(analyses))
     user = prompts.render(
         "writing",
         "copy_user",

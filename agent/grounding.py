@@ -20,6 +20,7 @@ from typing import Any
 
 import prompts
 from tools.base import Fact
+from tools.formats import currency_symbol
 
 _CURRENCY = "£$€¥₹"
 _SCALES = {
@@ -70,6 +71,7 @@ class Mention:
     scale: float = 1.0
     percent: bool = False
     kind: str = "number"  # "number", "date", "claim" or "malformed" (never supported)
+    currency: str = ""  # the symbol written with it ("£" for "£9.7M")
 
     @property
     def value(self) -> float:
@@ -142,7 +144,10 @@ def _mention(m: re.Match[str]) -> Mention:
     if percent:
         scale = 1.0
     text = m.group().rstrip()
-    return Mention(text, m.start(), m.start() + len(text), float(digits), decimals, scale, percent)
+    symbol = (m.group("cur") or m.group("cur2") or "").strip()
+    return Mention(
+        text, m.start(), m.start() + len(text), float(digits), decimals, scale, percent, currency=symbol
+    )
 
 
 # -- matching --------------------------------------------------------------------------------------------
@@ -182,11 +187,15 @@ class Grounds:
 
     values: list[tuple[str, float, bool]] = field(default_factory=list)  # (fact name, value, in percent)
     text: str = ""
+    currency: str = ""  # the symbol of the data's currency ("£"), "" when unknown
 
     @classmethod
-    def build(cls, facts: Iterable[Fact | dict[str, Any]], texts: Iterable[str] = ()) -> Grounds:
-        """Grounds from facts (Fact objects or their dicts) and texts (result text, request, arguments)."""
-        grounds = cls()
+    def build(
+        cls, facts: Iterable[Fact | dict[str, Any]], texts: Iterable[str] = (), currency: str | None = None
+    ) -> Grounds:
+        """Grounds from facts (Fact objects or their dicts), texts (result text, request, arguments) and
+        the currency of the data (an ISO code; money written with another symbol is not supported)."""
+        grounds = cls(currency=currency_symbol(currency).strip())
         parts = []
         for fact in facts:
             name, value = (fact.name, fact.value) if isinstance(fact, Fact) else (fact["name"], fact["value"])
@@ -203,7 +212,14 @@ class Grounds:
         return grounds
 
     def extend(self, other: Grounds) -> Grounds:
-        return Grounds(self.values + other.values, f"{self.text}\n{other.text}")
+        return Grounds(
+            self.values + other.values, f"{self.text}\n{other.text}", self.currency or other.currency
+        )
+
+    def allows(self, symbol: str) -> bool:
+        """Money in the data's currency, or in one the request or a result writes ("$5,000"); any symbol
+        when the data's currency is unknown."""
+        return not (symbol and self.currency) or symbol == self.currency or symbol in self.text
 
 
 def _numbers_in(text: str) -> list[tuple[float, bool]]:
@@ -218,8 +234,8 @@ def check(text: str, grounds: Grounds) -> Check:
     for mention in extract(text):
         if mention.kind == "date":
             support = "(source text)" if mention.text in grounds.text else None
-        elif mention.kind == "malformed":
-            support = None  # "660,137,96" is no number a fact could round to
+        elif mention.kind == "malformed" or not grounds.allows(mention.currency):
+            support = None  # "660,137,96" is no number a fact could round to; "$" for pounds is wrong
         else:
             support = next((name for name, v, pct in grounds.values if matches(mention, v, pct)), None)
         result.mentions.append(mention)
@@ -290,9 +306,11 @@ def sources_markdown(items: list[dict[str, Any]]) -> str:
     return prompts.render("grounding", "sources_markdown", sources=items)
 
 
-def check_answer(text: str, facts: Iterable[Fact], texts: Iterable[str]) -> tuple[str, dict[str, Any]]:
+def check_answer(
+    text: str, facts: Iterable[Fact], texts: Iterable[str], currency: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """The writer's hook: ``text`` with unsupported numbers flagged (and a note), and the check's record."""
-    result = check(text, Grounds.build(facts, texts))
+    result = check(text, Grounds.build(facts, texts, currency))
     if result.ok:
         return text, result.to_dict()
     return f"{flag(text, result)}\n\n{flag_note(result)}", result.to_dict()

@@ -17,15 +17,14 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from agent.calls import ToolCall
 from agent.grounding import Grounds, check
 from agent.state import DATE_FIELDS, FILTER_FIELDS
+from tools import formats
 from tools.base import Fact, ToolResult
 from tools.metric_sql import TIME_GRAINS
 
@@ -35,12 +34,6 @@ MAX_COLUMNS_NAMED = 6
 # A table listing different quantities (ROI's metric/value rows): its rows cannot be ranked against each other
 _KEY_VALUE_LABELS = {"metric", "measure", "statistic", "input", "parameter", "kpi"}
 _ORDER_COLUMNS = {"rank", "position"}  # a row's place in the tool's own order: neither a figure nor a name
-_UNITS = {"currency": "money", "count": "count", "ratio": "ratio", "%": "percent", "percent": "percent"}
-_COUNT_NAME = re.compile(
-    r"(?i)(count|^n$|^num_|number|orders|customers|baskets|lines|rows|units|quantity|items|transactions)"
-)
-_RATIO_NAME = re.compile(r"(?i)(rate|share|ratio|confidence|support|probability|proportion|conversion)")
-_ID_NAME = re.compile(r"(?i)(id|code|_no|number|year)$")
 _PERIOD_TEXT = re.compile(r"^\d{4}(?:-(?:\d{2}(?:-\d{2})?|Q[1-4]|W\d{2}))?$")
 _RELATIVE = ("last ", "past ", "first ", "previous ", "this ")
 _START_FIELDS = {"start", "date_from", "since", "start_date"}
@@ -57,12 +50,13 @@ class _Shape:
     values: list[str]
     formats: dict[str, str]
     scope: str
+    currency: str | None = None
     used: list[float] = field(default_factory=list)  # every figure written, to check the headline against
     named: list[str] = field(default_factory=list)  # every row label written
 
     def label(self, i: int) -> str:
         row = self.df.iloc[i]
-        parts = [_label_text(row[c], c) for c in self.labels]
+        parts = [_label_text(row[c], c, self.df[c]) for c in self.labels]
         text = " → ".join(parts) if tuple(self.labels) == _RULE_SIDES else " | ".join(parts)
         if len(text) > MAX_LABEL_CHARS:
             raise _Unsafe(f"label too long: {text[:20]}...")
@@ -76,11 +70,13 @@ class _Shape:
             raise _Unsafe(f"{col} is not a number in row {i}")
         self.used.append(value)
         fmt = self.formats[col]
-        return format_number(value, "percentage" if fmt == "ratio" and short else fmt)
+        return formats.number(value, "percentage" if fmt == "ratio" and short else fmt, self.currency)
 
     def rows(self, df: pd.DataFrame) -> _Shape:
         """The same reading over other rows of the table (figures and labels written are shared)."""
-        return _Shape(df, self.labels, self.values, self.formats, self.scope, self.used, self.named)
+        return _Shape(
+            df, self.labels, self.values, self.formats, self.scope, self.currency, self.used, self.named
+        )
 
 
 class _Unsafe(Exception):
@@ -103,8 +99,21 @@ def headline(question: str, call: ToolCall, result: ToolResult) -> str:
         return next(iter(candidates), "")
     facts = [*result.facts, *(Fact("(table)", v, "table") for v in shape.used)]
     texts = [question, json.dumps(call.args, ensure_ascii=False, default=str), result.text, *shape.named]
-    grounds = Grounds.build(facts, texts)
-    return next((text for text in candidates if text and check(text, grounds).ok), "")
+    grounds = Grounds.build(facts, texts, shape.currency)
+    said = next((text for text in candidates if text and check(text, grounds).ok), "")
+    return " ".join([said, *_row_notes(shape, result.tables[0].notes, said)]) if said else ""
+
+
+def _row_notes(shape: _Shape, notes: dict[int, str], said: str) -> list[str]:
+    """The notes of the rows the headline names ("2011-12 covers 1 December 2011 to 9 December 2011
+    only"): composed by code from the data's dates, so they are added after the grounding check."""
+    out = []
+    for i, note in sorted(notes.items()):
+        if i < len(shape.df) and shape.labels:
+            label = " | ".join(_label_text(shape.df[c].iloc[i], c, shape.df[c]) for c in shape.labels)
+            if label in said:
+                out.append(f"{label} {note}.")
+    return out
 
 
 def _compose(call: ToolCall, result: ToolResult) -> tuple[list[str], _Shape | None]:
@@ -118,7 +127,8 @@ def _compose(call: ToolCall, result: ToolResult) -> tuple[list[str], _Shape | No
     labels, values = _columns(call.args, df)
     if any(str(c).lower() in _KEY_VALUE_LABELS for c in labels):
         return [], None
-    shape = _Shape(df, labels, values, {c: _format_of(df[c], c, result.facts) for c in values}, scope)
+    kinds = {c: _format_of(df[c], c, result.facts) for c in values}
+    shape = _Shape(df, labels, values, kinds, scope, result.tables[0].currency)
     if not values or (not labels and len(df) > 1):
         return _generic(shape), shape
     try:
@@ -131,7 +141,7 @@ def _compose(call: ToolCall, result: ToolResult) -> tuple[list[str], _Shape | No
 def _columns(args: dict[str, Any], df: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(label columns, figure columns): a metric call's metrics are its figures, its dimensions its labels;
     otherwise text and date columns are labels (an id-like first column too, when nothing else is)."""
-    numeric = [c for c in df.columns if _is_figure(df[c]) and str(c).lower() not in _ORDER_COLUMNS]
+    numeric = [c for c in df.columns if formats.is_figure(df[c]) and str(c).lower() not in _ORDER_COLUMNS]
     metrics = [m for m in [*_as_list(args.get("metrics")), args.get("sort_by")] if m in numeric]
     if metrics:
         values = list(dict.fromkeys(metrics))
@@ -140,7 +150,7 @@ def _columns(args: dict[str, Any], df: pd.DataFrame) -> tuple[list[str], list[st
     if tuple(labels[:2]) != _RULE_SIDES:
         labels = labels[:1]
     values = [c for c in numeric if c not in labels]
-    if not labels and len(values) >= 2 and _ID_NAME.search(str(values[0])):
+    if not labels and len(values) >= 2 and formats.kind_of(df[values[0]], str(values[0])) == "text":
         labels, values = [values[0]], values[1:]
     return labels, values
 
@@ -150,17 +160,9 @@ def _numbers_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in df.columns:
         values = df[col].dropna()
-        if df[col].dtype == object and len(values) and all(_is_number(v) for v in values):
+        if df[col].dtype == object and len(values) and all(formats.is_number(v) for v in values):
             out[col] = pd.to_numeric(df[col], errors="coerce")
     return out
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, Decimal, np.number)) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_figure(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -171,36 +173,28 @@ def _as_list(value: Any) -> list[Any]:
 
 def _format_of(series: pd.Series, col: str, facts: list[Fact]) -> str:
     """money, count, ratio, percent or number: from the facts' units, else from the column itself."""
-    for fact in facts:
-        if fact.unit in _UNITS and (fact.name == col or fact.name.endswith(f".{col}")):
-            return _UNITS[fact.unit]
-    values = series.dropna()
-    if pd.api.types.is_integer_dtype(series):
-        return "count"
-    integral = bool(len(values)) and bool((values == values.round()).all())
-    if integral and _COUNT_NAME.search(str(col)):
-        return "count"
-    if _RATIO_NAME.search(str(col)) and bool(len(values)) and bool(values.between(0, 1).all()):
-        return "ratio"
-    return "number"
+    unit = next(
+        (
+            f.unit
+            for f in facts
+            if f.unit in formats.UNIT_KINDS and (f.name == col or f.name.endswith(f".{col}"))
+        ),
+        "",
+    )
+    kind = formats.kind_of(series, col, unit)
+    return kind if kind in ("money", "count", "ratio", "percent") else "number"
 
 
-def _label_text(value: Any, col: str) -> str:
+def _label_text(value: Any, col: str, series: pd.Series | None = None) -> str:
     """A row's name as the result's own text writes it: 2011-03 for a month, 2011-Q1 for a quarter."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "(none)"
     name = str(col).lower()
-    if isinstance(value, pd.Timestamp):
-        if name == "month":
-            return value.strftime("%Y-%m")
-        if name == "quarter":
-            return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
-        if name == "year":
-            return str(value.year)
-        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if _is_number(value):
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return formats.period(
+            value, formats.grain_of(series if series is not None else pd.Series([value]), name)
+        )
+    if formats.is_number(value):
         number = int(value) if float(value).is_integer() else value
         return str(number) if name in TIME_GRAINS else f"{col} {number}"  # "hour 12", "customer 14646"
     return str(value)
@@ -218,24 +212,6 @@ def _is_period(shape: _Shape) -> bool:
 
 
 # -- the sentences ---------------------------------------------------------------------------------------
-def format_number(value: float, fmt: str) -> str:
-    """A figure as the headline writes it (see the module docstring)."""
-    if fmt == "count":
-        return f"{round(value):,}"
-    if fmt == "ratio":
-        return f"{value:.4f} ({value:.2%})"
-    if fmt == "percentage":  # a ratio written as a percentage only
-        return f"{value:.2%}"
-    if fmt == "percent":  # a value already in percent
-        return f"{value:,.2f}%"
-    if fmt == "money" or abs(value) >= 1:
-        return f"{value:,.2f}"
-    if value == 0 or abs(value) < 1e-6:
-        return "0"
-    decimals = min(6, max(2, 3 - math.floor(math.log10(abs(value)))))  # four significant digits
-    return f"{value:.{decimals}f}"
-
-
 def _name(col: str) -> str:
     return str(col).replace("_", " ")
 

@@ -495,7 +495,7 @@ class Agent:
         if not (lead or text):
             text = fallback_answer(result)
         context = [question, json.dumps(call.args, ensure_ascii=False), result.text]
-        text, checked = check_answer(text, result.facts, context)  # the model's part only
+        text, checked = check_answer(text, result.facts, context, result.currency)  # the model's only
         text = f"{lead} {text}".strip() if lead else text
         turn.timings["write"] = time.perf_counter() - start
         turn.steps.append(Step(kind="writing", tool=call.name, text=text, seconds=turn.timings["write"]))
@@ -542,7 +542,7 @@ def result_key(result: ToolResult) -> str:
 def run_tool(tool: Tool, call: ToolCall) -> ToolResult:
     """Run a validated call; an unexpected crash becomes one clear sentence."""
     try:
-        return tool.run(call.parsed if call.parsed is not None else tool.parse_args(call.args))
+        return tool.answer(call.parsed if call.parsed is not None else tool.parse_args(call.args))
     except ToolError:
         raise
     except Exception as e:  # noqa: BLE001 - a tool bug must not end the conversation

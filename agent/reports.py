@@ -128,7 +128,7 @@ class BuildReport(WritingTool):
 
     def _narrative(self, title: str, analysis: Analysis) -> tuple[str, dict[str, Any]]:
         result = analysis.result
-        grounds = grounding.Grounds.build(result.facts, [result.text, title])
+        grounds = grounding.Grounds.build(result.facts, [result.text, title], result.currency)
         user = prompts.render(
             "writing",
             "section_user",
@@ -200,7 +200,7 @@ def render_html(report: Report) -> str:
         if a is not None and a.result.chart is not None:
             chart = a.result.chart.to_html(full_html=False, include_plotlyjs=False)
         tables = [
-            Markup(t.df.head(TABLE_ROWS).to_html(index=False, border=0, classes="data", na_rep=""))
+            Markup(t.shown(TABLE_ROWS).to_html(index=False, border=0, classes="data", na_rep=""))
             for t in (a.result.tables if a else [])
             if not t.df.empty
         ]
@@ -235,7 +235,7 @@ def render_markdown(report: Report, html_name: str) -> str:
             "narrative": s.narrative,
             "skipped": s.skipped,
             "tables": [
-                markdown_table(t.df.head(TABLE_ROWS))
+                markdown_table(t.shown(TABLE_ROWS))
                 for t in (s.analysis.result.tables if s.analysis else [])
                 if not t.df.empty
             ],
@@ -257,15 +257,13 @@ def render_markdown(report: Report, html_name: str) -> str:
     )
 
 
-def markdown_table(df: pd.DataFrame) -> str:
-    """A pipe table (no tabulate dependency); numbers formatted as the terminal shows them."""
-    from ui.output import _format_cell  # one number format for terminal and report
-
-    head = "| " + " | ".join(str(c) for c in df.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in df.columns) + " |"
+def markdown_table(shown: pd.DataFrame) -> str:
+    """A pipe table (no tabulate dependency) of a table as shown (``Table.shown``: already formatted)."""
+    head = "| " + " | ".join(str(c) for c in shown.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in shown.columns) + " |"
     rows = [
-        "| " + " | ".join(_format_cell(v).replace("|", "\\|") for v in row) + " |"
-        for row in df.itertuples(index=False)
+        "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
+        for row in shown.itertuples(index=False)
     ]
     return "\n".join([head, rule, *rows])
 

@@ -18,6 +18,7 @@ import prompts
 from agent.calls import ToolCall, call_model
 from agent.models import ChatModel, Generation, Message
 from tools.base import ToolResult
+from tools.formats import currency_symbol
 
 MAX_RESULT_CHARS = 2500
 MAX_FACTS = 40
@@ -37,6 +38,8 @@ def answer_messages(question: str, call: ToolCall, result: ToolResult, headline:
         result_text=result.text[:MAX_RESULT_CHARS],
         facts=facts,
         headline=headline,
+        currency=result.currency,
+        symbol=currency_symbol(result.currency).strip(),
     )
     return [
         {"role": "system", "content": prompts.render("agent", "writer_system", headline=headline)},

@@ -54,6 +54,12 @@ class Analysis:
         return {"name": self.name, "args": self.args, "sql": self.result.sql}
 
 
+def analyses_currency(analyses: list[Analysis]) -> str | None:
+    """The one currency of the analyses' money (None when unknown or mixed): what written money must use."""
+    found = {a.result.currency for a in analyses} - {None}
+    return found.pop() if len(found) == 1 else None
+
+
 class WrittenResult(ToolResult):
     """A ToolResult whose text is the answer itself, with its grounding record and sources."""
 
@@ -245,7 +251,8 @@ class WriteStrategy(WritingTool):
         facts = [f for a in analyses for f in a.result.facts] + [f for x in actions for f in x.facts()]
         facts += [Fact(f"assumption.{k}", v, "assumption (default)") for k, v in asdict(assumptions).items()]
         goal = args.goal or prompts.load("writing").get("default_goal", "grow revenue")
-        grounds = grounding.Grounds.build(facts, [goal, *(a.result.text for a in analyses)])
+        texts = [goal, *(a.result.text for a in analyses)]
+        grounds = grounding.Grounds.build(facts, texts, analyses_currency(analyses))
         from agent.strategy_text import compose_strategy
 
         return compose_strategy(

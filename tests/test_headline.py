@@ -10,12 +10,13 @@ import pytest
 from agent.assistant import Assistant
 from agent.calls import ToolCall
 from agent.grounding import check_answer, extract
-from agent.headline import format_number, headline, scope_text
+from agent.headline import headline, scope_text
 from agent.models import ScriptedModel
 from agent.types import Step
 from agent.writer import INTERPRETATION_TOKENS, WRITER_TOKENS
 from tests.agent_tools import make_registry
 from tools.base import Fact, Table, ToolResult, frame_facts
+from tools.formats import number as format_number
 from tools.sql import preview_text
 
 UNITS = {"revenue": "currency", "orders": "count", "customers": "count", "cancellation_rate": "ratio"}

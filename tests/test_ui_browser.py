@@ -35,7 +35,7 @@ def server(tmp_path_factory):
     from ui.app import build_app, launch
 
     ws = Workspace(tmp_path_factory.mktemp("ui-home"), demo=False)
-    ws.save_table("sales", tiny_sales(), source="test")
+    ws.save_table("sales", tiny_sales(), source="test", currency="GBP")  # a shop selling in pounds
     gate = threading.Event()
     ctx = scripted_context(ws, Analyst(write_delay_s=0.3, gate=gate))
     port = free_port()
@@ -105,7 +105,8 @@ def test_a_question_shows_its_tool_step_table_chart_and_csv(page):
     chat.locator(".js-plotly-plot").first.wait_for()  # the chart, inline
     wait_text(page, "#mm-table", "United Kingdom")
     table = visible_text(page, "#mm-table")
-    assert "result: 3 rows" in table and "Germany" in table and "France" in table and "81" in table
+    assert "result: 3 rows" in table and "Germany" in table and "France" in table
+    assert "£81.00" in table and "£49.00" in table  # money in the data's currency, two decimals
     shot(page, "chat-answer")
 
     with page.expect_download() as download:
@@ -121,6 +122,30 @@ def test_a_question_shows_its_tool_step_table_chart_and_csv(page):
     chat.get_by_text("GROUP BY").first.wait_for()
     page.wait_for_timeout(500)  # the panel's opening animation
     shot(page, "chat-tool-step")
+
+
+def test_a_monthly_trend_marks_its_partial_first_and_last_months(page):
+    ask(page, "revenue per month")
+    wait_answer(page, "2011-06 covers 1 June 2011 only.")
+    wait_text(page, "#mm-table", "2011-06")
+    table = visible_text(page, "#mm-table")
+    assert "2011-01" in table and "00:00:00" not in table  # months at their grain
+    assert "covers 3 January 2011 to 31 January 2011 only" in table and "covers 1 June 2011 only" in table
+    page.locator("#mm-chat .js-plotly-plot").first.wait_for()
+    assert page.locator("#mm-chat .js-plotly-plot path.js-line[style*='dasharray']").count() >= 1
+    shot(page, "chat-partial-months")
+
+
+def test_a_question_in_chinese_renders_in_a_cjk_font(page):
+    ask(page, "按国家的销售额是多少？")
+    wait_answer(page, "各国的销售额见下表。")
+    font = page.evaluate(
+        "() => getComputedStyle(document.querySelector('#mm-chat .message-content, #mm-chat')).fontFamily"
+    )
+    assert "Noto Sans CJK SC" in font
+    page.locator("#mm-chat .js-plotly-plot").first.wait_for()
+    wait_text(page, "#mm-table", "£81.00")
+    shot(page, "chat-chinese")
 
 
 def test_an_example_question_is_asked_by_clicking_it(page):

@@ -128,7 +128,7 @@ def test_a_turn_streams_its_tool_step_before_the_answer_and_fills_the_results(ui
     box, pick, table, csv_path = chat.show_results(Request("s1"))
     assert box["visible"] is True
     assert pick["value"] == "result" and pick["visible"] is False  # one table: no picker
-    assert table["value"].to_dict("records") == [{"Country": "France", "revenue": 49.0}]
+    assert table["value"].to_dict("records") == [{"Country": "France", "revenue": "49.00"}]  # shown formatted
     assert pd.read_csv(csv_path).to_dict("records") == [{"Country": "France", "revenue": 49.0}]
 
 

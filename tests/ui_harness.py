@@ -69,10 +69,17 @@ class Analyst:
             self.gate.wait(timeout=30)
         time.sleep(self.write_delay_s)
         country = country_of(question)
+        if re.search(r"[\u4e00-\u9fff]", question):
+            return "各国的销售额见下表。"
         return f"Revenue for {country} is in the table below." if country else "Revenue by country is below."
 
 
 def sql_for(question: str) -> str:
+    if "per month" in question.lower():
+        return (
+            "SELECT date_trunc('month', InvoiceDate) AS month, round(sum(Quantity * UnitPrice), 2) AS revenue "
+            "FROM sales GROUP BY 1 ORDER BY 1"
+        )
     country = country_of(question)
     where = f" WHERE Country = '{country}'" if country else ""
     return (

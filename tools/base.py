@@ -43,13 +43,35 @@ class Fact:
 
 @dataclass
 class Table:
+    """A result table: exact values in ``df``; how each column is shown (tools.formats) where the tool
+    knows it (``kinds``), the currency of its money, and notes on rows a person must read with care
+    (``notes``: row position -> "covers 1 December 2011 to 9 December 2011 only", a partial period)."""
+
     name: str
     df: pd.DataFrame
+    kinds: dict[str, str] = field(default_factory=dict)
+    currency: str | None = None
+    notes: dict[int, str] = field(default_factory=dict)
+
+    def shown(self, max_rows: int | None = None) -> pd.DataFrame:
+        """The table as a person reads it: formatted text, a note column where rows carry notes."""
+        from tools.formats import display
+
+        df = self.df if max_rows is None else self.df.head(max_rows)
+        shown = display(df, self.kinds, self.currency)
+        if self.notes:
+            shown["note"] = [self.notes.get(i, "") for i in range(len(df))]
+        return shown
 
     def to_dict(self, max_rows: int | None = None) -> dict[str, Any]:
         df = self.df if max_rows is None else self.df.head(max_rows)
         rows = [[_jsonable(v) for v in row] for row in df.itertuples(index=False, name=None)]
-        return {"name": self.name, "columns": [str(c) for c in df.columns], "rows": rows}
+        out: dict[str, Any] = {"name": self.name, "columns": [str(c) for c in df.columns], "rows": rows}
+        if self.currency:
+            out["currency"] = self.currency
+        if self.notes:
+            out["notes"] = {str(i): note for i, note in self.notes.items()}
+        return out
 
 
 @dataclass
@@ -66,6 +88,11 @@ class ToolResult:
     def table(self) -> pd.DataFrame | None:
         """The first (main) table, or None."""
         return self.tables[0].df if self.tables else None
+
+    @property
+    def currency(self) -> str | None:
+        """The currency of the main table's money (ISO code), or None."""
+        return self.tables[0].currency if self.tables else None
 
     def fact(self, name: str) -> float | int | str:
         for f in self.facts:
@@ -98,7 +125,23 @@ class Tool(ABC):
 
     def __call__(self, **kwargs: Any) -> ToolResult:
         """Validate keyword arguments and run: the way to use a tool from Python."""
-        return self.run(self.parse_args(kwargs))
+        return self.answer(self.parse_args(kwargs))
+
+    def answer(self, args: Any) -> ToolResult:
+        """Run, then give the result's tables the currency of the data read (where the tool set none)."""
+        result = self.run(args)
+        if any(t.currency is None for t in result.tables):
+            currency = self.ws.currency_of(self.tables_read(args))
+            for t in result.tables:
+                t.currency = t.currency or currency
+        return result
+
+    def tables_read(self, args: Any) -> list[str]:
+        """The data tables a call reads: its ``table`` argument, or the current sales table (the default
+        of every tool with one); none for a tool without a table."""
+        if "table" not in type(args).model_fields:
+            return []
+        return [getattr(args, "table", None) or self.ws.sales_table()]
 
     def parse_args(self, raw: dict[str, Any]) -> BaseModel:
         try:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tools.formats import currency_of_symbol
+
 # Values that mean "missing" in a typed column (kept verbatim in a text column).
 NULL_TOKENS = {"", "na", "n/a", "nan", "null", "none", "-", "--", "#n/a", "nil"}
 _BOOLS = ({"true", "false"}, {"yes", "no"})
@@ -48,6 +50,7 @@ _DATE_FORMATS = (
     ("%d %B %Y", "day month-name year", "dmy"),
     ("%B %d, %Y", "month-name day, year", "mdy"),
 )
+_CURRENCY_SYMBOL = re.compile(r"[$£€¥₹]")
 _DATEISH = re.compile(r"^[\d\sA-Za-z,./:+-]{6,40}$")
 
 
@@ -59,6 +62,7 @@ class Inferred:
     kind: str  # text, boolean, integer, number, date, timestamp
     note: str = ""  # how it was read, e.g. "currency $ stripped"
     warning: str | None = None
+    currency: str | None = None  # the ISO code of the symbol its amounts carried ("£12.50" -> GBP)
 
 
 def infer_column(series: pd.Series, name: str, *, decimal_comma: bool = False) -> Inferred:
@@ -85,8 +89,15 @@ def infer_strings(series: pd.Series, name: str, *, decimal_comma: bool = False) 
         mapping, kind, note, warning = result
         if kind == "text":  # a typed reading was rejected with a reason worth telling
             return Inferred(series, "text", note, warning)
-        return Inferred(_apply(codes, uniques, mapping, kind, series.index), kind, note, warning)
+        typed = _apply(codes, uniques, mapping, kind, series.index)
+        return Inferred(typed, kind, note, warning, _currency(values) if attempt is _as_number else None)
     return Inferred(series, "text")
+
+
+def _currency(values: list[str]) -> str | None:
+    """The currency of a number column's symbol (one symbol: _as_number keeps mixed ones as text)."""
+    symbols = {s for v in values for s in _CURRENCY_SYMBOL.findall(v)}
+    return currency_of_symbol(symbols.pop()) if len(symbols) == 1 else None
 
 
 def _apply(codes: np.ndarray, uniques: list[str], mapping: dict, kind: str, index: pd.Index) -> pd.Series:

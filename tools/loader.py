@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tools.base import ToolError
+from tools.formats import currency_in_name
 from tools.infer import Inferred, infer_column
 from tools.readers import RawTable, read_raw
 
@@ -37,13 +38,14 @@ class LoadReport:
     path: str
     format: str
     rows: int
-    columns: list[dict[str, str]]  # name, type, original, inferred (how it was read)
+    columns: list[dict[str, Any]]  # name, type, original, inferred (how it was read), currency (numbers)
     renames: dict[str, str] = field(default_factory=dict)  # the file's name -> the column's name
     warnings: list[str] = field(default_factory=list)
     sheet: str | None = None
     encoding: str | None = None
     replaced_rows: int | None = None  # rows of the table this load replaced
     sales_table: bool = False  # it became the workspace's current sales table
+    currency: str | None = None  # the currency its amounts carried (ISO code), None when none was seen
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,7 @@ class LoadReport:
             "warnings": self.warnings,
             "replaced_rows": self.replaced_rows,
             "sales_table": self.sales_table,
+            "currency": self.currency,
         }
 
     def __str__(self) -> str:
@@ -76,6 +79,10 @@ class LoadReport:
             if c["original"] != c["name"]:
                 how.insert(0, f"from {c['original']!r}")
             lines.append(f"  {c['name']:<{width}}  {c['type']:<{type_width}}  {'; '.join(how)}".rstrip())
+        if self.currency:
+            lines.append(
+                f"Amounts are in {self.currency} (change it in roles.yaml: {self.table}: {{currency: ...}})."
+            )
         lines += [f"Warning: {w}" for w in self.warnings]
         if self.sales_table:
             lines.append(
@@ -109,26 +116,52 @@ def load_file(
     replaced = _row_count(ws, name)
     original_names = {c["name"]: c["original"] for c in columns}
     note = raw.format + (f", sheet {raw.sheet!r}" if raw.sheet else "")
-    _save(ws, name, df, path, note, original_names)
+    currency = table_currency(columns, warnings)
+    _save(ws, name, df, path, note, original_names, currency)
     types = dict(ws.columns(name))
     for c in columns:
         c["type"] = types.get(c["name"], "?")
     report = LoadReport(
         name, str(path), raw.format, len(df), columns, renames, warnings, raw.sheet, raw.encoding, replaced
     )
+    report.currency = currency
     if ws.roles(name).is_sales():  # the person's own sales data is what their next questions are about
         ws.set_sales_table(name)
         report.sales_table = True
     return report
 
 
+def table_currency(columns: list[dict[str, Any]], warnings: list[str]) -> str | None:
+    """The currency of a file's amounts: the one its number columns carry (symbols or names), else None."""
+    found = sorted({c["currency"] for c in columns if c.get("currency")})
+    if len(found) > 1:
+        warnings.append(
+            f"Amounts are in several currencies ({', '.join(found)}); figures are shown without a "
+            "currency (name one in roles.yaml: <table>: {currency: ...})."
+        )
+    return found[0] if len(found) == 1 else None
+
+
 def _save(
-    ws: Workspace, name: str, df: pd.DataFrame, path: Path, note: str, originals: dict[str, str]
+    ws: Workspace,
+    name: str,
+    df: pd.DataFrame,
+    path: Path,
+    note: str,
+    originals: dict[str, str],
+    currency: str | None,
 ) -> None:
     import duckdb
 
     try:
-        ws.save_table(name, df, source=f"file:{path.resolve()}", note=note, original_names=originals)
+        ws.save_table(
+            name,
+            df,
+            source=f"file:{path.resolve()}",
+            note=note,
+            original_names=originals,
+            currency=currency,
+        )
     except duckdb.Error as e:
         first = str(e).splitlines()[0]
         raise ToolError(
@@ -238,7 +271,7 @@ def header_text(value: Any) -> str:
 # -- frame -----------------------------------------------------------------------------------------------------
 def build_frame(
     raw: RawTable, warnings: list[str]
-) -> tuple[pd.DataFrame, list[dict[str, str]], dict[str, str]]:
+) -> tuple[pd.DataFrame, list[dict[str, Any]], dict[str, str]]:
     """Name and type every column; returns the frame, per-column descriptions and the renames."""
     df = raw.df
     keep = [i for i, h in enumerate(raw.header) if header_text(h) or df[i].notna().any()]
@@ -259,9 +292,15 @@ def build_frame(
         if result.warning:
             warnings.append(result.warning)
         typed[name] = result.values.reset_index(drop=True)
-        columns.append(
-            {"name": name, "original": original_text, "type": "", "inferred": _describe(result, raw)}
-        )
+        column: dict[str, Any] = {
+            "name": name,
+            "original": original_text,
+            "type": "",
+            "inferred": _describe(result, raw),
+        }
+        if pd.api.types.is_numeric_dtype(result.values) and not pd.api.types.is_bool_dtype(result.values):
+            column["currency"] = result.currency or currency_in_name(original_text)
+        columns.append(column)
         if original_text != name:
             renames[original_text if original_text not in renames else f"{original_text} ({name})"] = name
     return pd.DataFrame(typed), columns, renames

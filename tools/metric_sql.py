@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.base import RetryableToolError
 from tools.metric_defs import Catalog, MetricDef, MissingRoles
@@ -104,7 +104,7 @@ class TableContext:
         self.table = table
         self.columns = dict(ws.columns(table))  # RetryableToolError for an unknown table
         self.roles = ws.roles(table)
-        self._last_date: date | None = None
+        self._dates: tuple[date, date] | None = None
 
     @property
     def ref(self) -> str:
@@ -112,15 +112,19 @@ class TableContext:
 
     def last_date(self) -> date:
         """The last date in the data: relative ranges ("last 30 days") count back from it."""
-        if self._last_date is None:
-            ts = self.timestamp_column("a relative date range")
-            value = self.ws.query(f"SELECT CAST(max({quote_ident(ts)}) AS DATE) AS d FROM {self.ref}")["d"][0]
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                raise RetryableToolError(
-                    f"Table {self.table!r} has no dates, so a relative range cannot apply."
-                )
-            self._last_date = value.date() if hasattr(value, "date") else value
-        return self._last_date  # type: ignore[return-value]
+        return self.date_range("a relative date range")[1]
+
+    def date_range(self, purpose: str) -> tuple[date, date]:
+        """The first and last date in the data (a time series' first and last buckets may cover less)."""
+        if self._dates is None:
+            ts = quote_ident(self.timestamp_column(purpose))
+            row = self.ws.query(
+                f"SELECT CAST(min({ts}) AS DATE) AS lo, CAST(max({ts}) AS DATE) AS hi FROM {self.ref}"
+            ).iloc[0]
+            if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in row):
+                raise RetryableToolError(f"Table {self.table!r} has no dates, so {purpose} cannot apply.")
+            self._dates = (_as_date(row["lo"]), _as_date(row["hi"]))
+        return self._dates
 
     def timestamp_column(self, purpose: str) -> str:
         return self.roles.require("timestamp", purpose=purpose)["timestamp"]
@@ -291,3 +295,7 @@ def order_terms(
         days = ", ".join(literal(d) for d in WEEKDAYS)
         return [f"list_position([{days}], {by_dims[0]}) {'DESC' if sort == 'desc' else 'ASC'}", *by_dims[1:]]
     return [f"{by_dims[0]} {direction}", *by_dims[1:]]
+
+
+def _as_date(value: Any) -> date:
+    return value.date() if hasattr(value, "date") else value

@@ -7,13 +7,16 @@ SELECT, which runs on the workspace's read-only connection and is returned with 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field, create_model
 
+from tools import formats
 from tools.arg_types import PeriodText, TableName, TopN
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
+from tools.charts import add_line
 from tools.metric_defs import Catalog, MetricDef, builtin_definitions, load_catalog
 from tools.metric_filters import date_range_condition, filter_condition
 from tools.metric_reading import asks_for_a_metric, names_metric_in_full, refine_metric_args
@@ -25,7 +28,7 @@ from tools.metric_sql import (
     compile_sql,
     order_terms,
 )
-from tools.periods import Period
+from tools.periods import Period, partial_periods, partial_rows
 from tools.sqlguard import check_sql
 from tools.workspace import quote_ident
 
@@ -157,14 +160,21 @@ class MetricQuery(Tool):
         for d in dims:
             if d.kind in TIME_GRAINS:
                 df[d.name] = pd.to_datetime(df[d.name])  # DATE columns arrive as datetime.date objects
-        text = self._text(ctx, args, metrics, dims, conditions, periods, df)
+        partial = _partial_periods(ctx, dims, df)
+        text = self._text(ctx, args, metrics, dims, conditions, periods, df, partial)
+        kinds = {m.name: m.format for m in metrics} | {d.name: d.kind for d in dims if d.kind in TIME_GRAINS}
+        time = _time_dimension(dims)
+        notes = partial_rows(df[time.name], partial) if time and partial else {}
         return ToolResult(
             text=text,
-            tables=[Table("metrics", df)],
-            chart=_chart(df, dims, metrics),
+            tables=[Table("metrics", df, kinds, ctx.roles.currency, notes)],
+            chart=_chart(df, dims, metrics, partial),
             facts=_facts(df, dims, metrics, sql),
             sql=[sql],
         )
+
+    def tables_read(self, args: Any) -> list[str]:
+        return [self._context(args.table).table]
 
     def _dimensions(self, ctx: TableContext, args: Any) -> list[Dimension]:
         names = ([args.grain] if args.grain and args.grain not in args.by else []) + list(args.by)
@@ -205,6 +215,7 @@ class MetricQuery(Tool):
         conditions: list[Condition],
         periods: list[Period],
         df: pd.DataFrame,
+        partial: dict[date, str],
     ) -> str:
         names = ", ".join(m.name for m in metrics)
         head = f"{names}{' by ' + ', '.join(d.name for d in dims) if dims else ''} from {ctx.table}"
@@ -215,14 +226,22 @@ class MetricQuery(Tool):
         if df.empty:
             lines = [f"The result is empty: {self._why_empty(ctx, conditions)}"]
         elif not dims:
-            lines += [f"{m.name} = {_format(df[m.name].iloc[0], m.format)}" for m in metrics]
+            currency = ctx.roles.currency
+            lines += [f"{m.name} = {_format(df[m.name].iloc[0], m.format, currency)}" for m in metrics]
         else:
-            lines.append(_table_text(df, dims, metrics))
+            lines.append(_table_text(df, dims, metrics, ctx.roles.currency))
         if any(p.relative for p in periods):
             lines.append(
                 f"Relative dates count back from the last date in the data, {ctx.last_date().isoformat()} "
                 "(the data is historical), not from today."
             )
+        time = _time_dimension(dims)
+        if time is not None:
+            lines += [
+                f"Partial period: {_label(pd.Timestamp(start), time)} {covers} (the data starts or ends "
+                "inside it), so its figures are not comparable with a whole period's."
+                for start, covers in sorted(partial.items())
+            ]
         if df.attrs.get("truncated"):
             lines.append(f"Only the first {len(df):,} rows were kept; add filters or top.")
         lines.append("Definitions: " + " ".join(f"{m.name}: {m.description}" for m in metrics))
@@ -247,16 +266,8 @@ class MetricQuery(Tool):
 # -- presentation ----------------------------------------------------------------------------------------
 
 
-def _format(value: Any, fmt: str) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    if fmt == "money":
-        return f"{value:,.2f}"
-    if fmt == "count":
-        return f"{round(value):,}"
-    if fmt == "ratio":
-        return f"{value:.4f} ({value:.2%})"
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+def _format(value: Any, fmt: str, currency: str | None) -> str:
+    return "n/a" if value is None or pd.isna(value) else formats.number(float(value), fmt, currency)
 
 
 def _fact_value(value: Any, fmt: str) -> float | int:
@@ -265,17 +276,11 @@ def _fact_value(value: Any, fmt: str) -> float | int:
 
 
 def _label(value: Any, dim: Dimension) -> str:
-    """A group's name in facts and text: 2011-03 for a month, 2011-Q1 for a quarter, the value otherwise."""
+    """A group's name in facts and text: 2011-03 for a month, 2011-W14 for a week, the value otherwise."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "(none)"
     if isinstance(value, pd.Timestamp):
-        if dim.kind == "month":
-            return value.strftime("%Y-%m")
-        if dim.kind == "quarter":
-            return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
-        if dim.kind == "year":
-            return str(value.year)
-        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat(sep=" ")
+        return formats.period(value, dim.kind if dim.kind in TIME_GRAINS else "time")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -299,18 +304,37 @@ def _facts(df: pd.DataFrame, dims: list[Dimension], metrics: list[MetricDef], sq
     return facts
 
 
-def _table_text(df: pd.DataFrame, dims: list[Dimension], metrics: list[MetricDef]) -> str:
+def _table_text(
+    df: pd.DataFrame, dims: list[Dimension], metrics: list[MetricDef], currency: str | None
+) -> str:
     shown = pd.DataFrame({d.name: [_label(v, d) for v in df[d.name].head(_SHOWN_ROWS)] for d in dims})
     for m in metrics:
-        shown[m.name] = [_format(v, m.format) for v in df[m.name].head(_SHOWN_ROWS)]
+        shown[m.name] = [_format(v, m.format, currency) for v in df[m.name].head(_SHOWN_ROWS)]
     text = shown.to_string(index=False, max_colwidth=40)
     if len(df) > _SHOWN_ROWS:
         text += f"\n... {len(df) - _SHOWN_ROWS:,} more rows ({len(df):,} in all)"
     return text
 
 
-def _chart(df: pd.DataFrame, dims: list[Dimension], metrics: list[MetricDef]) -> Any | None:
-    """A line chart over time, a bar chart over categories (one trace per value of a second dimension)."""
+def _time_dimension(dims: list[Dimension]) -> Dimension | None:
+    """The dimension that buckets time (month, quarter, ...), if any."""
+    return next((d for d in dims if d.kind in TIME_GRAINS), None)
+
+
+def _partial_periods(ctx: TableContext, dims: list[Dimension], df: pd.DataFrame) -> dict[date, str]:
+    """The result's time buckets the data covers only in part (see tools.periods.partial_periods)."""
+    time = _time_dimension(dims)
+    if time is None or df.empty or not ctx.roles["timestamp"]:
+        return {}
+    first, last = ctx.date_range("marking partial periods")
+    return partial_periods(df[time.name].dropna(), time.kind, first, last)
+
+
+def _chart(
+    df: pd.DataFrame, dims: list[Dimension], metrics: list[MetricDef], partial: dict[date, str]
+) -> Any | None:
+    """A line chart over time, a bar chart over categories (one trace per value of a second dimension);
+    a partial first or last period is drawn dotted, with an open marker."""
     if df.empty or not dims or len(df) > 500:
         return None
     import plotly.graph_objects as go  # graph_objects, not express: several times faster to build
@@ -326,13 +350,11 @@ def _chart(df: pd.DataFrame, dims: list[Dimension], metrics: list[MetricDef]) ->
         series = [(m.name, frame, m.name) for m in (metrics if line else metrics[:1])]
     fig = go.Figure()
     for name, part, column in series:
-        xs = part[x] if line else [_label(v, dims[0]) for v in part[x]]
-        trace = (
-            go.Scatter(x=xs, y=part[column], name=name, mode="lines+markers")
-            if line
-            else go.Bar(x=xs, y=part[column], name=name)
-        )
-        fig.add_trace(trace)
+        if line:
+            flags = [pd.notna(v) and pd.Timestamp(v).date() in partial for v in part[x]]
+            add_line(fig, list(part[x]), list(part[column]), name, flags)
+        else:
+            fig.add_trace(go.Bar(x=[_label(v, dims[0]) for v in part[x]], y=part[column], name=name))
     fig.update_layout(
         title=f"{metric} by {', '.join(d.name for d in dims)}",
         xaxis_title=x,

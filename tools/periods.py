@@ -8,9 +8,10 @@ data, not from today, because demo and exported data are historical.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -182,3 +183,37 @@ def _date(year: int, month: int, day: int, text: str) -> date:
 def _add_months(d: date, months: int) -> date:
     index = d.year * 12 + d.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+def partial_periods(starts: Iterable[Any], grain: str, first: date, last: date) -> dict[date, str]:
+    """The time buckets the data covers only in part, because it starts or ends inside them.
+
+    Returns bucket start -> what it covers ("covers 1 December 2011 to 9 December 2011 only"): December
+    2011 of a shop whose data ends on 9 December is not a collapse in sales, and must not read as one.
+    Days are never partial; buckets the data does not reach at all are not either (they have no rows).
+    """
+    out: dict[date, str] = {}
+    if grain not in _BUCKET_MONTHS and grain != "week":
+        return out
+    for value in starts:
+        start = pd.Timestamp(value).date()
+        end = start + timedelta(days=7) if grain == "week" else _add_months(start, _BUCKET_MONTHS[grain])
+        covered = (max(start, first), min(end - timedelta(days=1), last))
+        if covered == (start, end - timedelta(days=1)) or covered[0] > covered[1]:
+            continue
+        days = _day(covered[0]) if covered[0] == covered[1] else f"{_day(covered[0])} to {_day(covered[1])}"
+        out[start] = f"covers {days} only"
+    return out
+
+
+_BUCKET_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def partial_rows(values: Iterable[Any], partial: dict[date, str]) -> dict[int, str]:
+    """Row position -> what its bucket covers, for the rows of a column of bucket starts that are partial."""
+    starts = [pd.Timestamp(v).date() if pd.notna(v) else None for v in values]
+    return {i: partial[s] for i, s in enumerate(starts) if s in partial}
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d:%B %Y}"

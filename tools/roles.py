@@ -6,6 +6,7 @@ only on the demo. Detection uses name patterns, types and value checks; ``<home>
     my_sales:
       customer_id: client_no
       cancelled: "status = 'cancelled'"   # an SQL condition marking cancelled lines
+      currency: EUR                        # the currency of its amounts (read from them at load)
 """
 
 from __future__ import annotations
@@ -139,11 +140,13 @@ NUMERIC_TYPES = (
 
 @dataclass
 class Roles:
-    """The role -> column mapping of one table, and the SQL condition for a cancelled line."""
+    """The role -> column mapping of one table, the SQL condition for a cancelled line, and the currency
+    of its amounts (an ISO code such as GBP; None when unknown)."""
 
     table: str
     columns: dict[str, str | None] = field(default_factory=dict)
     cancelled: str = "FALSE"
+    currency: str | None = None
 
     def __getitem__(self, role: str) -> str | None:
         return self.columns.get(role)
@@ -165,6 +168,9 @@ class Roles:
         return {r: self.columns[r] for r in roles}  # type: ignore[misc]
 
 
+_SETTINGS = ("cancelled", "currency")  # roles.yaml keys that are not a role's column
+
+
 def normalise(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -179,17 +185,20 @@ def detect_roles(ws: Workspace, table: str) -> Roles:
         if chosen[role]:
             used.add(chosen[role])  # type: ignore[arg-type]
     overrides = load_overrides(ws).get(table, {})
-    unknown = set(overrides) - set(ROLE_NAMES) - {"cancelled"}
+    unknown = set(overrides) - set(ROLE_NAMES) - set(_SETTINGS)
     if unknown:
         raise ToolError(f"roles.yaml names unknown roles for {table}: {', '.join(sorted(unknown))}.")
     names = {c for c, _ in columns}
     for role, column in overrides.items():
-        if role != "cancelled" and column is not None and column not in names:
+        if role in _SETTINGS:
+            continue
+        if column is not None and column not in names:
             raise ToolError(f"roles.yaml maps {role} of {table} to {column!r}, which is not a column.")
-        if role != "cancelled":
-            chosen[role] = column
+        chosen[role] = column
     roles = Roles(table=table, columns=chosen)
     roles.cancelled = overrides.get("cancelled") or _cancelled_condition(ws, table, roles)
+    currency = overrides.get("currency") or ws.table_info(table).get("currency")
+    roles.currency = str(currency).strip().upper() if isinstance(currency, str) and currency.strip() else None
     return roles
 
 

@@ -60,9 +60,11 @@ def table_card(ws: Workspace, table: str) -> dict[str, Any]:
     stats = table_stats(ws, table)
     originals = ws.original_names(table)
     warnings: list[str] = []
+    currency = None
     try:
-        found = ws.roles(table).columns
-        roles = {role: column for role, column in found.items() if column}
+        found = ws.roles(table)
+        roles = {role: column for role, column in found.columns.items() if column}
+        currency = found.currency
     except ToolError as e:
         roles, warnings = {}, [str(e)]
     by_column: dict[str, list[str]] = {}
@@ -81,6 +83,7 @@ def table_card(ws: Workspace, table: str) -> dict[str, Any]:
         "source": info.get("source"),
         "loaded_at": _jsonable(info.get("loaded_at")),
         "roles": roles,
+        "currency": currency,  # of its amounts (ISO code), read at load or set in roles.yaml; None: unknown
         "sales_table": table == ws.sales_table(),  # the current one: questions naming no table are about it
         "columns": columns,
         "warnings": warnings,

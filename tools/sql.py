@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
+from tools import formats
 from tools.base import RetryableToolError, Table, Tool, ToolResult, frame_facts
 from tools.charts import auto_chart
+from tools.metric_sql import TableContext
 from tools.names import closest
+from tools.periods import partial_periods, partial_rows
 from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
 from tools.sqlguard import check_sql
 
@@ -53,6 +57,17 @@ class SqlQuery(Tool):
             )
         return args
 
+    def _partial_rows(self, read: list[str], df: pd.DataFrame) -> dict[int, str]:
+        """A time series over one dated table: the rows of buckets the data covers only in part."""
+        grain = _time_series_grain(df)
+        tables = [t for t in dict.fromkeys(read) if self.ws.has_table(t)]
+        if grain is None or len(tables) != 1 or not self.ws.roles(tables[0])["timestamp"]:
+            return {}
+        first, last = TableContext(self.ws, tables[0]).date_range("marking partial periods")
+        return partial_rows(
+            df[df.columns[0]], partial_periods(df[df.columns[0]].dropna(), grain, first, last)
+        )
+
     def run(self, args: SqlArgs) -> ToolResult:
         sql = args.sql.strip().rstrip(";").strip()
         tree = check_sql(sql, self.ws.tables())
@@ -67,10 +82,12 @@ class SqlQuery(Tool):
         except RetryableToolError as e:
             raise RetryableToolError(self._explain(str(e))) from None
         truncated = bool(df.attrs.get("truncated"))
+        read = _tables_read(tree)
+        notes = self._partial_rows(read, df)
         return ToolResult(
             text=preview_text(df, truncated, self.ws.max_rows) + _changes_note(changes),
-            tables=[Table("result", df)],
-            chart=auto_chart(df),
+            tables=[Table("result", df, currency=self.ws.currency_of(read), notes=notes)],
+            chart=auto_chart(df, partial=notes),
             facts=frame_facts(df, source=f"sql: {sql}") if len(df) <= 50 else [],
             sql=[sql],
         )
@@ -108,3 +125,16 @@ def preview_text(df, truncated: bool, cap: int, rows: int = 10) -> str:
     shown = df.head(rows).to_string(index=False, max_colwidth=40)
     more = f"\n... ({len(df) - rows:,} more rows)" if len(df) > rows else ""
     return f"{count}:\n{shown}{more}"
+
+
+def _time_series_grain(df: pd.DataFrame) -> str | None:
+    """The grain of a result whose first column buckets time (week, month, quarter, year), else None."""
+    if df.empty or not pd.api.types.is_datetime64_any_dtype(df[df.columns[0]]):
+        return None
+    grain = formats.grain_of(df[df.columns[0]], str(df.columns[0]))
+    return grain if grain in ("week", "month", "quarter", "year") else None
+
+
+def _tables_read(tree: exp.Expression) -> list[str]:
+    """The tables a checked statement reads (a CTE's name among them names no table, and no currency)."""
+    return [t.name for t in tree.find_all(exp.Table)]

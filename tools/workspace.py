@@ -50,6 +50,16 @@ DEMO_TABLES: dict[str, str] = {
 }
 
 
+# The demo tables' money (DESIGN.md "Demo tables"); a loaded file's is read from its amounts.
+DEMO_CURRENCIES: dict[str, str] = {
+    "online_retail": "GBP",
+    "hillstrom_email": "USD",
+    "cdnow_sample": "USD",
+    "cdnow_transactions": "USD",
+    **{name: "USD" for name in DEMO_TABLES if name.startswith("cj_")},
+}
+
+
 # Tidier types than the source files have (ids stored as floats, dates as text).
 DEMO_CASTS: dict[str, dict[str, str]] = {
     "online_retail": {"Quantity": "INTEGER", "CustomerID": "INTEGER"},
@@ -114,14 +124,33 @@ class Workspace:
             with self.writer() as con:
                 con.execute(
                     f"CREATE TABLE IF NOT EXISTS {META_TABLES} (name VARCHAR PRIMARY KEY, source VARCHAR, "
-                    "loaded_at TIMESTAMP, note VARCHAR)"
+                    "loaded_at TIMESTAMP, note VARCHAR, currency VARCHAR)"
                 )
                 con.execute(
                     f"CREATE TABLE IF NOT EXISTS {META_COLUMNS} (table_name VARCHAR, column_name VARCHAR, "
                     "original_name VARCHAR)"
                 )
+        elif not self._has_currency_column():
+            self._add_currency_column()
         if demo if demo is not None else os.environ.get("MARTMIND_DEMO", "1") != "0":
             self.ensure_demo()
+
+    def _has_currency_column(self) -> bool:
+        found = self.query(
+            "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+            [META_TABLES, "currency"],
+        )
+        return int(found["n"][0]) == 1
+
+    def _add_currency_column(self) -> None:
+        """A home made before tables had a currency: the column added, the demo tables' filled in."""
+        with self.writer() as con:
+            con.execute(f"ALTER TABLE {META_TABLES} ADD COLUMN IF NOT EXISTS currency VARCHAR")
+            for name, currency in DEMO_CURRENCIES.items():
+                con.execute(
+                    f"UPDATE {META_TABLES} SET currency = ? WHERE name = ? AND source LIKE 'demo:%'",
+                    [currency, name],
+                )
 
     def _has_meta_tables(self) -> bool:
         found = self.query(
@@ -273,6 +302,18 @@ class Workspace:
             self._roles_cache[table] = detect_roles(self, table)
         return self._roles_cache[table]
 
+    def currency(self, table: str) -> str | None:
+        """The currency of ``table``'s amounts (ISO code): roles.yaml's, else the one read at load, else None."""
+        try:
+            return self.roles(table).currency
+        except ToolError:  # an unknown table or a broken roles.yaml: no currency to show
+            return None
+
+    def currency_of(self, tables: list[str]) -> str | None:
+        """The one currency of the tables a result was read from (None when unknown or mixed)."""
+        found = {self.currency(t) for t in tables} - {None}
+        return found.pop() if len(found) == 1 else None
+
     # -- the current sales table ------------------------------------------------------------------------
     def sales_table(self) -> str:
         """The table sales questions are about when none is named: the one set last, else the demo's."""
@@ -316,14 +357,16 @@ class Workspace:
         source: str,
         note: str = "",
         original_names: dict[str, str] | None = None,
+        currency: str | None = None,
     ) -> None:
-        """Create or atomically replace a table from a DataFrame, recording where it came from."""
+        """Create or atomically replace a table from a DataFrame, recording where it came from and the
+        currency of its amounts (an ISO code; None when unknown)."""
         self._roles_cache.pop(name, None)  # the new columns may play other roles
         with self.writer() as con:
             con.register("_incoming", df)
             con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM _incoming")
             con.unregister("_incoming")
-            self._record(con, name, source, note, original_names or {})
+            self._record(con, name, source, note, original_names or {}, currency)
 
     def load_file(self, path: str | Path, table: str | None = None, sheet: str | None = None):
         """Load a user's CSV/TSV/Parquet/Excel/JSON file as a table; see tools.loader."""
@@ -344,16 +387,21 @@ class Workspace:
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?)", [str(path)])
                 for column, sql_type in DEMO_CASTS.get(name, {}).items():
                     con.execute(f"ALTER TABLE {name} ALTER COLUMN {quote_ident(column)} TYPE {sql_type}")
-                self._record(con, name, f"demo:{DEMO_VERSION}", relative, {})
+                self._record(con, name, f"demo:{DEMO_VERSION}", relative, {}, DEMO_CURRENCIES.get(name))
 
     @staticmethod
     def _record(
-        con: duckdb.DuckDBPyConnection, name: str, source: str, note: str, original_names: dict[str, str]
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        source: str,
+        note: str,
+        original_names: dict[str, str],
+        currency: str | None = None,
     ) -> None:
         con.execute(f"DELETE FROM {META_TABLES} WHERE name = ?", [name])
         con.execute(
-            f"INSERT INTO {META_TABLES} VALUES (?, ?, ?, ?)",
-            [name, source, datetime.now(timezone.utc).replace(tzinfo=None), note],
+            f"INSERT INTO {META_TABLES} (name, source, loaded_at, note, currency) VALUES (?, ?, ?, ?, ?)",
+            [name, source, datetime.now(timezone.utc).replace(tzinfo=None), note, currency],
         )
         con.execute(f"DELETE FROM {META_COLUMNS} WHERE table_name = ?", [name])
         for column, original in original_names.items():

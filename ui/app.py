@@ -250,12 +250,18 @@ def _settings_tab(ctx: UiContext, settings: SettingsHandlers) -> dict[str, Any]:
     return {"status": status}
 
 
+LATIN_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial"]
+# Chinese text needs a font with CJK glyphs: the one each system ships (Linux: fonts-noto-cjk, which
+# .ci/run installs for the browser tests), else empty boxes.
+CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", "Hiragino Sans GB"]
+
+
 def theme() -> gr.themes.Base:
     """Gradio's Soft theme with the computer's own fonts: the page must work offline (no web fonts)."""
     return gr.themes.Soft(
         primary_hue="indigo",
         secondary_hue="slate",
-        font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
+        font=[*LATIN_FONTS, *CJK_FONTS, "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
     )
 

@@ -230,7 +230,8 @@ class ChatHandlers:
         df = table.df
         label = f"{table.name}: {len(df):,} row{'s' if len(df) != 1 else ''}"
         label += f" (first {rows:,} shown; the CSV has all)" if len(df) > rows else ""
-        return gr.update(value=df.head(rows), label=label), export_csv(session, table.name, df)
+        # Shown formatted (separators, currency, periods); the CSV keeps the exact values.
+        return gr.update(value=table.shown(rows), label=label), export_csv(session, table.name, df)
 
 
 def idle_controls() -> tuple[Any, Any, Any]:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from tools.base import ToolResult, _jsonable
+from tools import formats
+from tools.base import Table, ToolResult, _jsonable
 
 
 class CommandError(Exception):
@@ -47,16 +48,20 @@ def emit_error(message: str, as_json: bool) -> None:
         print(f"Error: {message}", file=sys.stderr)
 
 
-def print_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 40) -> None:
+def print_table(data: Table | pd.DataFrame, title: str | None = None, max_rows: int = 40) -> None:
+    """A table as a person reads it (tools.formats): separators, currency, periods at their grain."""
     from rich.console import Console
     from rich.table import Table as RichTable
 
+    result = data if isinstance(data, Table) else Table(title or "", data)
+    df = result.df
     table = RichTable(title=title, show_lines=False)
-    for column in df.columns:
-        justify = "right" if pd.api.types.is_numeric_dtype(df[column]) else "left"
-        table.add_column(str(column), justify=justify)
-    for row in df.head(max_rows).itertuples(index=False):
-        table.add_row(*[_format_cell(v) for v in row])
+    shown = result.shown(max_rows)
+    for column in shown.columns:
+        numeric = column in df.columns and formats.is_figure(df[column])
+        table.add_column(str(column), justify="right" if numeric else "left")
+    for row in shown.itertuples(index=False):
+        table.add_row(*row)
     # Piped output (no terminal) would otherwise be squeezed to 80 columns.
     console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
@@ -64,22 +69,10 @@ def print_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 40) 
         console.print(f"... {len(df) - max_rows:,} more rows (use --json for all)")
 
 
-def _format_cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    if isinstance(value, pd.Timestamp) and value == value.normalize():
-        return value.strftime("%Y-%m-%d")  # a day, month or year bucket: no midnight clock time
-    return str(value)
-
-
 def _print_result(result: ToolResult) -> None:
     if result.tables:
         for table in result.tables:
-            print_table(table.df, title=table.name)
+            print_table(table, title=table.name)
         summary = result.text.splitlines()[0] if result.text else ""
         if summary:
             print(summary)

@@ -87,8 +87,10 @@ def print_schema(card: list[dict]) -> None:
         frame = pd.DataFrame(rows)
         if not frame["in your file"].any():
             frame = frame.drop(columns="in your file")
+        money = f" · amounts in {table['currency']}" if table.get("currency") else ""
         current = " · the current sales table" if table.get("sales_table") else ""
-        print_table(frame, title=f"{table['table']} ({table['rows']:,} rows){current}", max_rows=200)
+        title = f"{table['table']} ({table['rows']:,} rows){money}{current}"
+        print_table(frame, title=title, max_rows=200)
         for warning in table["warnings"]:
             print(f"Warning: {warning}")
 
