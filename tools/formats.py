@@ -36,9 +36,10 @@ COUNT_NAME = re.compile(
     r"(?i)(count|^n$|^num_|number|orders|customers|baskets|lines|rows|units|quantity|items|transactions)"
 )
 RATIO_NAME = re.compile(r"(?i)(rate|share|ratio|confidence|support|probability|proportion|conversion)")
+# "value" alone is no money word: a metric/value table lists rates and counts too.
 MONEY_NAME = re.compile(
-    r"(?i)(revenue|sales|spend|spent|amount|price|value|aov|clv|ltv|profit|margin_earned|income|"
-    r"turnover|gmv|cost|paid|refund)"
+    r"(?i)(revenue|sales|spend|spent|amount|price|order_value|basket_value|lifetime_value|aov|clv|ltv|"
+    r"profit|margin_earned|income|turnover|gmv|cost|paid|refund)"
 )
 _PERCENT_NAME = re.compile(r"(?i)(pct|percent)")
 _ID_NAME = re.compile(r"(?i)(id|code|_no|number|year)$")
