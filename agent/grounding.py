@@ -56,7 +56,7 @@ _DATE = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
 _LIST_MARKER = re.compile(r"^\s*(?:#+\s*)?\d{1,2}[.)]\s", re.MULTILINE)
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b")
 _CONTEXT_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)(\s?%)?")
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")  # "£9.7M" stays whole: a break needs a space
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")  # "£9.7M" stays whole: a break needs a space
 
 
 @dataclass
@@ -278,7 +278,7 @@ def remove_unsupported(text: str, grounds: Grounds) -> tuple[str, list[str]]:
     """
     kept: list[str] = []
     removed: list[str] = []
-    for sentence in _SENTENCE_BREAK.split(text.strip()):
+    for sentence in SENTENCE_BREAK.split(text.strip()):
         (kept if check(sentence, grounds).ok else removed).append(sentence)
     return " ".join(s for s in kept if s), removed
 

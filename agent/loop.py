@@ -41,6 +41,7 @@ from agent.writer import (
     answer_messages,
     chat_messages,
     fallback_answer,
+    interpretation,
     stream_text,
 )
 from tools.arg_types import TABLE, fields_with_role
@@ -479,7 +480,7 @@ class Agent:
         brief = bool(getattr(self, "brief", False))
         if lead:
             yield Step(kind="writing", tool=call.name, text=lead if brief else lead + " ")
-        text = ""
+        text, cut_off = "", False
         if not brief:
             tokens = INTERPRETATION_TOKENS if lead else WRITER_TOKENS
             try:
@@ -488,10 +489,12 @@ class Agent:
                     if kind == "token":
                         yield Step(kind="writing", tool=call.name, text=value)
                     else:
-                        text = value.text.strip()
+                        text, cut_off = value.text.strip(), value.finish_reason == "length"
             except ModelError as e:
                 yield turn.step("error", text=model_failed_message(e))
                 text = ""
+        if lead:
+            text = interpretation(text, lead, cut_off)
         if not (lead or text):
             text = fallback_answer(result)
         context = [question, json.dumps(call.args, ensure_ascii=False), result.text]

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import prompts
 from agent.calls import ToolCall, call_model
+from agent.grounding import SENTENCE_BREAK, extract
 from agent.models import ChatModel, Generation, Message
 from tools.base import ToolResult
 from tools.formats import currency_symbol
@@ -24,6 +26,8 @@ MAX_RESULT_CHARS = 2500
 MAX_FACTS = 40
 WRITER_TOKENS = 256  # a whole answer (no headline)
 INTERPRETATION_TOKENS = 96  # at most two short sentences after the headline
+INTERPRETATION_SENTENCES = 2
+RESTATED_WORDS = 0.8  # a sentence whose words are this much the headline's (and numbers all) restates it
 
 
 def answer_messages(question: str, call: ToolCall, result: ToolResult, headline: str = "") -> list[Message]:
@@ -107,3 +111,28 @@ def stream_text(
 
 def final_text(generation: Generation) -> str:
     return generation.text.strip()
+
+
+def interpretation(text: str, headline: str, cut_off: bool = False) -> str:
+    """The model's part of an answer after the code's ``headline``, at most two sentences: without those
+    that only restate it (a small model often copies the opening, its numbers included), and, when the reply hit the token
+    budget (``cut_off``), without its unfinished last sentence ("... lowest in 2011-12 (£433,66")."""
+    sentences = [s for s in SENTENCE_BREAK.split(text.strip()) if s]
+    if cut_off and sentences and not sentences[-1].rstrip().endswith(_SENTENCE_ENDS):
+        sentences.pop()
+    kept = [s for s in sentences if not _restates(s, headline)]
+    return " ".join(kept[:INTERPRETATION_SENTENCES])
+
+
+def _restates(sentence: str, headline: str) -> bool:
+    """Whether ``sentence`` says nothing the headline does not: each of its numbers and nearly all of its
+    words are there already ("November's peak reflects Christmas shopping" adds words, and stays)."""
+    numbers = [m.text.lstrip("£$€¥₹") for m in extract(sentence) if m.kind in ("number", "date")]
+    if not all(n in headline for n in numbers):
+        return False
+    words = re.findall(r"[^\W\d_]+", sentence.lower())
+    known = set(re.findall(r"[^\W\d_]+", headline.lower()))
+    return bool(words) and sum(w in known for w in words) >= RESTATED_WORDS * len(words)
+
+
+_SENTENCE_ENDS = (".", "!", "?", "。", "！", "？", ")", '"')

@@ -415,3 +415,17 @@ def test_ask_brief_on_the_command_line(ws, monkeypatch, capsys):
     assert cli.main(["ask", "total revenue", "--brief", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["text"] == "revenue: 183.00."
     assert made[0].agent.brief is True and len(model.sent) == 2
+
+
+def test_the_models_part_drops_what_restates_the_headline_and_a_cut_off_sentence():
+    from agent.writer import interpretation
+
+    lead = "revenue fell from £560,000.26 in 2011-01 to £433,668.01 in 2011-12."
+    copied = "The revenue fell from £560,000.26 in 2011-01 to £433,668.01 in 2011-12."
+    insight = "November's peak at £1,461,756.25 reflects Christmas shopping."
+    cut = "It was lowest in 2011-12 (£433,66"
+    assert interpretation(f"{copied} {insight} {cut}", lead, cut_off=True) == insight
+    assert interpretation(f"{insight} Germany leads", lead) == f"{insight} Germany leads"  # ended there
+    assert interpretation("Sales in 2011-12 look low because the data ends early.", lead) != ""
+    assert interpretation(copied, lead) == ""
+    assert interpretation("One. Two. Three.", lead) == "One. Two."  # two sentences at most

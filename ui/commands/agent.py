@@ -120,7 +120,7 @@ def _stream_turn(assistant, question: str):
     elif streamed:
         print()
     for table in answer.tables:
-        print_table(table.df, title=table.name, max_rows=20)
+        print_table(table, title=table.name, max_rows=20)
     for sql in answer.sql:
         print(f"SQL: {sql}", file=sys.stderr)
     return answer
