@@ -22,7 +22,6 @@ import prompts
 from tools.base import Fact
 from tools.formats import currency_symbol
 
-_CURRENCY = "£$€¥₹"
 _SCALES = {
     "k": 1e3,
     "K": 1e3,

@@ -20,7 +20,7 @@ from agent.calls import ToolCall, call_model
 from agent.grounding import SENTENCE_BREAK, extract
 from agent.models import ChatModel, Generation, Message
 from tools.base import ToolResult
-from tools.formats import currency_symbol
+from tools.formats import SYMBOLS, currency_symbol
 
 MAX_RESULT_CHARS = 2500
 MAX_FACTS = 40
@@ -127,7 +127,7 @@ def interpretation(text: str, headline: str, cut_off: bool = False) -> str:
 def _restates(sentence: str, headline: str) -> bool:
     """Whether ``sentence`` says nothing the headline does not: each of its numbers and nearly all of its
     words are there already ("November's peak reflects Christmas shopping" adds words, and stays)."""
-    numbers = [m.text.lstrip("£$€¥₹") for m in extract(sentence) if m.kind in ("number", "date")]
+    numbers = [m.text.lstrip(SYMBOLS) for m in extract(sentence) if m.kind in ("number", "date")]
     if not all(n in headline for n in numbers):
         return False
     words = re.findall(r"[^\W\d_]+", sentence.lower())

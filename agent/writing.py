@@ -23,6 +23,7 @@ from agent.models import ChatModel, Message, ModelError
 from agent.strategy import Assumptions, plan_actions
 from agent.writer import readable
 from tools.base import Fact, Table, Tool, ToolError, ToolResult
+from tools.formats import one_currency
 from tools.registry import ToolRegistry
 
 WRITING_TOOLS = ("write_strategy", "write_copy", "build_report")
@@ -56,8 +57,7 @@ class Analysis:
 
 def analyses_currency(analyses: list[Analysis]) -> str | None:
     """The one currency of the analyses' money (None when unknown or mixed): what written money must use."""
-    found = {a.result.currency for a in analyses} - {None}
-    return found.pop() if len(found) == 1 else None
+    return one_currency(a.result.currency for a in analyses)
 
 
 class WrittenResult(ToolResult):

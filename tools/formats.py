@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,8 @@ CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "CNY": "¥", "JPY": "
 # A symbol in the amounts names one currency; ¥ is read as yuan (roles.yaml says JPY where it is yen).
 _SYMBOL_CURRENCY = {"£": "GBP", "$": "USD", "€": "EUR", "¥": "CNY", "₹": "INR"}
 _CODE_IN_NAME = re.compile(r"(?i)(?:^|[^a-z])(gbp|usd|eur|cny|rmb|jpy|inr)(?:$|[^a-z])")
-_SYMBOL_IN_NAME = re.compile(r"[£$€¥₹]")
+SYMBOLS = "".join(_SYMBOL_CURRENCY)
+SYMBOL = re.compile(f"[{SYMBOLS}]")  # one currency symbol, in amounts or in a column's name
 
 GRAINS = ("year", "quarter", "month", "week", "day", "time")
 UNIT_KINDS = {"currency": "money", "count": "count", "ratio": "ratio", "%": "percent", "percent": "percent"}
@@ -57,8 +59,15 @@ def currency_in_name(name: str) -> str | None:
     if code:
         found = code.group(1).upper()
         return "CNY" if found == "RMB" else found
-    symbol = _SYMBOL_IN_NAME.search(name)
+    symbol = SYMBOL.search(name)
     return currency_of_symbol(symbol.group(0)) if symbol else None
+
+
+def one_currency(currencies: Iterable[str | None]) -> str | None:
+    """The one currency among several (of the tables or analyses a result comes from); None when none is
+    known or they differ (no symbol is better than a wrong one)."""
+    found = set(currencies) - {None}
+    return found.pop() if len(found) == 1 else None
 
 
 def currency_symbol(currency: str | None) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tools.formats import currency_of_symbol
+from tools.formats import SYMBOL, currency_of_symbol
 
 # Values that mean "missing" in a typed column (kept verbatim in a text column).
 NULL_TOKENS = {"", "na", "n/a", "nan", "null", "none", "-", "--", "#n/a", "nil"}
@@ -50,7 +50,6 @@ _DATE_FORMATS = (
     ("%d %B %Y", "day month-name year", "dmy"),
     ("%B %d, %Y", "month-name day, year", "mdy"),
 )
-_CURRENCY_SYMBOL = re.compile(r"[$£€¥₹]")
 _DATEISH = re.compile(r"^[\d\sA-Za-z,./:+-]{6,40}$")
 
 
@@ -96,7 +95,7 @@ def infer_strings(series: pd.Series, name: str, *, decimal_comma: bool = False) 
 
 def _currency(values: list[str]) -> str | None:
     """The currency of a number column's symbol (one symbol: _as_number keeps mixed ones as text)."""
-    symbols = {s for v in values for s in _CURRENCY_SYMBOL.findall(v)}
+    symbols = {s for v in values for s in SYMBOL.findall(v)}
     return currency_of_symbol(symbols.pop()) if len(symbols) == 1 else None
 
 

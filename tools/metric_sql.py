@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 from tools.base import RetryableToolError
 from tools.metric_defs import Catalog, MetricDef, MissingRoles
 from tools.names import closest
+from tools.periods import partial_periods
 from tools.roles import normalise
 from tools.workspace import quote_ident
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tools.workspace import Workspace
 
 TIME_GRAINS = ("day", "week", "month", "quarter", "year")
@@ -113,6 +116,14 @@ class TableContext:
     def last_date(self) -> date:
         """The last date in the data: relative ranges ("last 30 days") count back from it."""
         return self.date_range("a relative date range")[1]
+
+    def partial_periods(self, starts: pd.Series, grain: str) -> dict[date, str]:
+        """Of these bucket starts, those the data covers only in part (see tools.periods.partial_periods);
+        none for a table without a timestamp."""
+        if not self.roles["timestamp"] or starts.dropna().empty:
+            return {}
+        first, last = self.date_range("marking partial periods")
+        return partial_periods(starts.dropna(), grain, first, last)
 
     def date_range(self, purpose: str) -> tuple[date, date]:
         """The first and last date in the data (a time series' first and last buckets may cover less)."""

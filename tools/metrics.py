@@ -28,7 +28,7 @@ from tools.metric_sql import (
     compile_sql,
     order_terms,
 )
-from tools.periods import Period, partial_periods, partial_rows
+from tools.periods import Period, partial_rows
 from tools.sqlguard import check_sql
 from tools.workspace import quote_ident
 
@@ -160,11 +160,11 @@ class MetricQuery(Tool):
         for d in dims:
             if d.kind in TIME_GRAINS:
                 df[d.name] = pd.to_datetime(df[d.name])  # DATE columns arrive as datetime.date objects
-        partial = _partial_periods(ctx, dims, df)
+        time = _time_dimension(dims)
+        partial = ctx.partial_periods(df[time.name], time.kind) if time else {}
         text = self._text(ctx, args, metrics, dims, conditions, periods, df, partial)
         kinds = {m.name: m.format for m in metrics} | {d.name: d.kind for d in dims if d.kind in TIME_GRAINS}
-        time = _time_dimension(dims)
-        notes = partial_rows(df[time.name], partial) if time and partial else {}
+        notes = partial_rows(df[time.name], partial) if time else {}
         return ToolResult(
             text=text,
             tables=[Table("metrics", df, kinds, ctx.roles.currency, notes)],
@@ -236,12 +236,12 @@ class MetricQuery(Tool):
                 "(the data is historical), not from today."
             )
         time = _time_dimension(dims)
-        if time is not None:
-            lines += [
-                f"Partial period: {_label(pd.Timestamp(start), time)} {covers} (the data starts or ends "
-                "inside it), so its figures are not comparable with a whole period's."
-                for start, covers in sorted(partial.items())
-            ]
+        lines += [
+            f"Partial period: {_label(pd.Timestamp(start), time)} {covers} (the data starts or ends "
+            "inside it), so its figures are not comparable with a whole period's."
+            for start, covers in sorted(partial.items())
+            if time is not None
+        ]
         if df.attrs.get("truncated"):
             lines.append(f"Only the first {len(df):,} rows were kept; add filters or top.")
         lines.append("Definitions: " + " ".join(f"{m.name}: {m.description}" for m in metrics))
@@ -319,15 +319,6 @@ def _table_text(
 def _time_dimension(dims: list[Dimension]) -> Dimension | None:
     """The dimension that buckets time (month, quarter, ...), if any."""
     return next((d for d in dims if d.kind in TIME_GRAINS), None)
-
-
-def _partial_periods(ctx: TableContext, dims: list[Dimension], df: pd.DataFrame) -> dict[date, str]:
-    """The result's time buckets the data covers only in part (see tools.periods.partial_periods)."""
-    time = _time_dimension(dims)
-    if time is None or df.empty or not ctx.roles["timestamp"]:
-        return {}
-    first, last = ctx.date_range("marking partial periods")
-    return partial_periods(df[time.name].dropna(), time.kind, first, last)
 
 
 def _chart(

@@ -13,7 +13,7 @@ from tools.base import RetryableToolError, Table, Tool, ToolResult, frame_facts
 from tools.charts import auto_chart
 from tools.metric_sql import TableContext
 from tools.names import closest
-from tools.periods import partial_periods, partial_rows
+from tools.periods import partial_rows
 from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
 from tools.sqlguard import check_sql
 
@@ -61,12 +61,10 @@ class SqlQuery(Tool):
         """A time series over one dated table: the rows of buckets the data covers only in part."""
         grain = _time_series_grain(df)
         tables = [t for t in dict.fromkeys(read) if self.ws.has_table(t)]
-        if grain is None or len(tables) != 1 or not self.ws.roles(tables[0])["timestamp"]:
+        if grain is None or len(tables) != 1:
             return {}
-        first, last = TableContext(self.ws, tables[0]).date_range("marking partial periods")
-        return partial_rows(
-            df[df.columns[0]], partial_periods(df[df.columns[0]].dropna(), grain, first, last)
-        )
+        starts = df[df.columns[0]]
+        return partial_rows(starts, TableContext(self.ws, tables[0]).partial_periods(starts, grain))
 
     def run(self, args: SqlArgs) -> ToolResult:
         sql = args.sql.strip().rstrip(";").strip()

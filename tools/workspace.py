@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from tools.base import RetryableToolError, ToolError
+from tools.formats import one_currency
 
 META_TABLES = "_martmind_tables"
 META_COLUMNS = "_martmind_columns"
@@ -311,8 +312,7 @@ class Workspace:
 
     def currency_of(self, tables: list[str]) -> str | None:
         """The one currency of the tables a result was read from (None when unknown or mixed)."""
-        found = {self.currency(t) for t in tables} - {None}
-        return found.pop() if len(found) == 1 else None
+        return one_currency(self.currency(t) for t in tables)
 
     # -- the current sales table ------------------------------------------------------------------------
     def sales_table(self) -> str:
