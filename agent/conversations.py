@@ -7,10 +7,8 @@ restarted process (or the UI after a reload) continues a follow-up exactly where
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 from agent.state import ConversationState
 from tools.base import ToolError, _jsonable
+from tools.files import write_atomic
 
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 TITLE_CHARS = 80
@@ -89,16 +88,8 @@ class ConversationStore:
 
     def save(self, conversation: Conversation) -> None:
         """Write atomically: a crash mid-write leaves the previous version, never half a file."""
-        target = self.path(conversation.id)
         text = json.dumps(conversation.to_dict(), default=_jsonable, ensure_ascii=False, indent=1)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path(conversation.id), text)
 
     def load(self, conversation_id: str) -> Conversation:
         path = self.path(conversation_id)

@@ -146,12 +146,13 @@ def _columns(args: dict[str, Any], df: pd.DataFrame) -> tuple[list[str], list[st
     if metrics:
         values = list(dict.fromkeys(metrics))
         return [c for c in df.columns if c not in values], values
+    names = [c for c in numeric if formats.kind_of(df[c], str(c)) == "text"]  # ids and years name rows
     labels = [c for c in df.columns if c not in numeric and str(c).lower() not in _ORDER_COLUMNS]
     if tuple(labels[:2]) != _RULE_SIDES:
         labels = labels[:1]
-    values = [c for c in numeric if c not in labels]
-    if not labels and len(values) >= 2 and formats.kind_of(df[values[0]], str(values[0])) == "text":
-        labels, values = [values[0]], values[1:]
+    values = [c for c in numeric if c not in names]
+    if not labels and values and names:
+        labels = names[:1]
     return labels, values
 
 

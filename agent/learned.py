@@ -26,6 +26,7 @@ from typing import Any
 
 from tools import embeddings
 from tools.base import ToolError
+from tools.files import write_atomic
 from tools.textindex import CHROMA_URL_ENV, chroma_client, text_hash
 from tools.workspace import Workspace
 
@@ -133,9 +134,7 @@ class LearnedExamples:
         return int(self._open().count())
 
     def _mark(self) -> None:
-        tmp = self.marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"count": self.count()}), encoding="utf-8")
-        os.replace(tmp, self.marker)
+        write_atomic(self.marker, json.dumps({"count": self.count()}))
 
     # -- teaching ----------------------------------------------------------------------------------------
     def add(self, question: str, tool: str, args: dict[str, Any]) -> str:

@@ -34,6 +34,7 @@ from agent.writing import (
     system_message,
 )
 from tools.base import ToolError
+from tools.files import write_atomic
 
 TABLE_ROWS = 15
 NARRATIVE_TOKENS = 200
@@ -128,7 +129,9 @@ class BuildReport(WritingTool):
 
     def _narrative(self, title: str, analysis: Analysis) -> tuple[str, dict[str, Any]]:
         result = analysis.result
-        grounds = grounding.Grounds.build(result.facts, [result.text, title], result.currency)
+        grounds = grounding.Grounds.build(
+            result.facts, [result.text, title], result.currency, grounding.quoted_values(result.tables)
+        )
         user = prompts.render(
             "writing",
             "section_user",
@@ -273,11 +276,14 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def save(report: Report, folder: Path) -> dict[str, str]:
-    """Write ``<slug>-<time>.html`` and ``.md`` into ``folder``; returns their paths."""
+    """Write ``<slug>-<time>.html`` and ``.md`` into ``folder``, each whole or not at all; returns their paths.
+
+    The slug keeps only letters, digits and dashes, so no title can name a file outside ``folder``.
+    """
     stem = f"{_slug(report.title)}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
     html_path, md_path = folder / f"{stem}.html", folder / f"{stem}.md"
-    html_path.write_text(render_html(report), encoding="utf-8")
-    md_path.write_text(render_markdown(report, html_path.name), encoding="utf-8")
+    write_atomic(html_path, render_html(report))
+    write_atomic(md_path, render_markdown(report, html_path.name))
     return {"html": str(html_path), "markdown": str(md_path)}
 
 

@@ -111,8 +111,9 @@ def _write(path, text):
 def test_a_loaded_files_currency_is_read_from_its_amounts(tmp_path, amount, currency):
     ws = Workspace(tmp_path / "home", demo=False)
     delimiter = ";" if currency == "EUR" else ","
-    body = f"order{delimiter}date{delimiter}amount\n1{delimiter}2011-01-02{delimiter}{amount}\n"
-    body += f"2{delimiter}2011-01-03{delimiter}{amount}\n"
+    # quoted as exports write them: the amount holds the delimiter (unquoted, the row would be ragged)
+    body = f'order{delimiter}date{delimiter}amount\n1{delimiter}2011-01-02{delimiter}"{amount}"\n'
+    body += f'2{delimiter}2011-01-03{delimiter}"{amount}"\n'
     report = load_file(ws, _write(tmp_path / "orders.csv", body))
     assert report.currency == currency and f"Amounts are in {currency}" in str(report)
     assert ws.currency("orders") == currency

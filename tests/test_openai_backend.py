@@ -30,8 +30,15 @@ SCHEMA = {
 class FakeServer:
     """Answers /v1/chat/completions with ``reply``; records the request bodies."""
 
-    def __init__(self, reply: str = "Revenue rose 4%.", delay: float = 0.0, status: int = 200):
+    def __init__(
+        self,
+        reply: str = "Revenue rose 4%.",
+        delay: float = 0.0,
+        status: int = 200,
+        die_after: int | None = None,
+    ):
         self.reply, self.delay, self.status, self.requests = reply, delay, status, []
+        self.die_after = die_after  # stream this many pieces, then close the connection (a crashed server)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -74,7 +81,11 @@ class FakeServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                for piece in text.split(" "):
+                for n, piece in enumerate(text.split(" ")):
+                    if n == outer.die_after:
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
                     chunk = {"choices": [{"delta": {"content": piece + " "}, "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 usage = {"choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": 4}}
@@ -136,6 +147,16 @@ def test_streaming_passes_pieces_to_on_token(server):
     )
     assert "".join(pieces).strip() == "Revenue rose 4%."
     assert generation.text.strip() == "Revenue rose 4%." and generation.completion_tokens == 4
+
+
+def test_a_server_dying_mid_stream_is_one_clear_sentence(server):
+    fake = server(reply="Revenue rose by four percent in December.", die_after=2)
+    pieces = []
+    with pytest.raises(ModelError, match="stopped in the middle of its reply"):
+        load_model(f"openai:m@{fake.url}").generate(
+            [{"role": "user", "content": "hi"}], on_token=pieces.append
+        )
+    assert "".join(pieces).strip() == "Revenue rose"  # it did stream, then died
 
 
 def test_json_schema_is_sent_as_response_format_and_the_reply_validated(server):

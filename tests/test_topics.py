@@ -81,3 +81,23 @@ def test_fixed_k_filter_and_hdbscan(feedback, fake):
 def test_too_few_texts_is_a_clear_error(feedback, fake):
     with pytest.raises(ToolError, match="at least"):
         ClusterTexts(feedback)(source="feedback.body", where=[{"field": "stars", "value": 5}])
+
+
+def test_hdbscan_noise_is_no_topic(ws, fake):
+    odd = ["delivery dress", "parcel fabric", "courier size", "late small"]  # half of each theme
+    texts = DELIVERY + SIZING + odd
+    ws.save_table("feedback", pd.DataFrame({"id": range(1, len(texts) + 1), "body": texts}), source="test")
+    result = ClusterTexts(ws)(source="feedback.body", method="hdbscan")
+    topics, assignments = result.tables[0].df, result.tables[1].df
+    unassigned = result.fact("texts_without_topic")
+    assert unassigned >= 1 and -1 not in topics["topic"].tolist()
+    assert topics["size"].sum() + unassigned == len(texts) and len(topics) == 2
+    assert set(assignments.loc[assignments["topic"].isna(), "text"]) <= set(odd)
+    assert f"no topic: {unassigned}" in result.text
+
+
+def test_hdbscan_with_nothing_but_noise_says_so(ws, fake):
+    texts = [f"word{i} other{i} thing{i}" for i in range(12)]
+    ws.save_table("notes", pd.DataFrame({"id": range(12), "body": texts}), source="test")
+    with pytest.raises(ToolError, match="found no topic"):
+        ClusterTexts(ws)(source="notes.body", method="hdbscan")

@@ -157,3 +157,11 @@ def test_undetectable_control_is_asked_for(ws):
     name = experiment(ws, {"A": [1.0, 2.0], "B": [3.0, 5.0]})
     with pytest.raises(ToolError, match="Which value of arm is the control group"):
         CampaignUplift(ws)(table=name, group_column="arm", outcome="y")
+
+
+def test_a_group_of_one_row_is_refused_with_a_sentence(ws):
+    name = experiment(ws, {"control": [1.0, 2.0, 3.0], "treated": [5.0]})
+    with pytest.raises(ToolError, match="'treated' has 1 row.*at least 2 rows"):
+        CampaignUplift(ws)(table=name, group_column="arm", control="control", outcome="y")
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        st.welch(st.Group("t", 1, 5.0, 0.0), st.Group("c", 3, 2.0, 1.0))

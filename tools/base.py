@@ -157,15 +157,22 @@ class Tool(ABC):
         return self.Args.model_json_schema()
 
 
+# A text value longer than this is free text (a review, a description): data to quote, never a name.
+FREE_TEXT_CHARS = 40
+
+
 def frame_facts(df: pd.DataFrame, source: str, prefix: str = "", max_rows: int = 50) -> list[Fact]:
     """Every number of a small result frame as a fact named ``<row label>.<column>``.
 
-    The row label is the first non-numeric column's value (e.g. the country), else the row number.
+    The row label is the first non-numeric column's value (e.g. the country), else the row number (also
+    for free text: a review is no name, and what it says must not reach the model as a fact's name).
     """
     facts: list[Fact] = []
     label_col = next((c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])), None)
     for i, row in enumerate(df.head(max_rows).to_dict("records")):
         label = str(row[label_col]) if label_col is not None else str(i)
+        if len(label) > FREE_TEXT_CHARS:
+            label = f"row {i + 1}"
         for col, value in row.items():
             if col == label_col or not _is_number(value):
                 continue

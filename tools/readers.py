@@ -7,6 +7,7 @@ once, the same way for every format. Every failure is a ``ToolError`` with one s
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -120,13 +121,18 @@ def read_csv(path: Path, delimiter: str | None = None) -> RawTable:
     values into the wrong columns or drop them, and a wrong number in a report is worse than no load.
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     text, encoding = decode(path)
     if not text.strip():
         raise ToolError(f"The file {path.name} is empty.")
     delimiter = delimiter or sniff_delimiter(text)
-    header, header_lines = _first_record(text[:_HEADER_CHARS], delimiter)
+    try:
+        header, header_lines = _first_record(text[:_HEADER_CHARS], delimiter)
+    except csv.Error as e:  # e.g. an opening quote never closed runs past the csv module's field limit
+        raise ToolError(
+            f"The first line of {path.name} could not be read as column names ({e}); check for a quote "
+            "that is never closed."
+        ) from None
     if not any(str(h).strip() for h in header):
         raise ToolError(f"The first line of {path.name} is empty; it should hold the column names.")
     n = len(header)
@@ -135,21 +141,14 @@ def read_csv(path: Path, delimiter: str | None = None) -> RawTable:
     # Arrow reads UTF-8: the file's own bytes when they are UTF-8, else the decoded text re-encoded.
     payload = path.read_bytes().removeprefix(b"\xef\xbb\xbf") if encoding == "utf-8-sig" else text.encode()
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(skip_rows=header_lines, autogenerate_column_names=True),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                # Only empty fields are null here; "NA", "null"... become null in typed columns (tools.infer),
-                # while a text column keeps them verbatim ("NA" may be Namibia).
-                column_types={f"f{i}": pa.string() for i in range(n)},
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as e:
-        raise ToolError(_ragged_message(path, text, delimiter, n, str(e))) from None
+        table = _arrow_csv(payload, header_lines, delimiter, n)
+    except pa.ArrowInvalid:
+        try:  # a field longer than Arrow's 1 MB block (a huge review) reads in one block
+            table = _arrow_csv(payload, header_lines, delimiter, n, block_size=len(payload) + 1)
+        except pa.ArrowInvalid as e:
+            raise ToolError(_ragged_message(path, text, delimiter, n, str(e))) from None
+    if table.num_columns != n:  # Arrow takes the width from the first data row, not the header
+        raise ToolError(_ragged_message(path, text, delimiter, n, "rows are narrower than the header"))
     df = table.to_pandas()
     df.columns = range(df.shape[1])
     warnings = []
@@ -157,6 +156,27 @@ def read_csv(path: Path, delimiter: str | None = None) -> RawTable:
         label = "Windows-1252" if encoding == "cp1252" else "Latin-1"
         warnings.append(f"{path.name} is not UTF-8; read it as {label} text.")
     return RawTable(header, df, "tsv" if delimiter == "\t" else "csv", encoding, delimiter, warnings=warnings)
+
+
+def _arrow_csv(payload: bytes, header_lines: int, delimiter: str, n: int, block_size: int = 1 << 20):
+    """Every value as text; only empty fields are null here: "NA", "null"... become null in typed columns
+    (tools.infer), while a text column keeps them verbatim ("NA" may be Namibia)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    return pacsv.read_csv(
+        io.BytesIO(payload),
+        read_options=pacsv.ReadOptions(
+            skip_rows=header_lines, autogenerate_column_names=True, block_size=block_size
+        ),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={f"f{i}": pa.string() for i in range(n)},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
 
 
 def sniff_delimiter(text: str) -> str:
@@ -173,7 +193,7 @@ def sniff_delimiter(text: str) -> str:
 
 def _first_record(text: str, delimiter: str) -> tuple[list[str], int]:
     """The header record and how many physical lines it spans (a quoted name may hold a newline)."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for row in reader:
         if row:
             return row, reader.line_num
@@ -181,28 +201,32 @@ def _first_record(text: str, delimiter: str) -> tuple[list[str], int]:
 
 
 def _offset_after_lines(text: str, lines: int) -> int:
-    """The character offset where physical line ``lines + 1`` starts."""
+    """The character offset where physical line ``lines + 1`` starts (lines end in \\n, \\r\\n or \\r)."""
     offset = 0
     for _ in range(lines):
-        found = text.find("\n", offset)
-        if found < 0:
+        found = _LINE_END.search(text, offset)
+        if found is None:
             return len(text)
-        offset = found + 1
+        offset = found.end()
     return offset
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def _ragged_message(path: Path, text: str, delimiter: str, n: int, arrow_message: str) -> str:
     """Find the first row whose field count differs from the header's, with its line number."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    next(reader, None)
-    for row in reader:
-        if row and len(row) != n:
-            more = "more" if len(row) > n else "fewer"
-            return (
-                f"Line {reader.line_num} of {path.name} has {len(row)} fields but the header has {n} "
-                f"({more} than expected); fix that row (quote values that contain '{_show(delimiter)}') "
-                "and load again."
-            )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    with contextlib.suppress(csv.Error):  # a field over the csv module's 128 KB limit: Arrow's words
+        next(reader, None)
+        for row in reader:
+            if row and len(row) != n:
+                more = "more" if len(row) > n else "fewer"
+                return (
+                    f"Line {reader.line_num} of {path.name} has {len(row)} fields but the header has {n} "
+                    f"({more} than expected); fix that row (quote values that contain "
+                    f"'{_show(delimiter)}') and load again."
+                )
     detail = arrow_message.splitlines()[0].removeprefix("CSV parse error: ")
     return f"{path.name} could not be read as {_show(delimiter)}-separated text: {detail}."
 

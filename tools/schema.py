@@ -8,6 +8,7 @@ Statistics take a few scans of each table, so they are cached per table (in memo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -15,6 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from tools.base import ToolError, _jsonable
+from tools.files import write_atomic
 
 if TYPE_CHECKING:
     from tools.workspace import Workspace
@@ -211,12 +213,8 @@ def _read_cache(ws: Workspace, table: str, key: str) -> dict[str, Any] | None:
 def _write_cache(ws: Workspace, table: str, key: str, stats: dict[str, Any]) -> None:
     path = _cache_path(ws, table)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    try:  # a cache that cannot be written only costs speed
-        tmp.write_text(json.dumps({"key": key, "stats": stats}, default=_jsonable))
-        tmp.replace(path)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs speed
+        write_atomic(path, json.dumps({"key": key, "stats": stats}, default=_jsonable))
 
 
 # -- the compact prompt text -----------------------------------------------------------------------------------

@@ -57,8 +57,15 @@ class ClusterTexts(Tool):
         source = get_source(self.ws, args.source)
         corpus = load_corpus(self.ws, args)
         labels = cluster(corpus.vectors, args.k, args.method)
+        unassigned = int((labels == NOISE).sum())
+        if unassigned == len(labels):
+            raise ToolError(
+                f"{args.method} found no topic among {len(labels):,} texts (every one is noise); "
+                "try method kmeans or more texts."
+            )
         topics = describe_topics(corpus, labels)
-        assignments = pd.DataFrame({source.id_label: corpus.ids, "topic": labels, "text": corpus.texts})
+        topic = pd.Series(labels, dtype="Int64").mask(labels == NOISE)  # noise belongs to no topic
+        assignments = pd.DataFrame({source.id_label: corpus.ids, "topic": topic, "text": corpus.texts})
         scope = f" ({describe_where(args.where)})" if args.where else ""
         scope += f" near {args.query!r}" if args.query else ""
         lines = [f"{len(corpus.ids):,} {source.name}{scope} in {len(topics)} topics ({args.method}):"]
@@ -70,6 +77,11 @@ class ClusterTexts(Tool):
             Fact("texts", len(corpus.ids), "cluster_texts"),
             Fact("topics", len(topics), "cluster_texts"),
         ]
+        if unassigned:
+            lines.append(
+                f"- no topic: {unassigned:,} texts ({unassigned / len(labels):.0%}) fit none of them (noise)"
+            )
+            facts.append(Fact("texts_without_topic", unassigned, "cluster_texts"))
         for r in topics.itertuples():
             facts += [
                 Fact(f"topic_{r.topic}.size", int(r.size), "cluster_texts"),
@@ -101,8 +113,12 @@ def load_corpus(ws: Workspace, args: TopicsArgs) -> Corpus:
     return Corpus([got["ids"][i] for i in order], [got["documents"][i] for i in order], vectors)
 
 
+# HDBSCAN's label for a text that belongs to no cluster.
+NOISE = -1
+
+
 def cluster(vectors: np.ndarray, k: int | None = None, method: str = "kmeans") -> np.ndarray:
-    """Cluster labels (0..k-1; -1 is HDBSCAN's noise). k-means picks k by silhouette when not given."""
+    """Cluster labels (0..k-1; NOISE for a text HDBSCAN puts in no cluster). k-means picks k by silhouette when not given."""
     if method == "hdbscan":
         from sklearn.cluster import HDBSCAN
 
@@ -130,10 +146,10 @@ def cluster(vectors: np.ndarray, k: int | None = None, method: str = "kmeans") -
 
 
 def keywords(texts: list[str], labels: np.ndarray, top: int = 6) -> dict[int, list[str]]:
-    """Class-based TF-IDF: per cluster, the terms frequent in it and rare across the clusters."""
+    """Class-based TF-IDF: per cluster, the terms frequent in it and rare across the clusters (noise is none)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    classes = sorted(set(labels.tolist()))
+    classes = sorted(set(labels.tolist()) - {NOISE})
     joined = [" ".join(t for t, lab in zip(texts, labels, strict=True) if lab == c) for c in classes]
     vectorizer = CountVectorizer(
         stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b", min_df=1
@@ -151,7 +167,7 @@ def describe_topics(corpus: Corpus, labels: np.ndarray, examples: int = 3) -> pd
     """One row per topic: size, share, keywords and the examples nearest its centre, largest first."""
     words = keywords(corpus.texts, labels)
     rows: list[dict[str, Any]] = []
-    for c in sorted(set(labels.tolist())):
+    for c in sorted(set(labels.tolist()) - {NOISE}):
         members = np.flatnonzero(labels == c)
         centre = corpus.vectors[members].mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
@@ -175,6 +191,7 @@ def topic_map(corpus: Corpus, labels: np.ndarray, topics: pd.DataFrame):
 
     coords, method = _reduce(corpus.vectors)
     names = {r.topic: f"{r.topic}: {', '.join(r.keywords.split(', ')[:3])}" for r in topics.itertuples()}
+    names[NOISE] = "no topic"
     df = pd.DataFrame(
         {
             "x": coords[:, 0],

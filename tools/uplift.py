@@ -92,6 +92,7 @@ class CampaignUplift(Tool):
             for r in summary.itertuples()
         }
         control, treatments = _pick_groups(args, list(groups))
+        _refuse_tiny_groups(groups, [control, *treatments], args)
         binary = _is_binary(args, summary)
         inputs = _inputs(args, control, treatments, binary, sql)
         table = _comparison_table(groups, control, treatments, binary, args)
@@ -162,6 +163,16 @@ def _pick_groups(args: UpliftArgs, names: list[str]) -> tuple[str, list[str]]:
     if not treatments or control in treatments:
         raise ToolError(f"Name at least one treatment other than the control; values: {', '.join(names)}.")
     return control, treatments
+
+
+def _refuse_tiny_groups(groups: dict[str, st.Group], used: list[str], args: UpliftArgs) -> None:
+    """A group of one row has no variance to compare: refused with a sentence, not a division by zero."""
+    tiny = [f"{g!r} has {groups[g].n} row" for g in used if groups[g].n < 2]
+    if tiny:
+        raise ToolError(
+            f"Too few rows to compare in {args.table}: {'; '.join(tiny)}. Every group needs at least 2 rows"
+            + (" (the where condition may be too narrow)." if args.where else ".")
+        )
 
 
 def _is_binary(args: UpliftArgs, summary: pd.DataFrame) -> bool:

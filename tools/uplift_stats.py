@@ -39,7 +39,9 @@ class Comparison:
 
 
 def welch(treat: Group, control: Group, level: float = 0.95) -> Comparison:
-    """Difference of means with a Welch t interval and test (unequal variances)."""
+    """Difference of means with a Welch t interval and test (unequal variances); both groups need 2 rows."""
+    if min(treat.n, control.n) < 2:
+        raise ValueError(f"Welch's t needs at least 2 rows per group, got {treat.n} and {control.n}")
     diff = treat.mean - control.mean
     a, b = treat.var / treat.n, control.var / control.n
     se = math.sqrt(a + b)

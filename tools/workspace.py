@@ -5,13 +5,21 @@ Two kinds of DuckDB connection, never open at the same time in one process:
   runs goes through it, so even SQL that slipped past the parser cannot write or read files.
 - the *writer*: opened briefly for loads and saved results (``with ws.writer() as con``), then closed.
 A failed write rolls back, so the previous table stays as it was.
+
+Several processes share one home (the chat UI open beside the command line, a cron job, a notebook). DuckDB
+lets many processes read a file or one write it, so neither connection is held longer than its work: the
+reader closes once idle for ``READER_IDLE_S``, and a connection that meets another process's lock waits up
+to ``lock_wait_s`` for it before saying who holds it and that nothing was changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -23,6 +31,7 @@ import duckdb
 import pandas as pd
 
 from tools.base import RetryableToolError, ToolError
+from tools.files import write_atomic
 from tools.formats import one_currency
 
 META_TABLES = "_martmind_tables"
@@ -77,6 +86,13 @@ def demo_data_path(relative: str) -> Path:
     return Path(str(resources.files("tools.data").joinpath(relative)))
 
 
+# An idle reader is closed this soon, so another process can write (the UI waits for questions most of the time).
+READER_IDLE_S = 1.0
+# How long a connection waits for another process's lock before giving up with a sentence
+# ($MARTMIND_LOCK_WAIT_S overrides it: a cron job may rather wait minutes).
+LOCK_WAIT_S = 20.0
+
+
 class WorkspaceBusyError(ToolError):
     pass
 
@@ -102,6 +118,7 @@ class Workspace:
         demo: load the demo datasets on first use (default: yes, unless ``MARTMIND_DEMO=0``).
         sql_timeout_s: queries running longer are interrupted.
         max_rows: row cap for results returned to tools and the model.
+        lock_wait_s: how long to wait while another process holds the database (default LOCK_WAIT_S).
     """
 
     def __init__(
@@ -112,6 +129,7 @@ class Workspace:
         sql_timeout_s: float = 30.0,
         max_rows: int = 10_000,
         memory_limit: str = "8GB",
+        lock_wait_s: float | None = None,
     ):
         self.home = Path(home).expanduser() if home else default_home()
         self.home.mkdir(parents=True, exist_ok=True)
@@ -120,6 +138,9 @@ class Workspace:
         self.max_rows = max_rows
         self.memory_limit = memory_limit
         self._db = _Database.for_path(self.db_path)
+        self.lock_wait_s = (
+            float(os.environ.get("MARTMIND_LOCK_WAIT_S", LOCK_WAIT_S)) if lock_wait_s is None else lock_wait_s
+        )
         self._roles_cache: dict[str, Any] = {}
         if not self.db_path.exists() or not self._has_meta_tables():
             with self.writer() as con:
@@ -173,19 +194,19 @@ class Workspace:
         """A read-write connection inside one transaction: committed on success, rolled back on failure."""
         with self._db.lock:
             self._db.close_reader()
-            try:
-                con = duckdb.connect(str(self.db_path))
-            except duckdb.Error as e:
-                raise WorkspaceBusyError(
-                    "The workspace is in use by another martmind process (is the UI running?); "
-                    f"load the file there or stop it first. ({e})"
-                ) from None
+            con = connect_waiting(self.db_path, self.lock_wait_s, writing=True)
             try:
                 con.execute("BEGIN TRANSACTION")
                 yield con
                 con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as e:
+                with contextlib.suppress(duckdb.Error):  # after a fatal error DuckDB has rolled back itself
+                    con.execute("ROLLBACK")
+                if isinstance(e, duckdb.Error) and _disk_full(e):
+                    raise ToolError(
+                        "The disk is full, so this change was not written and nothing was changed; free "
+                        f"some space on the disk that holds {self.home} and try again."
+                    ) from None
                 raise
             finally:
                 con.close()
@@ -212,7 +233,7 @@ class Workspace:
         """
         # Queries take the file's lock too: a write closes the reader, which must not pull it from under one.
         with self._db.lock:
-            cursor = self._db.cursor(self.memory_limit)
+            cursor = self._db.cursor(self.memory_limit, self.lock_wait_s)
             timeout = self.sql_timeout_s if timeout_s is None else timeout_s
             timer = threading.Timer(timeout, cursor.interrupt)
             timer.start()
@@ -238,6 +259,7 @@ class Workspace:
             finally:
                 timer.cancel()
                 cursor.close()
+                self._db.last_use = time.monotonic()
 
     def tables(self) -> list[str]:
         """User-visible tables, sorted."""
@@ -335,10 +357,7 @@ class Workspace:
         """Make ``table`` the current sales table (``martmind load`` and the UI's upload do this)."""
         self.columns(table)  # a clear error for an unknown table
         settings = {**self._settings(), "sales_table": table}
-        path = self.home / SETTINGS_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(settings, indent=2))
-        tmp.replace(path)  # atomic: a crash leaves the old settings or the new, never half of them
+        write_atomic(self.home / SETTINGS_FILE, json.dumps(settings, indent=2))
 
     def _settings(self) -> dict[str, Any]:
         path = self.home / SETTINGS_FILE
@@ -413,16 +432,19 @@ class _Database:
     """Connection state shared by every Workspace on one database file in this process.
 
     DuckDB refuses a second connection to a file with another configuration, so the read-only reader and
-    the short-lived writer must take turns; one lock per file makes them.
+    the short-lived writer must take turns; one lock per file makes them. The reader is closed once idle
+    for ``idle_s``: its shared lock on the file would otherwise keep every other process from writing.
     """
 
     _open: dict[Path, _Database] = {}
     _registry_lock = threading.Lock()
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, idle_s: float = READER_IDLE_S):
         self.path = path
+        self.idle_s = idle_s
         self.lock = threading.RLock()
         self.reader: duckdb.DuckDBPyConnection | None = None
+        self.last_use = 0.0
 
     @classmethod
     def for_path(cls, path: Path) -> _Database:
@@ -432,13 +454,26 @@ class _Database:
                 cls._open[key] = cls(key)
             return cls._open[key]
 
-    def cursor(self, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    def cursor(self, memory_limit: str, wait_s: float) -> duckdb.DuckDBPyConnection:
+        """A cursor on the reader, opened if needed; call with the lock held until the cursor is closed."""
         with self.lock:
             if self.reader is None:
-                self.reader = self._open_reader(memory_limit)
+                self.reader = self._open_reader(memory_limit, wait_s)
+                threading.Thread(target=self._close_when_idle, args=(self.reader,), daemon=True).start()
             return self.reader.cursor()
 
-    def _open_reader(self, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    def _close_when_idle(self, reader: duckdb.DuckDBPyConnection) -> None:
+        """Runs beside an open reader and closes it once no query has finished for idle_s."""
+        while True:
+            time.sleep(self.idle_s)
+            with self.lock:  # held by a running query, so the reader is never closed under one
+                if self.reader is not reader:  # closed already (a write), perhaps reopened with its own watch
+                    return
+                if time.monotonic() - self.last_use >= self.idle_s:
+                    self.close_reader()
+                    return
+
+    def _open_reader(self, memory_limit: str, wait_s: float) -> duckdb.DuckDBPyConnection:
         config: dict[str, str | bool | int | float | list[str]] = {
             "access_mode": "READ_ONLY",
             "enable_external_access": False,
@@ -446,10 +481,7 @@ class _Database:
             "autoload_known_extensions": False,
             "memory_limit": memory_limit,
         }
-        try:
-            con = duckdb.connect(str(self.path), read_only=True, config=config)
-        except duckdb.Error as e:
-            raise WorkspaceBusyError(f"The workspace database is in use by another program: {e}") from None
+        con = connect_waiting(self.path, wait_s, writing=False, config=config)
         con.execute("SET lock_configuration = true")
         return con
 
@@ -457,6 +489,53 @@ class _Database:
         if self.reader is not None:
             self.reader.close()
             self.reader = None
+
+
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>\S+) \(PID (?P<pid>\d+)\)")
+
+
+def connect_waiting(
+    path: Path, wait_s: float, *, writing: bool, config: dict | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection to the database file, waiting up to ``wait_s`` while another process holds its lock.
+
+    Raises WorkspaceBusyError, naming the process that holds the lock, once the wait is over.
+    """
+    deadline = time.monotonic() + wait_s
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=not writing, config=config or {})
+        except duckdb.Error as e:
+            if "Could not set lock" not in str(e):
+                raise ToolError(f"The workspace database could not be opened: {e}") from None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkspaceBusyError(busy_message(str(e), wait_s, writing)) from None
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.25)
+
+
+def busy_message(error: str, wait_s: float, writing: bool) -> str:
+    """What to do when another process kept the workspace for the whole wait (DuckDB's own text is for
+    developers: it names a lock and links to its concurrency docs)."""
+    found = _HOLDER.search(error)
+    holder = f" (process {found['pid']}, {Path(found['program']).name})" if found else ""
+    if writing:
+        return (
+            f"Another martmind program{holder} kept the workspace busy for {wait_s:g} s, so this change "
+            "was not made and nothing was lost. It is usually the chat UI or a command still answering; "
+            "try again when it has finished."
+        )
+    return (
+        f"Another martmind program{holder} is writing to the workspace (a load or save) and did not "
+        f"finish within {wait_s:g} s; try again when it has finished."
+    )
+
+
+def _disk_full(error: duckdb.Error) -> bool:
+    text = str(error).lower()
+    return any(sign in text for sign in ("no space left", "file too large", "disk quota", "not enough space"))
 
 
 def _fetch_capped(relation: duckdb.DuckDBPyRelation, max_rows: int) -> pd.DataFrame:

@@ -119,6 +119,11 @@ class OpenAIModel(ChatModel):
                 f"The model server at {self.base_url} did not answer within "
                 f"{timeout_s or self.timeout_s:.0f} s; try again or use a faster model."
             ) from e
+        except (httpx.RemoteProtocolError, httpx.ReadError) as e:
+            raise ModelError(
+                f"The model server at {self.base_url} stopped in the middle of its reply (it may have "
+                "crashed or run out of memory); nothing of that reply is used. Ask again once it is back."
+            ) from e
         except httpx.HTTPError as e:
             raise ModelError(f"The request to the model server failed ({e}).") from e
         seconds = time.perf_counter() - start
@@ -155,7 +160,7 @@ class OpenAIModel(ChatModel):
         body = {**body, "stream": True, "stream_options": {"include_usage": True}}
         pieces: list[str] = []
         usage: dict[str, Any] = {}
-        finish, first = "stop", None
+        finish, first, complete = "stop", None, False
         with httpx.stream(
             "POST", f"{self.base_url}/chat/completions", json=body, headers=self._headers(), timeout=timeout
         ) as response:
@@ -163,6 +168,7 @@ class OpenAIModel(ChatModel):
                 response.read()
                 _raise_for_status(response, self.model)
             for event in _sse_events(response.iter_lines()):
+                complete = complete or event is _DONE
                 usage = event.get("usage") or usage
                 for choice in event.get("choices") or []:
                     piece = (choice.get("delta") or {}).get("content") or ""
@@ -170,7 +176,10 @@ class OpenAIModel(ChatModel):
                         first = first or time.perf_counter()
                         pieces.append(piece)
                         on_token(piece)
+                    complete = complete or bool(choice.get("finish_reason"))
                     finish = choice.get("finish_reason") or finish
+        if not complete:  # the connection closed cleanly, but before the reply's end
+            raise httpx.RemoteProtocolError("the stream ended before the reply was finished")
         return "".join(pieces), usage, finish, first
 
     def info(self) -> dict[str, Any]:
@@ -183,12 +192,17 @@ class OpenAIModel(ChatModel):
         }
 
 
+# The event that ends a stream ("data: [DONE]").
+_DONE: dict[str, Any] = {}
+
+
 def _sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
     for line in lines:
         if not line.startswith("data:"):
             continue
         payload = line[5:].strip()
         if payload == "[DONE]":
+            yield _DONE
             return
         try:
             yield json.loads(payload)

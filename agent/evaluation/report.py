@@ -10,6 +10,7 @@ from typing import Any
 from agent.evaluation.compare import passed
 from agent.evaluation.runner import EvalReport
 from tools.base import _jsonable
+from tools.files import write_atomic
 
 
 def write_report(report: EvalReport, out_dir: str | Path) -> dict[str, str]:
@@ -17,10 +18,8 @@ def write_report(report: EvalReport, out_dir: str | Path) -> dict[str, str]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     json_path, html_path = out / "report.json", out / "report.html"
-    json_path.write_text(
-        json.dumps(report.to_dict(), default=_jsonable, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    html_path.write_text(render_html(report.to_dict()), encoding="utf-8")
+    write_atomic(json_path, json.dumps(report.to_dict(), default=_jsonable, ensure_ascii=False, indent=1))
+    write_atomic(html_path, render_html(report.to_dict()))
     return {"json": str(json_path), "html": str(html_path)}
 
 
