@@ -11,7 +11,9 @@ from benchmarks.load import MARKER, _own_marker, run_load, start_server
 def test_three_sessions_at_once_lose_nothing_and_never_cross():
     proc, url = start_server("scripted", 0.2, tempfile.mkdtemp(prefix="martmind-load-test-"))
     try:
-        row = run_load(url, sessions=3, turns=2, question="revenue by country for {marker}", check_markers=True)
+        row = run_load(
+            url, sessions=3, turns=2, question="revenue by country for {marker}", check_markers=True
+        )
     finally:
         proc.kill()
         proc.wait()

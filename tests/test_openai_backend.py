@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -200,3 +201,13 @@ def test_unknown_model_on_the_server(server):
 def test_spec_without_url_is_rejected():
     with pytest.raises(ModelError, match="openai:<model>@<base_url>"):
         load_model("openai:qwen")
+
+
+def test_a_password_in_the_url_is_sent_as_basic_auth_and_kept_out_of_the_spec(server, monkeypatch):
+    monkeypatch.delenv("MARTMIND_OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    fake = server()
+    model = load_model(f"openai:m@{fake.url.replace('http://', 'http://ana:p%40ss@')}")
+    model.generate([{"role": "user", "content": "hi"}])
+    assert fake.requests[0]["auth"] == "Basic " + base64.b64encode(b"ana:p@ss").decode()
+    assert "p%40ss" not in model.spec and "ana" not in model.spec

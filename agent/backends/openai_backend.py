@@ -17,10 +17,12 @@ server, both GBNF-like); otherwise the reply is unconstrained text and the calle
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -28,6 +30,8 @@ from agent.models import ChatModel, Generation, Message, ModelError, ReplyCutOff
 
 DEFAULT_TIMEOUT_S = 120.0
 CONNECT_TIMEOUT_S = 5.0
+# httpcore's debug log writes every request header, the bearer token with them: never below INFO.
+logging.getLogger("httpcore").setLevel(logging.INFO)
 TOP_P = 0.95  # as in agent.backends.constrained (not imported: this backend needs no torch)
 
 
@@ -54,11 +58,13 @@ class OpenAIModel(ChatModel):
         grammar_field: str | None = None,
     ):
         self.model = model
-        self.base_url = base_url.rstrip("/")
-        self.spec = f"openai:{model}@{self.base_url}"
+        # A user:password in the URL is sent as basic auth, never as part of the URL: httpx logs every URL,
+        # and the URL is in messages, settings and the spec.
+        self.base_url, self._basic_auth = split_credentials(base_url.rstrip("/"))
         self.api_key = (
             api_key or os.environ.get("MARTMIND_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY")
         )
+        self.spec = f"openai:{model}@{self.base_url}"
         self.timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.grammar_field = grammar_field
@@ -125,7 +131,7 @@ class OpenAIModel(ChatModel):
                 "crashed or run out of memory); nothing of that reply is used. Ask again once it is back."
             ) from e
         except httpx.HTTPError as e:
-            raise ModelError(f"The request to the model server failed ({e}).") from e
+            raise ModelError(f"The request to the model server failed ({self._safe(str(e))}).") from None
         seconds = time.perf_counter() - start
         if json_schema is not None:
             _check_structured(text, json_schema, finish, max_new_tokens)
@@ -143,9 +149,13 @@ class OpenAIModel(ChatModel):
 
     def _complete(self, body: dict[str, Any], timeout: httpx.Timeout) -> tuple[str, dict, str, float | None]:
         response = httpx.post(
-            f"{self.base_url}/chat/completions", json=body, headers=self._headers(), timeout=timeout
+            f"{self.base_url}/chat/completions",
+            json=body,
+            headers=self._headers(),
+            auth=self._basic_auth,
+            timeout=timeout,
         )
-        _raise_for_status(response, self.model)
+        self._raise_for_status(response)
         data = response.json()
         try:
             choice = data["choices"][0]
@@ -162,11 +172,16 @@ class OpenAIModel(ChatModel):
         usage: dict[str, Any] = {}
         finish, first, complete = "stop", None, False
         with httpx.stream(
-            "POST", f"{self.base_url}/chat/completions", json=body, headers=self._headers(), timeout=timeout
+            "POST",
+            f"{self.base_url}/chat/completions",
+            json=body,
+            headers=self._headers(),
+            auth=self._basic_auth,
+            timeout=timeout,
         ) as response:
             if response.status_code >= 400:
                 response.read()
-                _raise_for_status(response, self.model)
+                self._raise_for_status(response)
             for event in _sse_events(response.iter_lines()):
                 complete = complete or event is _DONE
                 usage = event.get("usage") or usage
@@ -182,6 +197,19 @@ class OpenAIModel(ChatModel):
             raise httpx.RemoteProtocolError("the stream ended before the reply was finished")
         return "".join(pieces), usage, finish, first
 
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        try:
+            _raise_for_status(response, self.model)
+        except ModelError as e:  # the server's own words may echo the request, token and all
+            raise ModelError(self._safe(str(e))) from None
+
+    def _safe(self, text: str) -> str:
+        """``text`` with the token and the URL's password taken out."""
+        for secret in (self.api_key, self._basic_auth[1] if self._basic_auth else None):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
     def info(self) -> dict[str, Any]:
         return {
             "spec": self.spec,
@@ -194,6 +222,15 @@ class OpenAIModel(ChatModel):
 
 # The event that ends a stream ("data: [DONE]").
 _DONE: dict[str, Any] = {}
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``http://ana:s3cret@host/v1`` -> (``http://host/v1``, ("ana", "s3cret")); a plain URL, None."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=host)), (unquote(parts.username), unquote(parts.password or ""))
 
 
 def _sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
