@@ -163,6 +163,7 @@ def run_load(url: str, sessions: int, turns: int, question: str, check_markers: 
         "first_update_p95_s": _pct(firsts, 95),
         "errors": [r["error"] for r in records if "error" in r][:3],
         "crossed_examples": [{"question": r["question"], "answer": r["answer"][:120]} for r in crossed[:3]],
+        "answer_times_s": sorted(round(t, 2) for t in times),
     }
 
 
@@ -176,7 +177,8 @@ def _pct(values: list[float], p: int) -> float:
         return float("nan")
     if len(values) == 1:
         return round(values[0], 3)
-    return round(median(values) if p == 50 else quantiles(values, n=100)[p - 1], 3)
+    # inclusive: a percentile between the values measured, never extrapolated past the slowest
+    return round(median(values) if p == 50 else quantiles(values, n=100, method="inclusive")[p - 1], 3)
 
 
 def peak_rss_mb(pid: int) -> float:

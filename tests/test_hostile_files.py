@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -191,3 +192,28 @@ def test_a_file_with_old_mac_line_ends_loads_every_row(home, tmp_path):
     path.write_bytes(b"id,amount\r1,2.50\r2,3.00\r")
     report = load_or_refuse(home, path)
     assert report is not None and report.rows == 2
+
+
+@given(name=st.text(max_size=40) | st.sampled_from(["../../etc/passwd", "/tmp/x", "..", "a/../../b", "C:\\x"]))
+def test_no_name_leads_a_write_outside_its_folder(tmp_path, name):
+    from types import SimpleNamespace
+
+    from agent.conversations import ConversationStore
+    from agent.reports import _slug
+    from tools.loader import table_name
+    from ui.chat import export_csv
+
+    try:
+        table = table_name(name, [], [], explicit=True)
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table), table
+    except ToolError:
+        pass
+    assert re.fullmatch(r"[a-z0-9-]+", _slug(name))
+    session = SimpleNamespace(export_dir=str(tmp_path), answers=1)
+    written = Path(export_csv(session, name, pd.DataFrame({"a": [1]})))
+    assert written.resolve().parent == tmp_path.resolve()
+    store = ConversationStore(tmp_path / "conversations")
+    try:
+        assert store.path(name).resolve().parent == store.folder.resolve()
+    except ToolError:
+        pass
