@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from tools.base import RetryableToolError
@@ -20,8 +21,20 @@ def test_select_returns_table_facts_and_sql(ws):
 
 
 def test_unknown_column_is_retryable_and_names_the_real_one(ws):
-    with pytest.raises(RetryableToolError, match=r"Did you mean CustomerID \(a column of sales\)"):
+    with pytest.raises(RetryableToolError, match=r"Did you mean CustomerID\? \(sales has InvoiceNo, "):
         SqlQuery(ws)(sql="SELECT customer_idd FROM sales")
+
+
+def test_an_unknown_column_is_matched_in_the_table_read_before_any_other(ws):
+    ws.save_table("reviews", pd.DataFrame({"product": ["RED MUG"], "rating": [5]}), source="test")
+    ws.save_table("catalogue", pd.DataFrame({"product_id": ["A"]}), source="test")
+    with pytest.raises(
+        RetryableToolError,
+        match=r"Did you mean product\? \(reviews has product, rating\.\) product_id is a column of catalogue",
+    ):
+        SqlQuery(ws)(sql="SELECT product_id, avg(rating) FROM reviews GROUP BY 1")
+    with pytest.raises(RetryableToolError, match=r"Did you mean product_id \(a column of catalogue\)"):
+        SqlQuery(ws)(sql="SELECT product_idd, Country FROM sales")
 
 
 def test_a_total_with_copied_group_and_order_ordinals_still_runs(ws):

@@ -78,7 +78,7 @@ class SqlQuery(Tool):
         try:
             df = self.ws.query(sql, max_rows=self.ws.max_rows)
         except RetryableToolError as e:
-            raise RetryableToolError(self._explain(str(e))) from None
+            raise RetryableToolError(self._explain(str(e), _tables_read(tree))) from None
         truncated = bool(df.attrs.get("truncated"))
         read = _tables_read(tree)
         notes = self._partial_rows(read, df)
@@ -90,20 +90,30 @@ class SqlQuery(Tool):
             sql=[sql],
         )
 
-    def _explain(self, message: str) -> str:
-        """Add the closest real column, and the tables that have it, to DuckDB's unknown-column error.
+    def _explain(self, message: str, read: list[str]) -> str:
+        """Add the closest real column to DuckDB's unknown-column error: one of the tables the query reads
+        first (with their columns), else one of another table, naming the tables that have it.
 
-        The table matters: the model often names a column of a table its FROM clause does not join.
+        The table matters: the model often names a column of a table its FROM clause does not join, or one
+        that only another table has ("product_id" over a table whose column is "product").
         """
         match = _MISSING_COLUMN.search(message)
         if not match:
             return message
+        first, missing = message.splitlines()[0], match.group(1)
+        by_table = self.ws.columns_by_table()
         owners: dict[str, list[str]] = {}
-        for table, columns in self.ws.columns_by_table().items():
+        for table, columns in by_table.items():
             for column in columns:
                 owners.setdefault(column, []).append(table)
-        hint = closest(match.group(1), sorted(owners))
-        first = message.splitlines()[0]
+        exact = next((c for c in owners if c.lower() == missing.lower()), None)
+        read = [t for t in dict.fromkeys(read) if t in by_table]
+        here = closest(missing, sorted({c for t in read for c in by_table[t]}))
+        if here:
+            listing = "; ".join(f"{t} has {', '.join(by_table[t][:30])}" for t in read)
+            elsewhere = f" {exact} is a column of {', '.join(owners[exact])}." if exact else ""
+            return f"{first} Did you mean {here}? ({listing}.){elsewhere}"
+        hint = exact or closest(missing, sorted(owners))
         if not hint:
             return first
         return f"{first} Did you mean {hint} (a column of {', '.join(owners[hint])})?"
