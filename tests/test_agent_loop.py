@@ -72,7 +72,7 @@ def test_sql_error_goes_back_to_the_model_and_the_retry_succeeds(assistant, mode
     answer = events[-1]
 
     retry_prompt = user_text(model.sent[2])
-    assert "Did you mean Country (a column of sales)?" in retry_prompt  # the tool's error, sent back
+    assert "Did you mean Country? (sales has InvoiceNo," in retry_prompt  # the tool's error, sent back
     assert model.sent[2]["messages"][-2] == {
         "role": "assistant",
         "content": '{"sql": "SELECT Contry, count(*) AS n FROM sales GROUP BY 1"}',
