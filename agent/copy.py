@@ -154,8 +154,8 @@ def compose_copy(model: ChatModel, args: CopyArgs, subject: str, analyses: list[
 
     facts = [f for a in analyses for f in a.result.facts]
     texts = [subject, *(a.result.text for a in analyses)]
-    quoted = grounding.quoted_values(t for a in analyses for t in a.result.tables)
-    grounds = grounding.Grounds.build(facts, texts, analyses_currency(analyses), quoted)
+    tables = [t for a in analyses for t in a.result.tables]
+    grounds = grounding.Grounds.build(facts, texts, analyses_currency(analyses), tables)
     user = prompts.render(
         "writing",
         "copy_user",

@@ -17,7 +17,7 @@ import prompts
 from agent.calls import ToolCall, ToolCaller, validate_call
 from agent.context import SCHEMA_CHARS, schema_card, stated_values, value_hints
 from agent.followup import follow_up_args, is_follow_up
-from agent.grounding import check_answer, quoted_values
+from agent.grounding import check_answer
 from agent.headline import headline
 from agent.learned import LearnedExamples, safe_similar
 from agent.models import ChatModel, ModelError
@@ -498,8 +498,8 @@ class Agent:
         if not (lead or text):
             text = fallback_answer(result)
         context = [question, json.dumps(call.args, ensure_ascii=False), result.text]
-        quoted = quoted_values(result.tables)
-        text, checked = check_answer(text, result.facts, context, result.currency, quoted)  # the model's only
+        # the model's sentences only: the headline is code's, composed from the facts
+        text, checked = check_answer(text, result.facts, context, result.currency, result.tables)
         text = f"{lead} {text}".strip() if lead else text
         turn.timings["write"] = time.perf_counter() - start
         turn.steps.append(Step(kind="writing", tool=call.name, text=text, seconds=turn.timings["write"]))

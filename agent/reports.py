@@ -129,9 +129,7 @@ class BuildReport(WritingTool):
 
     def _narrative(self, title: str, analysis: Analysis) -> tuple[str, dict[str, Any]]:
         result = analysis.result
-        grounds = grounding.Grounds.build(
-            result.facts, [result.text, title], result.currency, grounding.quoted_values(result.tables)
-        )
+        grounds = grounding.Grounds.build(result.facts, [result.text, title], result.currency, result.tables)
         user = prompts.render(
             "writing",
             "section_user",

@@ -252,8 +252,8 @@ class WriteStrategy(WritingTool):
         facts += [Fact(f"assumption.{k}", v, "assumption (default)") for k, v in asdict(assumptions).items()]
         goal = args.goal or prompts.load("writing").get("default_goal", "grow revenue")
         texts = [goal, *(a.result.text for a in analyses)]
-        quoted = grounding.quoted_values(t for a in analyses for t in a.result.tables)
-        grounds = grounding.Grounds.build(facts, texts, analyses_currency(analyses), quoted)
+        tables = [t for a in analyses for t in a.result.tables]
+        grounds = grounding.Grounds.build(facts, texts, analyses_currency(analyses), tables)
         from agent.strategy_text import compose_strategy
 
         return compose_strategy(
