@@ -147,11 +147,14 @@ def test_scenarios_refuse_mixed_margin_bases(ws):
         RoiCalculator(ws)(scenarios=[{"name": "A", "spend": 1, "revenue": 2}])
 
 
-def test_probabilistic_clv_needs_a_table_and_enough_customers(ws):
-    with pytest.raises(ToolError, match="needs a transaction table"):
-        RoiCalculator(ws)(calculation="clv_probabilistic")
+def test_probabilistic_clv_is_its_own_tool_and_needs_enough_customers(ws):
+    from tools.clv import CustomerLifetimeValue
+
+    with pytest.raises(ToolError, match="Nothing to calculate"):
+        RoiCalculator(ws)(table="sales")  # a table alone is no ROI question any more
     with pytest.raises(ToolError, match="at least 10 customers"):
-        RoiCalculator(ws)(table="sales")  # only a table: probabilistic CLV; the tiny table has 5 customers
+        CustomerLifetimeValue(ws)(table="sales")  # the tiny table has 5 customers
+    assert "customer_lifetime_value" in default_registry(ws)
 
 
 def test_registered_with_described_null_defaults(ws):

@@ -23,16 +23,17 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, Field
 
 from tools import clv_models as m
-from tools.base import Fact, Table, ToolError, ToolResult
+from tools.arg_types import TableName, TopN
+from tools.base import Fact, Table, Tool, ToolError, ToolResult
 from tools.inputs import DEFAULT, InputLog, from_data, notes_table
 from tools.workspace import Workspace, quote_ident
 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 DEFAULT_HORIZON_MONTHS = 12
 DEFAULT_ANNUAL_DISCOUNT_RATE = 0.10
-DEFAULT_TABLE = "online_retail"
 
 ASSUMPTIONS = (
     "BG/NBD + Gamma-Gamma assume: a steady (Poisson) purchase rate while a customer is active; after each "
@@ -300,3 +301,46 @@ def _decile_chart(customers: pd.DataFrame, kind: str):
     by_decile = ranked.groupby(decile)["clv"].mean().reset_index()
     by_decile.columns = ["decile (1 = most valuable)", "mean CLV"]
     return px.bar(by_decile, x="decile (1 = most valuable)", y="mean CLV", title=f"{kind} by customer decile")
+
+
+class ClvArgs(BaseModel):
+    table: TableName = Field(
+        None,
+        description="Transaction table with customer, date and amount columns (default: the current sales "
+        "table).",
+    )
+    horizon_months: int | None = Field(
+        None, ge=1, le=240, description="Months ahead to value; null uses 12 (shown as a default)."
+    )
+    annual_discount_rate: float | None = Field(
+        None, ge=0, lt=1, description="Yearly discount rate; null uses 0.10 (shown as a default)."
+    )
+    margin: float | None = Field(
+        None, ge=0, le=1, description="Gross margin 0..1 as stated; null gives revenue CLV."
+    )
+    calibration_end: date | None = Field(
+        None,
+        description="Fit on purchases up to this date and check the forecast on later ones; null fits on "
+        "all data.",
+    )
+    top: TopN = Field(None, ge=1, le=1000, description="Customers listed in the summary (default 20).")
+
+
+class CustomerLifetimeValue(Tool):
+    name = "customer_lifetime_value"
+    description = (
+        "Customer lifetime value from the purchase history (BG/NBD + Gamma-Gamma): each customer's "
+        "expected purchases, chance of still being active and value over the coming months."
+    )
+    Args = ClvArgs
+
+    def run(self, args: ClvArgs) -> ToolResult:
+        return probabilistic_clv(
+            self.ws,
+            args.table or self.ws.sales_table(),
+            horizon_months=args.horizon_months,
+            annual_discount_rate=args.annual_discount_rate,
+            margin=args.margin,
+            calibration_end=args.calibration_end,
+            top=args.top or 20,
+        )

@@ -43,6 +43,8 @@ class ToolRegistry:
 
 def default_registry(workspace: Workspace) -> ToolRegistry:
     """Every analysis tool of the product, bound to one workspace (the writing tools live in agent/)."""
+    from tools.clv import CustomerLifetimeValue
+    from tools.forecast import ForecastSales
     from tools.metrics import MetricQuery
     from tools.recommend import RecommendProducts
     from tools.roi import RoiCalculator
@@ -61,6 +63,8 @@ def default_registry(workspace: Workspace) -> ToolRegistry:
         MetricQuery,
         RoiCalculator,
         CampaignUplift,
+        CustomerLifetimeValue,
+        ForecastSales,
         SegmentCustomers,
         AssociationRules,
         SequentialPatterns,

@@ -3,19 +3,18 @@
 Business inputs (spend, margin, revenue, ...) are never invented: an argument the person did not state is
 null, and the tool either computes it from a table (showing the SQL), applies a documented default (shown
 as such), leaves the metrics that need it out and says what is missing, or asks with a ToolError.
-Formulas live in ``tools.roi_math``; probabilistic CLV in ``tools.clv``.
+Formulas live in ``tools.roi_math``; probabilistic CLV is its own tool (``tools.clv``).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
 from tools.base import Fact, Table, Tool, ToolError, ToolResult
-from tools.clv import probabilistic_clv, value_expression
+from tools.clv import value_expression
 from tools.inputs import InputLog, derived, fraction_hint, from_data, notes_table
 from tools.roi_math import Metrics, compute_metrics, scenario_row
 from tools.workspace import quote_ident
@@ -48,11 +47,10 @@ class Scenario(BaseModel):
 
 
 class RoiArgs(BaseModel):
-    calculation: Literal["metrics", "clv_probabilistic", "scenarios"] | None = Field(
+    calculation: Literal["metrics", "scenarios"] | None = Field(
         None,
         description="'metrics' (ROI, ROAS, profit, break-even, CAC, payback, simple CLV from the given "
-        "numbers), 'clv_probabilistic' (BG/NBD + Gamma-Gamma fitted on `table`), 'scenarios' (compare "
-        "`scenarios`). Null: scenarios if given, probabilistic CLV if only a table is given, else metrics.",
+        "numbers), 'scenarios' (compare `scenarios`). Null: scenarios if given, else metrics.",
     )
     spend: float | None = Field(
         None, gt=0, description="Campaign or channel spend in currency units, as stated; null if not stated."
@@ -102,25 +100,8 @@ class RoiArgs(BaseModel):
     )
     table: str | None = Field(
         None,
-        description="A transaction table: source of order value and purchase "
-        "frequency, and the data for probabilistic CLV.",
-    )
-    horizon_months: int | None = Field(
-        None,
-        ge=1,
-        le=240,
-        description="Probabilistic CLV: months ahead to value; null uses 12 (shown as a default).",
-    )
-    annual_discount_rate: float | None = Field(
-        None,
-        ge=0,
-        lt=1,
-        description="Probabilistic CLV: yearly discount rate; null uses 0.10 (shown as a default).",
-    )
-    calibration_end: date | None = Field(
-        None,
-        description="Probabilistic CLV: fit on purchases up to this date "
-        "and check the forecast on later ones; null fits on all data.",
+        description="A transaction table: source of order value and purchase frequency for simple CLV "
+        "(the BG/NBD model is customer_lifetime_value).",
     )
     scenarios: list[Scenario] | None = Field(
         None, description="Several campaigns or channels to compare side by side, ranked by ROI."
@@ -133,24 +114,13 @@ class RoiCalculator(Tool):
     name = "roi_calculator"
     description = (
         "Marketing math from stated numbers or a transaction table: ROI, ROAS, profit, break-even "
-        "revenue and conversions, CAC, payback, customer lifetime value (simple or BG/NBD + "
-        "Gamma-Gamma), and campaigns or channels compared side by side."
+        "revenue and conversions, CAC, payback, simple customer lifetime value from stated numbers, "
+        "and campaigns or channels compared side by side."
     )
     Args = RoiArgs
 
     def run(self, args: RoiArgs) -> ToolResult:
-        calculation = args.calculation or _infer_calculation(args)
-        if calculation == "clv_probabilistic":
-            if not args.table:
-                raise ToolError("Probabilistic CLV needs a transaction table; name one (e.g. online_retail).")
-            return probabilistic_clv(
-                self.ws,
-                args.table,
-                horizon_months=args.horizon_months,
-                annual_discount_rate=args.annual_discount_rate,
-                margin=args.margin,
-                calibration_end=args.calibration_end,
-            )
+        calculation = args.calculation or ("scenarios" if args.scenarios else "metrics")
         if calculation == "scenarios":
             return compare_scenarios(args.scenarios or [], args.margin)
         return self._metrics(args)
@@ -177,13 +147,6 @@ class RoiCalculator(Tool):
                 + " ".join(metrics.notes)
             )
         return _metrics_result(metrics, inputs)
-
-
-def _infer_calculation(args: RoiArgs) -> str:
-    if args.scenarios:
-        return "scenarios"
-    stated = [n for n in INPUT_NAMES if n != "margin" and getattr(args, n) is not None]
-    return "clv_probabilistic" if args.table and not stated else "metrics"
 
 
 def order_stats(ws, table: str) -> dict[str, float | str]:

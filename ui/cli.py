@@ -19,6 +19,7 @@ from ui.commands import marketing as marketing_commands
 from ui.commands import metrics as metric_commands
 from ui.commands import mining as mining_commands
 from ui.commands import models as models_commands
+from ui.commands import predict as predict_commands
 from ui.commands import reports as report_commands
 from ui.commands import text as text_commands
 from ui.commands import ui as ui_commands
@@ -29,6 +30,7 @@ COMMAND_MODULES = [
     metric_commands,
     marketing_commands,
     mining_commands,
+    predict_commands,
     eval_commands,
     models_commands,
     ui_commands,

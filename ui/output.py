@@ -25,6 +25,14 @@ def add_command(sub: argparse._SubParsersAction, name: str, handler, help: str) 
     return parser
 
 
+def run_tool(tool_class, args: argparse.Namespace, fields: tuple[str, ...]) -> ToolResult:
+    """Run a tool on the command's workspace with the flags in ``fields`` that were given."""
+    from tools.workspace import Workspace
+
+    kwargs = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
+    return tool_class(Workspace(args.home))(**kwargs)
+
+
 def emit(result: Any, as_json: bool) -> None:
     if as_json:
         payload = result.to_dict() if hasattr(result, "to_dict") else result

@@ -80,10 +80,8 @@ def _register_uplift(sub: argparse._SubParsersAction) -> None:
 
 
 def _register_clv(sub: argparse._SubParsersAction) -> None:
-    from tools.clv import DEFAULT_TABLE
-
     p = add_command(sub, "clv", run_clv, "probabilistic customer lifetime value (BG/NBD + Gamma-Gamma)")
-    p.add_argument("--table", default=DEFAULT_TABLE, help=f"transaction table (default {DEFAULT_TABLE})")
+    p.add_argument("--table", help="transaction table (default: the current sales table)")
     p.add_argument("--months", type=int, help="horizon in months (default 12)")
     p.add_argument("--discount-rate", type=float, help="annual discount rate (default 0.10)")
     p.add_argument("--margin", type=float, help="gross margin 0..1; without it: revenue CLV")
@@ -137,14 +135,13 @@ def _share(text: str) -> tuple[str, str]:
 
 
 def run_clv(args: argparse.Namespace):
-    from tools.roi import RoiCalculator
+    from tools.clv import CustomerLifetimeValue
 
     kwargs = {
-        "calculation": "clv_probabilistic",
         "table": args.table,
         "horizon_months": args.months,
         "annual_discount_rate": args.discount_rate,
         "margin": args.margin,
         "calibration_end": args.calibration_end,
     }
-    return RoiCalculator(Workspace(args.home))(**{k: v for k, v in kwargs.items() if v is not None})
+    return CustomerLifetimeValue(Workspace(args.home))(**{k: v for k, v in kwargs.items() if v is not None})

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tools.workspace import Workspace
-from ui.output import add_command
+from ui.output import add_command, run_tool
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,21 +52,16 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end-date", help="only orders on or before this date (YYYY-MM-DD)")
 
 
-def _run(tool_class, args: argparse.Namespace, fields: tuple[str, ...]):
-    kwargs = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
-    return tool_class(Workspace(args.home))(**kwargs)
-
-
 def run_segments(args: argparse.Namespace):
     from tools.segments import SegmentCustomers
 
-    return _run(SegmentCustomers, args, ("table", "k", "save_as"))
+    return run_tool(SegmentCustomers, args, ("table", "k", "save_as"))
 
 
 def run_rules(args: argparse.Namespace):
     from tools.rules import AssociationRules
 
-    return _run(
+    return run_tool(
         AssociationRules,
         args,
         (
@@ -89,7 +83,7 @@ def run_rules(args: argparse.Namespace):
 def run_sequences(args: argparse.Namespace):
     from tools.sequences import SequentialPatterns
 
-    return _run(
+    return run_tool(
         SequentialPatterns,
         args,
         ("table", "item", "min_support", "max_len", "top_n", "country", "start_date", "end_date"),
@@ -99,4 +93,4 @@ def run_sequences(args: argparse.Namespace):
 def run_recommend(args: argparse.Namespace):
     from tools.recommend import RecommendProducts
 
-    return _run(RecommendProducts, args, ("table", "customer", "products", "top_n"))
+    return run_tool(RecommendProducts, args, ("table", "customer", "products", "top_n"))
