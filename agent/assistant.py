@@ -26,6 +26,7 @@ from agent.router import Router, RouterMode
 from agent.sql_fill import SqlMode
 from agent.types import Answer, Step, combine_answers
 from tools.base import ToolError
+from tools.registry import cues_of
 from tools.sqlguard import check_sql
 from tools.workspace import Workspace, default_home
 
@@ -84,7 +85,7 @@ class Assistant:
         self.registry = registry
         # What the person taught: worked examples for the fill step, and router examples on first route.
         self.learned = LearnedExamples(self.ws)
-        self.router = Router(registry.names(), learned=self.learned.questions_by_tool)
+        self.router = Router(registry.names(), learned=self.learned.questions_by_tool, cues=cues_of(registry))
         self.agent = Agent(
             self.ws,
             registry,

@@ -232,7 +232,7 @@ class Agent:
         # a tool the person names ("use SQL") is their word; a claim does not override it
         named = any(rx.search(reading.question) for rx in NAMED_TOOLS.values())
         if on_sales and reading.sales_table and not named:
-            claimant = next((t.name for t in self.registry if _claims(t, reading)), None)
+            claimant = next((t.name for t in self.registry if t.claims(reading)), None)
             if claimant:
                 return Route(ranked=put_first(route.ranked, claimant), fixed=claimant)
         if tool is None or FALLBACK_TOOL not in self.registry or on_sales:
@@ -570,9 +570,3 @@ def model_failed_message(error: ModelError) -> str:
     text = str(error)
     hint = "a smaller model may fit" if "memory" in text.lower() else ""
     return prompts.render("messages", "model_failed", error=text.rstrip(". "), hint=hint)
-
-
-def _claims(tool: Tool, reading: Reading) -> bool:
-    """Whether ``tool`` recognises the question read as its own, by code (a metric named in full)."""
-    claims = getattr(tool, "claims", None)
-    return bool(claims(reading)) if callable(claims) else False

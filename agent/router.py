@@ -16,7 +16,7 @@ Modes (``RouterMode``), so they can be measured against each other:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,6 +68,8 @@ class Router:
             instead, and ``top1`` fixes it (unless the best match is ``none``, e.g. "thanks!").
         learned: returns tool -> questions the person taught (agent.learned); called on the first
             ranking, not here, so building a Router stays cheap. More come with ``add_examples``.
+        cues: tool -> the words a request must state for that tool (``Tool.cue``); a request that does
+            not state them never ranks the tool.
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class Router:
         fix_margin: float = 0.10,
         unfamiliar: float = 0.35,
         learned: Callable[[], dict[str, list[str]]] | None = None,
+        cues: Mapping[str, re.Pattern[str]] | None = None,
     ):
         known = set(tools) | {NO_TOOL}
         examples = examples if examples is not None else prompts.load("router_examples")
@@ -101,6 +104,7 @@ class Router:
         self._known = known
         self._is_learned: list[bool] = [False] * len(self._texts)
         self._pending_learned = learned
+        self._cues = dict(cues or {})
 
     @property
     def embedder(self):
@@ -169,7 +173,11 @@ class Router:
             by_tool.setdefault(label, []).append(float(sim))
             if is_learned and sim >= LEARNED_MATCH and (learned is None or sim > learned[1]):
                 learned = (label, float(sim))
-        scores = {tool: float(np.mean(sorted(s, reverse=True)[: self.k])) for tool, s in by_tool.items()}
+        scores = {
+            tool: float(np.mean(sorted(s, reverse=True)[: self.k]))
+            for tool, s in by_tool.items()
+            if tool not in self._cues or self._cues[tool].search(text)
+        }
         if learned is not None:  # the taught question itself: its own similarity, not a mean with others
             scores[learned[0]] = max(scores[learned[0]], learned[1])
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)

@@ -108,8 +108,9 @@ def _lookup(args: dict[str, Any], key: str) -> Any:
 def router_only(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Top-1 accuracy and top-3 recall of the router over every tool the devset names."""
     from agent.router import Router
+    from tools.registry import analysis_tools, cues_of
 
-    router = Router({i["tool"] for i in items})
+    router = Router({i["tool"] for i in items}, cues=cues_of(analysis_tools()))
     top1 = top3 = fixed = fixed_right = 0
     for item in items:
         route = router.route(item["request"], "auto")

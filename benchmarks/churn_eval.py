@@ -36,11 +36,12 @@ def purchased_products(ws: Workspace, table: str) -> pd.DataFrame | None:
     roles = ws.roles(table)
     if not roles["product_name"]:
         return None
+    cust, ts = quote_ident(roles["customer_id"]), quote_ident(roles["timestamp"])
     name = quote_ident(roles["product_name"])
-    lines = churn.lines_sql(ws, table).replace(" AS customer,", f" AS customer, {name} AS product,", 1)
     return ws.query(
-        f"SELECT customer, product, min(day) AS day FROM ({lines}) "
-        "WHERE NOT cancelled AND product IS NOT NULL GROUP BY customer, product",
+        f"SELECT {cust} AS customer, {name} AS product, min(CAST({ts} AS DATE)) AS day "
+        f"FROM {quote_ident(table)} WHERE {cust} IS NOT NULL AND {name} IS NOT NULL "
+        f"AND NOT ({roles.cancelled}) GROUP BY customer, product",
         max_rows=None,
     )
 

@@ -6,13 +6,14 @@ import pytest
 
 import prompts
 from agent.router import Router
+from tools.registry import analysis_tools, cues_of
 
 ALL_TOOLS = [name for name in prompts.load("router_examples") if name != "none"]
 
 
 @pytest.fixture(scope="module")
 def router():
-    return Router(ALL_TOOLS)
+    return Router(ALL_TOOLS, cues=cues_of(analysis_tools()))
 
 
 @pytest.mark.parametrize(
@@ -26,10 +27,19 @@ def router():
         ("we spent 900 and earned 4000, what's the return on investment", "roi_calculator"),
         ("suggest products customer 15311 might buy", "recommend_products"),
         ("hi there", "none"),
+        ("what revenue should we expect over the next 6 weeks", "forecast_sales"),
+        ("who is likely to stop ordering from us", "predict_churn"),
+        ("what is the lifetime value of each customer", "customer_lifetime_value"),
     ],
 )
 def test_router_ranks_the_right_tool_first(router, request_text, tool):
     assert router.rank(request_text)[0][0] == tool
+
+
+def test_a_tool_with_a_cue_is_never_ranked_for_a_question_without_it(router):
+    for request in ("weekly orders in 2011", "monthly revenue trend", "orders per day in November"):
+        assert "forecast_sales" not in router.route(request, "auto").names
+    assert router.route("weekly orders for the coming two months", "auto").names[0] == "forecast_sales"
 
 
 def test_shortlist_never_fixes_and_off_does_not_rank(router):

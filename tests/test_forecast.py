@@ -49,6 +49,28 @@ def daily_sales(days: int = 280, countries: tuple[str, ...] = ("France",), seed:
     return pd.DataFrame(rows, columns=columns)
 
 
+@pytest.mark.parametrize(
+    ("question", "claimed"),
+    [
+        ("forecast revenue per week", True),
+        ("how many units will we sell over the next two weeks", True),
+        ("predict the number of orders in December", True),
+        ("revenue by month in 2011", False),
+        ("expected purchases per customer over the next 6 months", False),  # lifetime value
+        ("what do customers buy next", False),
+    ],
+)
+def test_forecast_questions_are_claimed_by_code_and_taken_from_the_metric_layer(demo_ws, question, claimed):
+    from types import SimpleNamespace
+
+    from tools.metrics import MetricQuery
+
+    reading = SimpleNamespace(question=question, one_figure=question.startswith("how many"))
+    assert ForecastSales(demo_ws).claims(reading) is claimed
+    if "next" in question:
+        assert not MetricQuery(demo_ws).claims(reading)  # no metric of a period after the data
+
+
 def test_seasonal_naive_repeats_the_last_season_and_widens_per_season():
     y = np.array([1.0, 2.0, 3.0, 1.5, 2.5, 3.5])
     fit = seasonal_naive(y, 5, 3)

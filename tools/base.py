@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -115,9 +116,18 @@ class Tool(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     Args: ClassVar[type[BaseModel]]
+    # The words a question must state for this tool to answer it (a forecast: a future period), or None.
+    # Such a tool claims the questions that state its cue (agent.loop) and is never routed the others
+    # (agent.router): an embedding router cannot tell "weekly orders" from "weekly orders next month".
+    cue: ClassVar[re.Pattern[str] | None] = None
 
     def __init__(self, workspace: Workspace):
         self.ws = workspace
+
+    def claims(self, reading: Any) -> bool:
+        """Whether the question read (``agent.question.Reading``) is this tool's by code: by default, one
+        that states the tool's cue."""
+        return bool(self.cue and self.cue.search(reading.question))
 
     @abstractmethod
     def run(self, args: Any) -> ToolResult:

@@ -18,6 +18,7 @@ does. A horizon longer than a third of the history is refused: no fold could tes
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from pydantic import BaseModel, Field
 from tools import formats
 from tools.arg_types import TableName, TopN
 from tools.base import Fact, Table, Tool, ToolError, ToolResult
+from tools.periods import FUTURE_PERIOD
 from tools.series import Series, SeriesGrain, SeriesMetric, SeriesSet, metric_series
 
 FOLDS = 3
@@ -35,6 +37,16 @@ MIN_HISTORY = 8  # periods of history below which no model is fitted
 Z = {80: 1.2816, 95: 1.9600}  # normal quantiles of the two intervals
 DEFAULT_HORIZON = {"day": 14, "week": 8, "month": 3}
 NAIVE = "seasonal naive"
+# A forecast is asked for in words ("forecast", "outlook", "predict revenue") or by a period after the data
+# ("next 8 weeks"): only such a question can be this tool's (its cue). It claims one by code when a forecast
+# word or a sales measure is stated; "expected purchases per customer next year" is lifetime value.
+_FORECAST_WORDS = re.compile(
+    r"\b(?:forecast\w*|projections?|projected|outlook)\b"
+    r"|\b(?:predict|expect|anticipat)\w*\b.*\b(?:revenue|sales|orders|units|demand|turnover)\b",
+    re.IGNORECASE,
+)
+_SALES_MEASURE = re.compile(r"\b(?:revenue|sales|sell|orders|units|turnover|demand)\b", re.IGNORECASE)
+FUTURE = re.compile(f"{_FORECAST_WORDS.pattern}|{FUTURE_PERIOD.pattern}", re.IGNORECASE)
 
 
 class ForecastArgs(BaseModel):
@@ -76,6 +88,14 @@ class ForecastSales(Tool):
         "or per country/product, with 80% and 95% intervals and a backtest against the seasonal naive."
     )
     Args = ForecastArgs
+    cue = FUTURE
+
+    def claims(self, reading) -> bool:
+        question = reading.question
+        return bool(
+            _FORECAST_WORDS.search(question)
+            or (FUTURE_PERIOD.search(question) and _SALES_MEASURE.search(question))
+        )
 
     def run(self, args: ForecastArgs) -> ToolResult:
         horizon = args.horizon or DEFAULT_HORIZON[args.grain]
@@ -116,6 +136,10 @@ class ForecastSales(Tool):
 
 def candidates(y: np.ndarray, horizon: int, season: int) -> dict[str, Fit]:
     """Each model's forecast of ``horizon`` periods after ``y``; a model that cannot fit is left out."""
+    # Imported before the filter below: importing statsmodels adds an "always" filter for its warnings.
+    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
+    import statsmodels.tsa.statespace.sarimax  # noqa: F401
+
     fits = {NAIVE: seasonal_naive(y, horizon, season)}
     # Keyed by family: ETS's form is chosen anew on each history, so folds compare families.
     for family, make in (("ETS", _ets), ("ARIMA", _arima)):

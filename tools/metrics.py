@@ -28,7 +28,7 @@ from tools.metric_sql import (
     compile_sql,
     order_terms,
 )
-from tools.periods import Period, partial_rows
+from tools.periods import FUTURE_PERIOD, Period, partial_rows
 from tools.sqlguard import check_sql
 from tools.workspace import quote_ident
 
@@ -132,8 +132,11 @@ class MetricQuery(Tool):
 
     def claims(self, reading: Any) -> bool:
         """A question naming a metric in full, or asking for one figure of a metric it names ("how much
-        did London customers spend"), is this tool's (agent.loop routes it here)."""
+        did London customers spend"), is this tool's (agent.loop routes it here), unless it asks about a
+        period after the data."""
         question = reading.question
+        if FUTURE_PERIOD.search(question):  # the data is history: "next month" is a forecast's
+            return False
         if names_metric_in_full(self.catalog, question):
             return True
         return bool(getattr(reading, "one_figure", False) and asks_for_a_metric(self.catalog, question))

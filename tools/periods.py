@@ -59,6 +59,13 @@ _RELATIVE = re.compile(
 # A calendar period named from the data's last date, as a person names it from today: "last month" is the
 # month before the one the data ends in, "this year" the year it ends in. (A count makes it a rolling
 # window instead: "last 3 months".)
+# A period after the data, in a question: "next month", "the coming 8 weeks", "the following quarter".
+# No metric answers it (the data is history); a forecast does.
+FUTURE_PERIOD = re.compile(
+    r"\b(?:next|coming|upcoming|following|future)\s+(?:[\w-]+\s+)?"
+    r"(?:days?|weeks?|months?|quarters?|years?|season)\b",
+    re.IGNORECASE,
+)
 _CALENDAR = re.compile(r"^(?:the\s+)?(previous|last|this|current)\s+(week|month|quarter|year)$")
 EXAMPLES = (
     '"2011-Q3", "2011-H1", "2011-05", "May 2011", "2011", "2011-01-01..2011-03-31", "since 2011-06", '

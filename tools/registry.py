@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from tools.base import Tool
@@ -41,8 +43,22 @@ class ToolRegistry:
         return list(self._tools)
 
 
+def cues_of(tools: Iterable[Tool | type[Tool]]) -> dict[str, re.Pattern[str]]:
+    """Tool name -> the words a request must state for it (``Tool.cue``), for the tools that have one."""
+    return {tool.name: tool.cue for tool in tools if tool.cue is not None}
+
+
 def default_registry(workspace: Workspace) -> ToolRegistry:
     """Every analysis tool of the product, bound to one workspace (the writing tools live in agent/)."""
+    registry = ToolRegistry()
+    for tool_class in analysis_tools():
+        registry.register(tool_class(workspace))
+    return registry
+
+
+def analysis_tools() -> tuple[type[Tool], ...]:
+    """The analysis tool classes, in the order their claims on a question are tried (agent.loop)."""
+    from tools.churn import PredictChurn
     from tools.clv import CustomerLifetimeValue
     from tools.forecast import ForecastSales
     from tools.metrics import MetricQuery
@@ -57,14 +73,15 @@ def default_registry(workspace: Workspace) -> ToolRegistry:
     from tools.topics import ClusterTexts
     from tools.uplift import CampaignUplift
 
-    registry = ToolRegistry()
-    for tool_class in (
+    return (
         SqlQuery,
+        # Before metric_query: a tool with a cue claims the questions stating it first.
+        PredictChurn,
+        ForecastSales,
         MetricQuery,
         RoiCalculator,
         CampaignUplift,
         CustomerLifetimeValue,
-        ForecastSales,
         SegmentCustomers,
         AssociationRules,
         SequentialPatterns,
@@ -72,6 +89,4 @@ def default_registry(workspace: Workspace) -> ToolRegistry:
         SemanticSearch,
         ClusterTexts,
         ReviewSentiment,
-    ):
-        registry.register(tool_class(workspace))
-    return registry
+    )
