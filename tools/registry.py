@@ -58,6 +58,7 @@ def default_registry(workspace: Workspace) -> ToolRegistry:
 
 def analysis_tools() -> tuple[type[Tool], ...]:
     """The analysis tool classes, in the order their claims on a question are tried (agent.loop)."""
+    from tools.anomalies import DetectAnomalies
     from tools.churn import PredictChurn
     from tools.clv import CustomerLifetimeValue
     from tools.forecast import ForecastSales
@@ -77,6 +78,7 @@ def analysis_tools() -> tuple[type[Tool], ...]:
         SqlQuery,
         # Before metric_query: a tool with a cue claims the questions stating it first.
         PredictChurn,
+        DetectAnomalies,
         ForecastSales,
         MetricQuery,
         RoiCalculator,
