@@ -36,7 +36,7 @@ class Action:
     """One recommended action with its computed impact and its test design."""
 
     key: str
-    kind: str  # cross_sell, win_back, retain, scale_winner, stop_loser, budget
+    kind: str  # cross_sell, win_back, retain, scale_winner, stop_loser, budget, plan
     target: str
     basis: list[str]  # names of the facts it rests on
     impact_label: str = ""
@@ -87,7 +87,8 @@ def _test(p1: float, p2: float, a: Assumptions) -> dict[str, float]:
 
 # -- per analysis ----------------------------------------------------------------------------------------
 def plan_actions(results: dict[str, ToolResult], a: Assumptions) -> list[Action]:
-    """Actions from the analyses that ran, keyed by tool name (segments, rules, uplift, ROI)."""
+    """Actions from the analyses that ran, keyed by tool name (segments, rules, uplift, ROI, churn risk,
+    forecast)."""
     actions: list[Action] = []
     if "association_rules" in results:
         actions += cross_sell_actions(results["association_rules"], a)
@@ -97,6 +98,10 @@ def plan_actions(results: dict[str, ToolResult], a: Assumptions) -> list[Action]
         actions += uplift_actions(results["campaign_uplift"], a)
     if "roi_calculator" in results:
         actions += roi_actions(results["roi_calculator"])
+    if "predict_churn" in results:
+        actions += churn_actions(results["predict_churn"], a)
+    if "forecast_sales" in results:
+        actions += forecast_actions(results["forecast_sales"])
     return actions
 
 
@@ -264,6 +269,56 @@ def roi_actions(result: ToolResult) -> list[Action]:
             impact_unit="currency",
             formula="revenue x margin - spend",
             inputs={"roi": round(roi, 4)},
+        )
+    ]
+
+
+def churn_actions(result: ToolResult, a: Assumptions) -> list[Action]:
+    """Win back the customers at high churn risk before they go: the audience the churn model names."""
+    try:
+        customers, auc = int(result.fact("high_risk_customers")), float(result.fact("auc"))
+    except KeyError:
+        return []
+    if customers == 0:
+        return []
+    kept = customers * a.winback_response_rate
+    return [
+        Action(
+            key="keep_at_risk",
+            kind="win_back",
+            target="customers at high churn risk",
+            basis=["high_risk_customers", "high_risk_revenue", "auc", "days"],
+            impact_label="customers who buy again",
+            impact_value=round(kept),
+            impact_unit="customers",
+            formula="high-risk customers x response rate",
+            inputs={
+                "customers": customers,
+                "response_rate": a.winback_response_rate,
+                "model_auc": round(auc, 3),
+            },
+            test=_test(a.winback_baseline_rate, a.winback_response_rate, a)
+            if a.winback_response_rate > a.winback_baseline_rate
+            else None,
+        )
+    ]
+
+
+def forecast_actions(result: ToolResult) -> list[Action]:
+    """Plan stock and budget for the expected total: the forecast's figure, with how far it was right."""
+    try:
+        total, mase = float(result.fact("forecast_total")), float(result.fact("backtest_mase"))
+    except KeyError:  # a forecast per country or product: no single outlook to plan for
+        return []
+    table = result.tables[0]
+    grain = table.kinds.get("period", "period")
+    return [
+        Action(
+            key="plan_for_forecast",
+            kind="plan",
+            target=f"the next {len(table.df)} {grain}s",
+            basis=["forecast_total", "backtest_mase", "model"],
+            inputs={"forecast_total": round(total, 2), "backtest_mase": round(mase, 3)},
         )
     ]
 

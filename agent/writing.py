@@ -27,7 +27,14 @@ from tools.formats import one_currency
 from tools.registry import ToolRegistry
 
 WRITING_TOOLS = ("write_strategy", "write_copy", "build_report")
-STRATEGY_TOOLS = ("segment_customers", "association_rules", "campaign_uplift", "roi_calculator")
+STRATEGY_TOOLS = (
+    "segment_customers",
+    "association_rules",
+    "campaign_uplift",
+    "roi_calculator",
+    "predict_churn",
+    "forecast_sales",
+)
 MAX_PROMPT_FACTS = 40
 # A strategy or several copy variants is a long reply: on a CPU it takes minutes, not the seconds a tool
 # call takes, so writing gets its own wall-time limit.

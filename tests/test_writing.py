@@ -111,3 +111,13 @@ def test_copy_for_a_segment_quotes_only_that_segment(demo_ws):
     prompt = model.sent[0]["messages"][-1]["content"]
     assert "champions.customers = 763" in prompt and "hibernating" not in prompt
     assert result.grounding["final"]["unsupported"] == [] and "[unverified]" not in result.text
+
+
+def test_strategy_draws_on_churn_risk_and_the_forecast(demo_ws):
+    history = [{"name": "predict_churn", "args": {"days": 90}}, {"name": "forecast_sales", "args": {}}]
+    model = ScriptedModel().enqueue(strategy_reply())
+    result = WriteStrategy(demo_ws, WritingContext(model=lambda: model, history=lambda: history))()
+    assert "Win-back campaign: customers at high churn risk" in result.text
+    assert "Plan for the forecast: the next 8 weeks" in result.text
+    assert set(result.table["action"]) == {"win_back", "plan"}
+    assert [s["tool"] for s in result.sources] == ["predict_churn", "forecast_sales"]
