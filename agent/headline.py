@@ -89,8 +89,10 @@ def headline(question: str, call: ToolCall, result: ToolResult) -> str:
     Args:
         question: the request (its numbers may support the headline, as in the grounding check).
         call: the tool call, whose period and filters the headline names.
-        result: the tool's result; its first table is read.
+        result: the tool's result; its own headline, else its first table is read.
     """
+    if result.headline:
+        return result.headline
     try:
         candidates, shape = _compose(call, result)
     except Exception:  # noqa: BLE001 - a headline is optional: a shape it does not handle must not end the turn

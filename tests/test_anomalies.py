@@ -81,6 +81,7 @@ def test_injected_spikes_and_drop_are_found_and_nothing_else(daily):
     assert result.fact("periods_checked") == 140 and result.fact("period_anomalies") == 4
     assert "seasonal decomposition of 140 days" in found["reason"].iloc[0]
     assert "3.5 threshold" in result.text and result.chart is not None
+    assert result.headline.startswith("4 days of revenue left the expected band (3 spikes, 1 drop)")
 
 
 def test_transaction_rules_on_hand_built_lines(ws):

@@ -161,3 +161,7 @@ def test_online_retail(demo_ws):
     assert result.fact("customers_scored") > 4000
     assert result.chart is not None and result.sql
     assert result.currency == "GBP"
+    high = result.fact("high_risk_customers")
+    assert result.headline.startswith(
+        f"{high:,} of {result.fact('customers_scored'):,} customers are at high risk"
+    )

@@ -10,8 +10,7 @@ import pytest
 
 from tools import clv_models as m
 from tools.base import ToolError
-from tools.clv import probabilistic_clv, purchase_histories
-from tools.roi import RoiCalculator
+from tools.clv import CustomerLifetimeValue, probabilistic_clv, purchase_histories
 
 # Fader, Hardie and Lee (2005): BG/NBD on the CDNOW sample, 39-week calibration from 1997-01-01, weeks.
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -152,7 +151,7 @@ def test_runs_on_a_retail_shaped_table_with_cancellations(ws):
         ],
     )
     ws.save_table("shop", df, source="test")
-    r = RoiCalculator(ws)(table="shop", horizon_months=6)
+    r = CustomerLifetimeValue(ws)(table="shop", horizon_months=6)
     assert r.fact("customers") == 40
     assert "revenue CLV (no margin given)" in r.text
     assert r.fact("horizon_months") == 6

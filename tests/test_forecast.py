@@ -115,6 +115,10 @@ def test_forecast_follows_the_pattern_with_ordered_intervals(ws):
     assert result.fact("forecast_total") == pytest.approx(forecast["forecast"].sum(), abs=0.1)
     assert "2011-10-10.forecast" in {f.name for f in result.facts}
     assert result.chart is not None and "seasonal naive MASE" in result.text
+    total = f"{forecast['forecast'].sum():,.2f}"
+    assert result.headline.startswith(
+        f"Revenue forecast for the next 14 days (2011-10-10 to 2011-10-23): {total}"
+    )
 
 
 def test_each_value_of_a_dimension_is_forecast_apart(ws):
@@ -142,6 +146,7 @@ def test_demo_weeks_leave_out_the_partial_last_week(demo_ws):
     assert forecast["period"].iloc[0] == pd.Timestamp("2011-12-05")  # the week the data ends inside
     assert "Left out, a partial week: 2011-12-05" in result.text
     assert result.tables[0].currency == "GBP"
+    assert "Model: the seasonal naive (no model beat it in the backtest" in result.headline
 
 
 def test_cli_forecast_json(demo_ws, capsys):

@@ -429,6 +429,14 @@ class DetectAnomalies(Tool):
             chart=_chart(periods, args.threshold) if periods is not None else None,
             facts=facts,
             sql=sql,
+            headline=" ".join(
+                part
+                for part in (
+                    _period_headline(periods) if periods is not None else "",
+                    _line_headline(lines) if lines is not None else "",
+                )
+                if part
+            ),
         )
 
 
@@ -478,6 +486,26 @@ def _line_text(check: LineCheck, table: str, threshold: float) -> str:
         top = check.flagged.groupby("rule", sort=False).head(2)
         lines += [f"- {reason}" for reason in top["reason"]]
     return "\n".join(lines)
+
+
+def _period_headline(check: PeriodCheck) -> str:
+    found, rows = check.found, check.anomalies
+    if rows.empty:
+        return f"No {found.grain} of {found.metric} left its expected band."
+    spikes = int((rows["direction"] == "spike").sum())
+    drops = len(rows) - spikes
+    return (
+        f"{len(rows)} {found.grain}{'s' * (len(rows) != 1)} of {found.metric} left the expected band "
+        f"({spikes} spike{'s' * (spikes != 1)}, {drops} drop{'s' * (drops != 1)}); the largest: "
+        f"{rows['reason'].iloc[0]}."
+    )
+
+
+def _line_headline(check: LineCheck) -> str:
+    if not check.counts:
+        return ""
+    counts = ", ".join(f"{RULES[r]} {n:,}" for r, n in check.counts.items())
+    return f"Unusual lines among {check.lines:,}: {counts}."
 
 
 def _period_facts(check: PeriodCheck, table: str) -> list[Fact]:

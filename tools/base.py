@@ -84,6 +84,9 @@ class ToolResult:
     chart: Any | None = None  # a plotly Figure
     facts: list[Fact] = field(default_factory=list)
     sql: list[str] = field(default_factory=list)
+    # The answer's lead sentence, when the tool composes it from its own figures (a forecast's total and
+    # interval); else agent.headline reads it off the first table.
+    headline: str = ""
 
     @property
     def table(self) -> pd.DataFrame | None:

@@ -360,6 +360,7 @@ class PredictChurn(Tool):
             chart=_chart(test),
             facts=_facts(table, split, test, risk),
             sql=[sql],
+            headline=_headline(split, test, risk),
         )
 
 
@@ -410,6 +411,16 @@ def _summary(table: str, split: Split, test: Backtest, risk: pd.DataFrame, save_
             f">= {MEDIUM_RISK:.0%}) with {revenue:,.2f} net revenue to date. Each customer's risk is in table "
             f"{save_as}.",
         ]
+    )
+
+
+def _headline(split: Split, test: Backtest, risk: pd.DataFrame) -> str:
+    model, base = _figures(test, test.chosen), _figures(test, "recency baseline")
+    high, _ = _high_risk(risk)
+    return (
+        f"{high:,} of {len(risk):,} customers are at high risk (probability {HIGH_RISK:.0%} or more) of not "
+        f"buying in the {split.days} days after {split.end.isoformat()}; in the backtest the model's AUC is "
+        f"{model.auc:.2f} against {base.auc:.2f} for recency alone."
     )
 
 

@@ -128,6 +128,7 @@ class ForecastSales(Tool):
             chart=_chart(history, forecast, args.by),
             facts=_facts(history, forecast, backtest_table, args.by),
             sql=history.sql,
+            headline=_headline(history, forecast, backtest_table, horizon, args.by),
         )
 
 
@@ -355,6 +356,33 @@ def _summary(
             lines.append(f"  ... {len(part) - 6} more {grain}s in the table")
     lines += [f"Left out, a partial {grain}: {p}." for p in history.partial]
     return "\n".join(lines)
+
+
+def _headline(
+    history: SeriesSet, forecast: pd.DataFrame, scores: pd.DataFrame, horizon: int, by: str | None
+) -> str:
+    """The forecast in one or two sentences: the total, the first period with its 95% interval and the
+    model with its backtest (or, per value of ``by``, each value's total)."""
+    grain = history.grain
+    span = f"{_label(forecast['period'].min(), grain)} to {_label(forecast['period'].max(), grain)}"
+    lead = f"{history.metric.capitalize()} forecast for the next {horizon} {grain}s ({span})"
+    if by:
+        totals = forecast.groupby(by, sort=False)["forecast"].sum()
+        return f"{lead}, by {by}: " + ", ".join(f"{k} {_fmt(v, history)}" for k, v in totals.items()) + "."
+    first = forecast.iloc[0]
+    chosen = scores[scores["chosen"]].iloc[0]
+    naive = scores[scores["model"] == NAIVE].iloc[0]
+    model = (
+        f"the seasonal naive (no model beat it in the backtest; MASE {naive['mase']:.2f})"
+        if chosen["model"] == NAIVE
+        else f"{first['model']}, backtest MASE {chosen['mase']:.2f} against {naive['mase']:.2f} for the "
+        "seasonal naive"
+    )
+    return (
+        f"{lead}: {_fmt(forecast['forecast'].sum(), history)} in total; "
+        f"{_label(first['period'], grain)}: {_fmt(first['forecast'], history)} (95% interval "
+        f"{_fmt(first['lower_95'], history)} to {_fmt(first['upper_95'], history)}). Model: {model}."
+    )
 
 
 def _fmt(value: float, history: SeriesSet) -> str:
