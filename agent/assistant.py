@@ -21,6 +21,7 @@ from agent.learned import Learned, LearnedExamples
 from agent.loop import MAX_RETRIES, Agent, Plan
 from agent.model_cache import shared_model
 from agent.models import ChatModel, default_spec
+from agent.privacy import PrivateModel, private_model
 from agent.question import split_requests
 from agent.router import Router, RouterMode
 from agent.sql_fill import SqlMode
@@ -73,6 +74,7 @@ class Assistant:
         if model is None:
             self.model_spec = default_model_spec()
         self._model: ChatModel | None = model if isinstance(model, ChatModel) else None
+        self._private: PrivateModel | None = None  # what the agent calls: the model behind agent.privacy
         self._model_lock = threading.Lock()
         self.ws = workspace or Workspace(home)
         if registry is None:
@@ -104,13 +106,18 @@ class Assistant:
     @property
     def model(self) -> ChatModel:
         """The chat model, loaded now if it was not yet (raises ModelError if it cannot load)."""
-        return self._get_model()
+        self._get_model()
+        assert self._model is not None
+        return self._model
 
     def _get_model(self) -> ChatModel:
+        """The model as every prompt reaches it: through the wrapper that keeps private data out."""
         with self._model_lock:
             if self._model is None:
                 self._model = shared_model(self.model_spec)
-            return self._model
+            if self._private is None:
+                self._private = private_model(self._model, self.ws)
+            return self._private
 
     @property
     def router_mode(self) -> RouterMode:

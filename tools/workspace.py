@@ -339,7 +339,7 @@ class Workspace:
     # -- the current sales table ------------------------------------------------------------------------
     def sales_table(self) -> str:
         """The table sales questions are about when none is named: the one set last, else the demo's."""
-        chosen = self._settings().get("sales_table")
+        chosen = self.setting("sales_table")
         tables = self.tables()
         if isinstance(chosen, str) and chosen in tables:
             return chosen
@@ -356,7 +356,15 @@ class Workspace:
     def set_sales_table(self, table: str) -> None:
         """Make ``table`` the current sales table (``martmind load`` and the UI's upload do this)."""
         self.columns(table)  # a clear error for an unknown table
-        settings = {**self._settings(), "sales_table": table}
+        self.set_setting("sales_table", table)
+
+    # -- settings (settings.json in the home: they outlive the process) ---------------------------------
+    def setting(self, name: str, default: Any = None) -> Any:
+        """A stored setting (``sales_table``, ``keep_private_data``), else ``default``."""
+        return self._settings().get(name, default)
+
+    def set_setting(self, name: str, value: Any) -> None:
+        settings = {**self._settings(), name: value}
         write_atomic(self.home / SETTINGS_FILE, json.dumps(settings, indent=2))
 
     def _settings(self) -> dict[str, Any]:

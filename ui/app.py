@@ -228,6 +228,11 @@ def _settings_tab(ctx: UiContext, settings: SettingsHandlers) -> dict[str, Any]:
         '<span class="mm-hint">Change the model by starting the UI with <code>martmind ui --model SPEC</code> '
         "(<code>transformers:PATH</code>, <code>openai:MODEL@URL</code>) or <code>$MARTMIND_MODEL</code>.</span>"
     )
+    checked, changeable, note = settings.private_data()
+    private = gr.Checkbox(
+        label="Keep private data out of prompts", value=checked, interactive=changeable, elem_id="mm-private"
+    )
+    private_note = gr.Markdown(note)
     gr.Markdown("### Row limits")
     with gr.Row():
         display = gr.Number(
@@ -247,6 +252,7 @@ def _settings_tab(ctx: UiContext, settings: SettingsHandlers) -> dict[str, Any]:
     load.click(guarded(_toast(1))(settings.load_model), None, model)
     refresh.click(guarded(_toast(2))(settings.status), None, status)
     apply.click(guarded(_toast(1))(settings.apply_limits), [display, cap], limits)
+    private.input(guarded(_toast(1))(settings.apply_private_data), private, private_note)
     return {"status": status}
 
 

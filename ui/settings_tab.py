@@ -1,4 +1,4 @@
-"""The Settings tab: the model backend and its status, row limits, the workspace."""
+"""The Settings tab: the model backend and its status, private data in prompts, row limits, the workspace."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Any
 
+from agent.privacy import SETTING as PRIVATE_SETTING
+from agent.privacy import is_remote
 from ui.errors import friendly
 from ui.session import UiContext
 from ui.turn import elapsed_text
@@ -83,3 +85,26 @@ class SettingsHandlers:
             f"Result tables show up to {self.ctx.settings.display_rows:,} rows; queries return up to "
             f"{cap:,} rows. The CSV download always has every row a query returned."
         )
+
+    def private_data(self) -> tuple[bool, bool, str]:
+        """(checked, can be changed, note) for the "keep private data out of prompts" box."""
+        if is_remote(self.ctx.model_spec):
+            return True, False, "Always on: this model runs on a server, so prompts leave this computer."
+        on = self.ctx.ws.setting(PRIVATE_SETTING) is True
+        return on, True, _private_note(on)
+
+    def apply_private_data(self, on: bool) -> str:
+        """Keep private data out of a local model's prompts (stored in the workspace; applies at once)."""
+        if is_remote(self.ctx.model_spec):
+            return self.private_data()[2]
+        self.ctx.ws.set_setting(PRIVATE_SETTING, bool(on))
+        return _private_note(bool(on))
+
+
+def _private_note(on: bool) -> str:
+    if on:
+        return (
+            "E-mail addresses, phone numbers, card and account numbers and person names are replaced by "
+            "placeholders before any prompt and put back in the answers you see."
+        )
+    return "Off: the local model reads the data as it is (nothing leaves this computer)."

@@ -156,10 +156,12 @@ def model_spec(args: argparse.Namespace) -> str:
 def suggest_command(args: argparse.Namespace, table: str) -> Any:
     from agent.evaluation.suggest import suggest_golden, write_jsonl
     from agent.models import load_model
+    from agent.privacy import private_model
 
     ws = Workspace(args.home)
     ws.columns(table)  # an unknown table fails before the model loads
-    drafts = suggest_golden(ws, table, load_model(model_spec(args)), n=args.n)
+    # The drafts are written from sample values of the table: private ones stay out (agent.privacy).
+    drafts = suggest_golden(ws, table, private_model(load_model(model_spec(args)), ws), n=args.n)
     if args.out:
         write_jsonl(drafts, args.out)
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 
 from ui.output import add_command
 
@@ -25,13 +26,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace):
     from agent.assistant import default_model_spec
     from agent.model_cache import shared_model
+    from agent.privacy import private_model
     from agent.reports import BuildReport
     from agent.writing import WritingContext
     from tools.workspace import Workspace
 
     ws = Workspace(args.home)
     spec = args.model or default_model_spec()
-    model = None if args.no_model else (lambda: shared_model(spec))
+    # One wrapper for the whole report, so a value keeps its placeholder from section to section.
+    model = None if args.no_model else functools.cache(lambda: private_model(shared_model(spec), ws))
     result = BuildReport(ws, WritingContext(model=model))(
         template=args.template, title=args.title, table=args.table
     )
