@@ -137,6 +137,8 @@ def drop_unstated_groupings(args: dict[str, Any], said: str) -> dict[str, Any]:
         dims = args.get(key)
         if isinstance(dims, list):
             kept[key] = [d for d in dims if not isinstance(d, str) or _stem(d) in lowered]
+        elif isinstance(dims, str) and _stem(dims) not in lowered:  # one dimension (forecast_sales' by)
+            kept.pop(key)
     return kept
 
 

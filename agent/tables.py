@@ -60,6 +60,9 @@ _METRIC_WORDS = frozenset(
         "lines",
         "data",
         "table",
+        # Time: every dated table answers "weekly" or "per month"; a column named "week" is no evidence.
+        *("day", "days", "daily", "week", "weeks", "weekly", "month", "months", "monthly"),
+        *("quarter", "quarters", "quarterly", "year", "years", "yearly", "date", "time"),
     ]
 )
 VALUE_WEIGHT = 2.0
@@ -122,7 +125,15 @@ def _source_files(ws: Workspace) -> dict[str, set[str]]:
     rows = ws.query("SELECT name, source, note FROM _martmind_tables")
     out = {}
     for name, source, note in rows.itertuples(index=False):
-        path = Path(str(source)[5:] if str(source).startswith("file:") else str(note or ""))
+        # A loaded file's path is in its source, a demo table's in its note; a table a tool saved has a
+        # description there ("churn risk over the 90 days after ..."), whose words name nothing.
+        source = str(source)
+        if source.startswith("file:"):
+            path = Path(source[5:])
+        elif source.startswith("demo:"):
+            path = Path(str(note or ""))
+        else:
+            continue
         out[name] = set().union(*(name_words(part) for part in [*path.parent.parts[-1:], path.stem]))
     return out
 

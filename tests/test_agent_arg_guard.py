@@ -164,3 +164,10 @@ def test_a_sort_order_stays_only_when_the_request_ranks():
     args = {"metrics": ["revenue"], "by": ["month"], "sort_by": "revenue", "sort": "desc"}
     assert drop_unstated_sort(args, "Show revenue by month.") == {"metrics": ["revenue"], "by": ["month"]}
     assert drop_unstated_sort(args, "the months with the highest revenue") == args
+
+
+def test_a_single_grouping_the_question_never_names_is_dropped():
+    from agent.arg_guard import drop_unstated_groupings
+
+    assert drop_unstated_groupings({"by": "country", "horizon": 4}, "forecast revenue") == {"horizon": 4}
+    assert drop_unstated_groupings({"by": "country"}, "forecast revenue per country") == {"by": "country"}

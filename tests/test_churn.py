@@ -165,3 +165,23 @@ def test_online_retail(demo_ws):
     assert result.headline.startswith(
         f"{high:,} of {result.fact('customers_scored'):,} customers are at high risk"
     )
+
+
+def test_the_window_the_question_states_is_read_by_code(demo_ws):
+    from types import SimpleNamespace
+
+    from tools.clv import CustomerLifetimeValue
+
+    ask = SimpleNamespace
+    assert (
+        PredictChurn(demo_ws).refine_args({}, ask(question="who will churn in the next 60 days"))["days"]
+        == 60
+    )
+    assert (
+        PredictChurn(demo_ws).refine_args({"days": 30}, ask(question="who will churn next quarter"))["days"]
+        == 91
+    )
+    clv = CustomerLifetimeValue(demo_ws).refine_args(
+        {}, ask(question="what are customers worth over the next 2 years")
+    )
+    assert clv["horizon_months"] == 24

@@ -159,3 +159,28 @@ def test_cli_forecast_json(demo_ws, capsys):
     assert len(out["tables"][0]["rows"]) == 2
     code = main(["--home", str(demo_ws.home), "forecast", "--grain", "month", "--horizon", "9", "--json"])
     assert code == 1 and "backtested" in json.loads(capsys.readouterr().out)["error"]
+
+
+@pytest.mark.parametrize(
+    ("question", "grain", "horizon"),
+    [
+        ("Forecast weekly revenue for the next 4 weeks", "week", 4),
+        ("what revenue should we expect per week over the next two months", "week", 9),
+        ("orders in the coming quarter", "month", 3),
+        ("daily orders for the next month", "day", 30),
+        ("forecast revenue", None, None),  # nothing stated: the model's (or the tool's default) stands
+    ],
+)
+def test_the_grain_and_horizon_the_question_states_are_read_by_code(demo_ws, question, grain, horizon):
+    from types import SimpleNamespace
+
+    args = ForecastSales(demo_ws).refine_args({"metric": "revenue"}, SimpleNamespace(question=question))
+    assert (args.get("grain"), args.get("horizon")) == (grain, horizon)
+
+
+def test_a_time_word_is_no_evidence_for_a_table_with_a_week_column(demo_ws):
+    from agent.question import read_question
+    from agent.state import ConversationState
+
+    reading = read_question(demo_ws, "Forecast weekly revenue for the next 4 weeks", ConversationState(), [])
+    assert reading.table == "online_retail"  # cj_transactions has a column named week

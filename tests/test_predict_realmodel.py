@@ -21,7 +21,8 @@ def test_a_forecast_question_is_answered_with_the_forecast_total(assistant):
     assert answer.error is None, answer.error
     call = answer.tool_calls[-1]
     assert call["name"] == "forecast_sales"
-    assert call["args"].get("grain") == "week" and call["args"].get("horizon") == 4
+    assert call["args"].get("grain", "week") == "week" and call["args"].get("horizon") == 4  # week: default
+    assert "by" not in call["args"]  # the worked example's "by country" is not the question's
     total = next(f.value for f in answer.facts if f.name == "forecast_total")
     assert f"{total:,.2f}" in answer.text  # the headline, composed by code from the forecast
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 
 from tools.arg_types import TableName, TopN
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolError, ToolResult
+from tools.periods import future_span, span_in
 from tools.segments import ARCHETYPES, cluster, name_segments, rfm_features
 from tools.workspace import Workspace, quote_ident
 
@@ -327,6 +328,11 @@ class PredictChurn(Tool):
     )
     Args = ChurnArgs
     cue = LEAVING
+
+    def refine_args(self, args: dict, reading, follow_up: bool = False) -> dict:
+        """The window the question states ("in the next 60 days", "next quarter"), in days, read by code."""
+        span = future_span(reading.question)
+        return {**args, "days": span_in(span, "day")} if span else dict(args)
 
     def run(self, args: ChurnArgs) -> ToolResult:
         table = args.table or self.ws.sales_table()

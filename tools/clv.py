@@ -29,6 +29,7 @@ from tools import clv_models as m
 from tools.arg_types import TableName, TopN
 from tools.base import Fact, Table, Tool, ToolError, ToolResult
 from tools.inputs import DEFAULT, InputLog, from_data, notes_table
+from tools.periods import future_span, span_in
 from tools.workspace import Workspace, quote_ident
 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
@@ -333,6 +334,11 @@ class CustomerLifetimeValue(Tool):
         "expected purchases, chance of still being active and value over the coming months."
     )
     Args = ClvArgs
+
+    def refine_args(self, args: dict, reading, follow_up: bool = False) -> dict:
+        """The horizon the question states ("over the next 2 years"), in months, read by code."""
+        span = future_span(reading.question)
+        return {**args, "horizon_months": span_in(span, "month")} if span else dict(args)
 
     def run(self, args: ClvArgs) -> ToolResult:
         return probabilistic_clv(

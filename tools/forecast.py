@@ -29,8 +29,8 @@ from pydantic import BaseModel, Field
 from tools import formats
 from tools.arg_types import TableName, TopN
 from tools.base import Fact, Table, Tool, ToolError, ToolResult
-from tools.periods import FUTURE_PERIOD
-from tools.series import Series, SeriesGrain, SeriesMetric, SeriesSet, metric_series
+from tools.periods import FUTURE_PERIOD, future_span, span_in
+from tools.series import SEASON, Series, SeriesGrain, SeriesMetric, SeriesSet, metric_series
 
 FOLDS = 3
 MIN_HISTORY = 8  # periods of history below which no model is fitted
@@ -47,6 +47,10 @@ _FORECAST_WORDS = re.compile(
 )
 _SALES_MEASURE = re.compile(r"\b(?:revenue|sales|sell|orders|units|turnover|demand)\b", re.IGNORECASE)
 FUTURE = re.compile(f"{_FORECAST_WORDS.pattern}|{FUTURE_PERIOD.pattern}", re.IGNORECASE)
+_GRAIN_WORDS = {
+    grain: re.compile(rf"\b(?:{adverb}|(?:per|each|every|by)\s+{grain})\b", re.IGNORECASE)
+    for grain, adverb in (("day", "daily"), ("week", "weekly"), ("month", "monthly"))
+}
 
 
 class ForecastArgs(BaseModel):
@@ -96,6 +100,19 @@ class ForecastSales(Tool):
             _FORECAST_WORDS.search(question)
             or (FUTURE_PERIOD.search(question) and _SALES_MEASURE.search(question))
         )
+
+    def refine_args(self, args: dict, reading, follow_up: bool = False) -> dict:
+        """The grain and horizon the question states, read by code: "weekly ... for the next 2 months"
+        is 9 weeks ahead (the model often leaves the horizon at its default)."""
+        out = dict(args)
+        stated = next((g for g, words in _GRAIN_WORDS.items() if words.search(reading.question)), None)
+        span = future_span(reading.question)
+        if stated:
+            out["grain"] = stated
+        if span:
+            out["grain"] = out.get("grain") or (span[1] if span[1] in SEASON else "month")
+            out["horizon"] = span_in(span, out["grain"])
+        return out
 
     def run(self, args: ForecastArgs) -> ToolResult:
         horizon = args.horizon or DEFAULT_HORIZON[args.grain]

@@ -66,6 +66,18 @@ FUTURE_PERIOD = re.compile(
     r"(?:days?|weeks?|months?|quarters?|years?|season)\b",
     re.IGNORECASE,
 )
+_COUNT_WORDS = {
+    w: i + 1
+    for i, w in enumerate(
+        ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+    )
+}
+_FUTURE_SPAN = re.compile(
+    r"\b(?:next|coming|upcoming|following)\s+(?:(\d{1,3}|" + "|".join(_COUNT_WORDS) + r")\s+)?"
+    r"(day|week|month|quarter|year)s?\b",
+    re.IGNORECASE,
+)
+DAYS_PER = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
 _CALENDAR = re.compile(r"^(?:the\s+)?(previous|last|this|current)\s+(week|month|quarter|year)$")
 EXAMPLES = (
     '"2011-Q3", "2011-H1", "2011-05", "May 2011", "2011", "2011-01-01..2011-03-31", "since 2011-06", '
@@ -91,6 +103,23 @@ class Period:
         first = self.start.isoformat() if self.start else "the start"
         last = (self.end - timedelta(days=1)).isoformat() if self.end else "the end"
         return f"{self.text} ({first} to {last})"
+
+
+def future_span(question: str) -> tuple[int, str] | None:
+    """The span after the data a question asks about: "the next 8 weeks" -> (8, "week"), "next month" ->
+    (1, "month"), "the coming two quarters" -> (2, "quarter"); None when it names none."""
+    m = _FUTURE_SPAN.search(question)
+    if not m:
+        return None
+    count = m.group(1)
+    n = 1 if count is None else int(count) if count.isdigit() else _COUNT_WORDS[count.lower()]
+    return n, m.group(2).lower()
+
+
+def span_in(span: tuple[int, str], unit: str) -> int:
+    """A span as a whole number (at least 1) of ``unit`` (day, week, month, quarter, year)."""
+    n, of = span
+    return max(1, round(n * DAYS_PER[of] / DAYS_PER[unit]))
 
 
 def parse_period(text: str, last_date: Callable[[], date]) -> Period:

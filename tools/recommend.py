@@ -1,20 +1,27 @@
 """``recommend_products``: products for a customer (from their history) or for a basket, with a reason each.
 
-Three sources score every product the person does not have yet, each from the purchase data:
+Up to four sources score every product the person does not have yet, each from the purchase data:
 
 - rules: pair rules ``x => y`` over baskets (confidence, kept where lift > 1), best over the items held;
 - sequences: the share of customers who bought ``x`` and bought ``y`` in a later order, best over items held;
-- similarity: item co-occurrence similarity (cosine over customers), averaged over the items held.
+- similarity: item co-occurrence similarity (cosine over customers), averaged over the items held;
+- next_basket: a small torch model over customers' order sequences (tools/sequence_model.py), once trained.
 
-Each source is scaled to 0..1 for the person, the three are blended with fixed weights, and the reason shown
-is the strongest contribution. ``benchmarks/recommend_eval.py`` measures the blend against a popularity and
-an item-kNN baseline on a time split.
+Each source is scaled to 0..1 for the person, the sources are blended with fixed weights, and the reason
+shown is the strongest contribution. ``benchmarks/recommend_eval.py`` measures the blend with and without
+the next-basket model against a popularity and an item-kNN baseline on a time split.
+
+The next-basket model takes one to two minutes to train on one CPU thread for a table the size of Online
+Retail, so the tool does not wait for it: until its weights are cached for the data, the tool answers from
+the other three sources, says so, and the model trains in a background thread
+(tools/sequence_model.cached_or_training).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,7 +33,13 @@ from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
 from tools.baskets import load_baskets
 from tools.prefixspan import PrefixSpan
 
+if TYPE_CHECKING:  # torch loads only when the model is used
+    from tools.sequence_model import SequenceModel
+
 WEIGHTS = {"rules": 0.35, "sequences": 0.35, "similarity": 0.3}
+# The next-basket model's share of the blend when it is trained, the other sources keeping their proportions:
+# best hit rate on a validation split inside the training period (benchmarks/recommend_eval.py --validate).
+NEXT_BASKET_WEIGHT = 0.4
 DEFAULT_TOP_N = 10
 # Evidence floors: a pair rule needs 0.1% of baskets, "bought later" 0.5% of customers (at least 2 each),
 # so that a pair seen twice among rare items does not read as a 100% rule.
@@ -56,9 +69,11 @@ class Recommender:
     later: sp.csr_matrix  # share of x's buyers who bought y in a later order
     similarity: sp.csr_matrix  # cosine over customers, zero diagonal
     popularity: np.ndarray  # baskets per item
+    next_basket: SequenceModel | None = None  # trained on the same lines, so over the same items
+    next_basket_weight: float = NEXT_BASKET_WEIGHT
 
     @classmethod
-    def fit(cls, lines: pd.DataFrame) -> Recommender:
+    def fit(cls, lines: pd.DataFrame, next_basket: SequenceModel | None = None) -> Recommender:
         items = sorted(lines["item"].unique())
         index = pd.Index(items)
         baskets = _matrix(lines, "basket_id", index)
@@ -67,30 +82,46 @@ class Recommender:
         later = _later(customers, index) if "ts" in customers else sp.csr_matrix((len(items), len(items)))
         similarity = item_similarity(_matrix(customers, "customer_id", index))
         popularity = np.asarray(baskets.sum(axis=0)).ravel()
-        return cls(items, rules, lift, later, similarity, popularity)
+        if next_basket is not None and next_basket.items != items:
+            raise ValueError("the next-basket model was trained on other items")
+        return cls(items, rules, lift, later, similarity, popularity, next_basket)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        if self.next_basket is None:
+            return WEIGHTS
+        rest = {s: w * (1 - self.next_basket_weight) for s, w in WEIGHTS.items()}
+        return rest | {"next_basket": self.next_basket_weight}
 
     def index_of(self, held: list[str]) -> np.ndarray:
         lookup = {item: n for n, item in enumerate(self.items)}
         return np.array(sorted({lookup[i] for i in held if i in lookup}), dtype=np.int64)
 
-    def scores(self, held: np.ndarray) -> dict[str, np.ndarray]:
-        """Per source, a 0..1 score for every item (held items get -inf in the blend)."""
+    def scores(self, held: np.ndarray, orders: list[list[int]] | None = None) -> dict[str, np.ndarray]:
+        """Per source, a 0..1 score for every item (held items get -inf in the blend).
+
+        ``orders`` are the held items as orders in time order (for the next-basket model); by default the
+        held items are one order, as for a basket.
+        """
         n = len(self.items)
         if not len(held):
-            return {s: np.zeros(n) for s in WEIGHTS}
+            return {s: np.zeros(n) for s in self.weights}
         raw = {
             "rules": np.asarray(self.rules[held].max(axis=0).todense()).ravel(),
             "sequences": np.asarray(self.later[held].max(axis=0).todense()).ravel(),
             "similarity": np.asarray(self.similarity[held].sum(axis=0)).ravel() / len(held),
         }
+        if self.next_basket is not None:
+            raw["next_basket"] = self.next_basket.relative(orders or [held.tolist()])
         return {s: v / v.max() if v.max() > 0 else v for s, v in raw.items()}
 
     def recommend(
-        self, held: np.ndarray, top_n: int = DEFAULT_TOP_N
+        self, held: np.ndarray, top_n: int = DEFAULT_TOP_N, orders: list[list[int]] | None = None
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Indices of the best ``top_n`` items not held, and the per-source scores."""
-        parts = self.scores(held)
-        blend = sum(WEIGHTS[s] * parts[s] for s in WEIGHTS)
+        parts = self.scores(held, orders)
+        weights = self.weights
+        blend = sum(weights[s] * parts[s] for s in weights)
         # Popularity only breaks ties (and fills in for a person with no usable history).
         blend = blend + 1e-6 * self.popularity / max(self.popularity.max(), 1)
         blend[held] = -np.inf
@@ -100,9 +131,12 @@ class Recommender:
 
     def reason(self, item: int, held: np.ndarray, parts: dict[str, np.ndarray], label) -> tuple[str, str]:
         """(source, sentence) for the strongest contribution to ``item``'s score."""
-        source = max(WEIGHTS, key=lambda s: WEIGHTS[s] * parts[s][item])
+        weights = self.weights
+        source = max(weights, key=lambda s: weights[s] * parts[s][item])
         if parts[source][item] <= 0:
             return "popularity", f"popular: in {int(self.popularity[item]):,} baskets"
+        if source == "next_basket":
+            return source, "customers with similar purchase sequences bought it next"
         matrix = {"rules": self.rules, "sequences": self.later, "similarity": self.similarity}[source]
         column = np.asarray(matrix[held, item].todense()).ravel()
         best = held[int(column.argmax())]
@@ -190,17 +224,21 @@ class RecommendProducts(Tool):
             self.ws, args.table, need_customers=bool(args.customer), purpose="recommendations for a customer"
         )
         if args.customer:
-            held_items = self._history(data.lines, args.customer, data.table)
+            bought = self._history(data.lines, args.customer, data.table)
+            held_items = bought["item"].unique().tolist()
             who = f"customer {args.customer}"
         else:
+            bought = None
             held_items = [
                 max(data.resolve(p), key=lambda i: (data.lines["item"] == i).sum())
                 for p in args.products or []
             ]
             who = "the basket " + ", ".join(data.label(i) for i in held_items)
-        model = Recommender.fit(data.lines)
+        next_basket, note = self._next_basket(data.lines)
+        model = Recommender.fit(data.lines, next_basket)
         held = model.index_of(held_items)
-        top, parts = model.recommend(held, args.top_n or DEFAULT_TOP_N)
+        orders = _orders(bought, model.items) if next_basket is not None and bought is not None else None
+        top, parts = model.recommend(held, args.top_n or DEFAULT_TOP_N, orders)
         rows = []
         for rank, i in enumerate(top, 1):
             source, why = model.reason(int(i), held, parts, data.label)
@@ -219,30 +257,53 @@ class RecommendProducts(Tool):
         facts = [Fact("items_held", len(held), source)]
         facts += [Fact(f"{r.product}.score", float(r.score), source) for r in table.itertuples()]
         lines = [f"{r.rank}. {r.product}: {r.reason}" for r in table.itertuples()]
-        text = "\n".join(
-            [f"Top {len(table)} products for {who} ({len(held)} products already bought):", *lines]
-        )
+        heading = f"Top {len(table)} products for {who} ({len(held)} products already bought):"
         return ToolResult(
-            text=text,
+            text="\n".join([heading, *lines, *([note] if note else [])]),
             tables=[Table("recommendations", table)],
             chart=_chart(table),
             facts=facts,
             sql=[data.sql],
         )
 
+    def _next_basket(self, lines: pd.DataFrame) -> tuple[SequenceModel | None, str | None]:
+        """The cached next-basket model for these lines, or None and a note while it trains in the background.
+
+        None without a note where there are no dated customer orders to learn sequences from.
+        """
+        if "ts" not in lines or "customer_id" not in lines or lines["customer_id"].isna().all():
+            return None, None
+        from tools.sequence_model import cached_or_training
+
+        model = cached_or_training(lines, self.ws.subdir("models"))
+        if model is not None:
+            return model, None
+        return None, (
+            "(The next-basket model is not trained on this data yet; it is training in the background, "
+            "a few minutes, and later calls will use it. These come from rules, sequences and similarity.)"
+        )
+
     @staticmethod
-    def _history(lines: pd.DataFrame, customer: str, table: str) -> list[str]:
+    def _history(lines: pd.DataFrame, customer: str, table: str) -> pd.DataFrame:
+        """The customer's purchase lines."""
         wanted = customer.strip()
         if wanted.endswith(".0"):  # ids stored as floats in some files
             wanted = wanted[:-2]
         ids = lines["customer_id"].astype(str).str.replace(r"\.0$", "", regex=True)
-        held = lines.loc[ids == wanted, "item"].unique().tolist()
-        if not held:
+        bought = lines[ids == wanted]
+        if bought.empty:
             examples = ", ".join(ids.dropna().drop_duplicates().head(3))
             raise RetryableToolError(
                 f"No purchases by customer {customer!r} in {table} (ids look like {examples})."
             )
-        return held
+        return bought
+
+
+def _orders(bought: pd.DataFrame, items: list[str]) -> list[list[int]]:
+    """One customer's orders in time order, as item indices (for the next-basket model)."""
+    from tools.sequence_model import customer_histories
+
+    return next(iter(customer_histories(bought, items).values()))
 
 
 def _chart(table: pd.DataFrame):
