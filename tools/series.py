@@ -63,7 +63,8 @@ def metric_series(
     if by:
         ranking = tool(metrics=[metric], by=[by], top=top, table=table)
         sql += ranking.sql
-        values = [str(v) for v in ranking.table[ranking.table.columns[0]].dropna()]
+        ranked = ranking.tables[0].df
+        values = [str(v) for v in ranked[ranked.columns[0]].dropna()]
         if not values:
             raise ToolError(f"{by} has no values with {metric} in {table or ws.sales_table()}.")
         filters = [{"column": by, "op": "in", "values": values}]
@@ -82,13 +83,12 @@ def metric_series(
             f"{table or ws.sales_table()} has no whole {grain} of {metric}; a finer grain may have some."
         )
     index = pd.date_range(whole[time].min(), whole[time].max(), freq=_FREQ[grain])
+    groups: list[tuple[str | None, pd.DataFrame]] = [(None, whole)]
     if by:
         dim = next(c for c in df.columns if c not in (time, metric))
         groups = [(str(k), part) for k, part in whole.groupby(dim, sort=False)]
         order = {v: i for i, v in enumerate(values)}
-        groups.sort(key=lambda g: order.get(g[0], len(order)))
-    else:
-        groups = [(None, whole)]
+        groups.sort(key=lambda g: order.get(str(g[0]), len(order)))
     series = [
         Series(label, part.set_index(time)[metric].astype(float).reindex(index, fill_value=0.0))
         for label, part in groups
