@@ -189,6 +189,10 @@ def choose_table(
         preferred = next(((t, why) for t, why in fallback if t in top), None)
         if preferred:
             return preferred
+        # "the cdnow customers": two tables answer to the name, the current one does not; the fuller one is
+        # meant (the data, not a sample of it) rather than a table the question never pointed at.
+        if all(_strength(question, reading, t, facts) == "named" for t in top):
+            return max(top, key=lambda t: facts[t].rows), "named"
     if fallback:
         return fallback[0]
     dated = [t for t in fitting if facts[t].span is not None]

@@ -185,3 +185,15 @@ def test_the_window_the_question_states_is_read_by_code(demo_ws):
         {}, ask(question="what are customers worth over the next 2 years")
     )
     assert clv["horizon_months"] == 24
+
+
+def test_a_horizon_over_a_count_of_years_is_read_for_lifetime_value(demo_ws):
+    from types import SimpleNamespace
+
+    from tools.clv import CustomerLifetimeValue
+    from tools.periods import future_span
+
+    question = SimpleNamespace(question="What is the lifetime value of our customers over 2 years?")
+    assert CustomerLifetimeValue(demo_ws).refine_args({}, question)["horizon_months"] == 24
+    assert future_span("revenue over the year") is None  # no count: no span
+    assert future_span("orders within 60 days") == (60, "day")

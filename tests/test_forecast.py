@@ -184,3 +184,12 @@ def test_a_time_word_is_no_evidence_for_a_table_with_a_week_column(demo_ws):
 
     reading = read_question(demo_ws, "Forecast weekly revenue for the next 4 weeks", ConversationState(), [])
     assert reading.table == "online_retail"  # cj_transactions has a column named week
+
+
+def test_a_table_name_two_tables_share_picks_the_fuller_one_not_the_current_table(demo_ws):
+    from agent.question import read_question
+    from agent.state import ConversationState
+
+    question = "What is the customer lifetime value for the cdnow customers?"
+    reading = read_question(demo_ws, question, ConversationState(), [])
+    assert reading.table == "cdnow_transactions"  # not online_retail, which the question never names

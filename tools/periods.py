@@ -72,9 +72,12 @@ _COUNT_WORDS = {
         ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
     )
 }
+_COUNT = r"(\d{1,3}|" + "|".join(_COUNT_WORDS) + r")"
+# "the next 8 weeks", "next month", and, for a question already about the future (a forecast, a lifetime
+# value, a churn window), "over 2 years" or "within 60 days" with its count.
 _FUTURE_SPAN = re.compile(
-    r"\b(?:next|coming|upcoming|following)\s+(?:(\d{1,3}|" + "|".join(_COUNT_WORDS) + r")\s+)?"
-    r"(day|week|month|quarter|year)s?\b",
+    rf"\b(?:(?:next|coming|upcoming|following)\s+(?:{_COUNT}\s+)?|(?:over|within)\s+(?:the\s+)?(?:next\s+)?"
+    rf"{_COUNT}\s+)(day|week|month|quarter|year)s?\b",
     re.IGNORECASE,
 )
 DAYS_PER = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
@@ -106,14 +109,14 @@ class Period:
 
 
 def future_span(question: str) -> tuple[int, str] | None:
-    """The span after the data a question asks about: "the next 8 weeks" -> (8, "week"), "next month" ->
-    (1, "month"), "the coming two quarters" -> (2, "quarter"); None when it names none."""
+    """The span after the data a question about the future asks about: "the next 8 weeks" -> (8, "week"),
+    "next month" -> (1, "month"), "over 2 years" -> (2, "year"); None when it names none."""
     m = _FUTURE_SPAN.search(question)
     if not m:
         return None
-    count = m.group(1)
+    count = m.group(1) or m.group(2)
     n = 1 if count is None else int(count) if count.isdigit() else _COUNT_WORDS[count.lower()]
-    return n, m.group(2).lower()
+    return n, m.group(3).lower()
 
 
 def span_in(span: tuple[int, str], unit: str) -> int:
