@@ -47,6 +47,19 @@ def _no_unplanned_model_load(request, monkeypatch):
         pytest.fail(f"unplanned real model load {attempts}; mark the test @pytest.mark.realmodel")
 
 
+# The columns of an Online Retail export, as the tests' sales tables have them.
+SALES_COLUMNS = [
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+]
+
+
 def tiny_sales() -> pd.DataFrame:
     """12 invoices of 5 customers in 3 countries, with one cancellation and one guest (no customer id)."""
     rows = [
@@ -74,16 +87,7 @@ def tiny_sales() -> pd.DataFrame:
     ]
     df = pd.DataFrame(
         rows,
-        columns=[
-            "InvoiceNo",
-            "StockCode",
-            "Description",
-            "Quantity",
-            "InvoiceDate",
-            "UnitPrice",
-            "CustomerID",
-            "Country",
-        ],
+        columns=SALES_COLUMNS,
     )
     df["InvoiceDate"] = pd.to_datetime(df["InvoiceDate"])
     df["CustomerID"] = df["CustomerID"].astype("Int64")

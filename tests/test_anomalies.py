@@ -7,19 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import SALES_COLUMNS
 from tools.anomalies import DetectAnomalies
 from tools.base import RetryableToolError, ToolError
 
-COLUMNS = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
 # Revenue per weekday (Monday = 0); no trade on Saturdays, as in the demo shop.
 PATTERN = {0: 100.0, 1: 120.0, 2: 110.0, 3: 130.0, 4: 150.0, 6: 60.0}
 SPIKES = ["2011-02-09", "2011-03-17", "2011-04-12"]
@@ -51,7 +42,7 @@ def daily_sales(country: str = "United Kingdom", seed: int = 0, days: int = 140)
                     country,
                 )
             )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=SALES_COLUMNS)
 
 
 def inject(df: pd.DataFrame, days: list[str], factor: float) -> pd.DataFrame:
@@ -97,7 +88,7 @@ def test_transaction_rules_on_hand_built_lines(ws):
         ("C302", "B", "BLUE MUG", -1, day + pd.Timedelta(days=21), 4.0, 9, "UK"),  # never bought B
         ("C303", "A", "RED MUG", -2, day + pd.Timedelta(days=21), 3.0, 1, "UK"),  # a normal refund
     ]
-    ws.save_table("lines", pd.DataFrame(rows, columns=COLUMNS), source="test")
+    ws.save_table("lines", pd.DataFrame(rows, columns=SALES_COLUMNS), source="test")
     result = DetectAnomalies(ws)(table="lines", kind="transactions")
     flagged = result.tables[0].df
     assert result.tables[0].name == "transaction_anomalies"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import SALES_COLUMNS
 from tools import clv_models as m
 from tools.base import ToolError
 from tools.clv import CustomerLifetimeValue, probabilistic_clv, purchase_histories
@@ -137,19 +138,7 @@ def test_runs_on_a_retail_shaped_table_with_cancellations(ws):
             day = pd.Timestamp("2011-01-01") + timedelta(days=int(rng.integers(0, 300)))
             rows.append((f"{c}{k}", "A", "MUG", int(rng.integers(1, 5)), day, 3.0, c, "UK"))
     rows.append(("C999", "A", "MUG", -50, pd.Timestamp("2011-06-01"), 3.0, 0, "UK"))  # a return-only day
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "InvoiceNo",
-            "StockCode",
-            "Description",
-            "Quantity",
-            "InvoiceDate",
-            "UnitPrice",
-            "CustomerID",
-            "Country",
-        ],
-    )
+    df = pd.DataFrame(rows, columns=SALES_COLUMNS)
     ws.save_table("shop", df, source="test")
     r = CustomerLifetimeValue(ws)(table="shop", horizon_months=6)
     assert r.fact("customers") == 40

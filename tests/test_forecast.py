@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import SALES_COLUMNS
 from tools.base import ToolError
 from tools.forecast import NAIVE, ForecastSales, Score, backtest, choose, seasonal_naive
 from ui.cli import main
@@ -36,17 +37,7 @@ def daily_sales(days: int = 280, countries: tuple[str, ...] = ("France",), seed:
                     country,
                 )
             )
-    columns = [
-        "InvoiceNo",
-        "StockCode",
-        "Description",
-        "Quantity",
-        "InvoiceDate",
-        "UnitPrice",
-        "CustomerID",
-        "Country",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=SALES_COLUMNS)
 
 
 @pytest.mark.parametrize(

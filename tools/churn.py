@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 
 from tools.arg_types import TableName, TopN
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolError, ToolResult
+from tools.clv import value_expression
 from tools.periods import future_span, span_in
 from tools.segments import ARCHETYPES, cluster, name_segments, rfm_features
 from tools.workspace import Workspace, quote_ident
@@ -132,12 +133,7 @@ def lines_sql(ws: Workspace, table: str) -> str:
     roles = ws.roles(table)
     cols = roles.require("customer_id", "timestamp", purpose="churn prediction")
     cust, ts = quote_ident(cols["customer_id"]), quote_ident(cols["timestamp"])
-    if roles["amount"]:
-        amount = quote_ident(roles["amount"])
-    elif roles["quantity"] and roles["unit_price"]:
-        amount = f"{quote_ident(roles['quantity'])} * {quote_ident(roles['unit_price'])}"
-    else:
-        roles.require("amount", purpose="churn prediction (monetary value)")
+    amount = value_expression(roles, "churn prediction")
     # Without an order id, each distinct purchase time counts as one order.
     order = quote_ident(roles["order_id"]) if roles["order_id"] else ts
     return (

@@ -352,10 +352,8 @@ def _summary(
         "intervals at 80% and 95%."
     ]
     for series in history.series:
-        part = forecast[forecast[by] == series.label] if by else forecast
-        score = scores[scores[by] == series.label] if by else scores
-        chosen = score[score["chosen"]].iloc[0]
-        naive = score[score["model"] == NAIVE].iloc[0]
+        part = _of(forecast, by, series.label)
+        chosen, naive = _chosen_and_naive(_of(scores, by, series.label))
         name = f"{series.label}: " if by else ""
         total = _fmt(part["forecast"].sum(), history)
         lines.append(
@@ -387,8 +385,7 @@ def _headline(
         totals = forecast.groupby(by, sort=False)["forecast"].sum()
         return f"{lead}, by {by}: " + ", ".join(f"{k} {_fmt(v, history)}" for k, v in totals.items()) + "."
     first = forecast.iloc[0]
-    chosen = scores[scores["chosen"]].iloc[0]
-    naive = scores[scores["model"] == NAIVE].iloc[0]
+    chosen, naive = _chosen_and_naive(scores)
     model = (
         f"the seasonal naive (no model beat it in the backtest; MASE {naive['mase']:.2f})"
         if chosen["model"] == NAIVE
@@ -402,6 +399,16 @@ def _headline(
     )
 
 
+def _of(frame: pd.DataFrame, by: str | None, label: str | None) -> pd.DataFrame:
+    """The rows of one series in a forecast or backtest table (all of them without ``by``)."""
+    return frame[frame[by] == label] if by else frame
+
+
+def _chosen_and_naive(scores: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """One series' backtest rows of the model that forecasts and of the seasonal naive."""
+    return scores[scores["chosen"]].iloc[0], scores[scores["model"] == NAIVE].iloc[0]
+
+
 def _fmt(value: float, history: SeriesSet) -> str:
     return formats.number(float(value), history.format, history.currency)
 
@@ -412,10 +419,8 @@ def _facts(history: SeriesSet, forecast: pd.DataFrame, scores: pd.DataFrame, by:
     facts = []
     for series in history.series:
         prefix = f"{series.label}." if by else ""
-        part = forecast[forecast[by] == series.label] if by else forecast
-        score = scores[scores[by] == series.label] if by else scores
-        chosen = score[score["chosen"]].iloc[0]
-        naive = score[score["model"] == NAIVE].iloc[0]
+        part = _of(forecast, by, series.label)
+        chosen, naive = _chosen_and_naive(_of(scores, by, series.label))
         facts += [
             Fact(f"{prefix}forecast_total", round(float(part["forecast"].sum()), 2), source, unit),
             Fact(f"{prefix}model", str(part["model"].iloc[0]), source),
@@ -441,7 +446,7 @@ def _chart(history: SeriesSet, forecast: pd.DataFrame, by: str | None):
     fig = go.Figure()
     for i, series in enumerate(history.series):
         colour = qualitative.Plotly[i % len(qualitative.Plotly)]
-        part = forecast[forecast[by] == series.label] if by else forecast
+        part = _of(forecast, by, series.label)
         name = series.label or history.metric
         x = list(part["period"])
         for level, opacity in ((95, 0.12), (80, 0.25)):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from tools.arg_types import TableName
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolError, ToolResult, frame_facts
+from tools.clv import value_expression
 from tools.workspace import Workspace, quote_ident
 
 DEFAULT_SAVE_AS = "customer_segments"
@@ -58,13 +59,7 @@ def rfm_sql(ws: Workspace, table: str) -> str:
     roles = ws.roles(table)
     cols = roles.require("customer_id", "timestamp", purpose="customer segments (RFM)")
     cust, ts = quote_ident(cols["customer_id"]), quote_ident(cols["timestamp"])
-    amount = ""
-    if roles["amount"]:
-        amount = quote_ident(roles["amount"])
-    elif roles["quantity"] and roles["unit_price"]:
-        amount = f"{quote_ident(roles['quantity'])} * {quote_ident(roles['unit_price'])}"
-    else:
-        roles.require("amount", purpose="customer segments (monetary value)")
+    amount = value_expression(roles, "customer segments")
     # Without an order id, each distinct purchase time counts as one order.
     order = quote_ident(roles["order_id"]) if roles["order_id"] else ts
     t = quote_ident(table)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import get_args
 
+from tools.series import SeriesMetric
 from ui.output import add_command, run_tool
 
-METRICS = ("revenue", "orders", "units", "customers")
+METRICS = get_args(SeriesMetric)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
