@@ -135,7 +135,10 @@ def read_period(text: str) -> str | None:
 # -- top-N -----------------------------------------------------------------------------------------------
 
 _COUNT = r"(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")"
-_RANK = r"(?:best|top|biggest|largest|most|highest|leading|worst|lowest|smallest|least|bottom)"
+_RANK = (
+    r"(?:best|top|biggest|largest|most|highest|leading|worst|lowest|smallest|least|bottom|fewest|greatest|"
+    r"minimum|maximum|cheapest|oldest|youngest|newest|earliest|longest|shortest)"
+)
 _TOP_PATTERNS = (
     re.compile(rf"\b(?:top|bottom)[\s-]*{_COUNT}\b", re.IGNORECASE),
     re.compile(

@@ -270,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "model": model,
             "sql_mode": args.sql_mode,
+            "brief": args.brief,
         },
         "by_level": by_level(records),
         "summary": summarise(records),

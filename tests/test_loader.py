@@ -481,3 +481,11 @@ def test_cli_load_prints_a_readable_report(tmp_path, home, capsys):
     assert "Loaded Web Sales.csv into table web_sales: 1 row, 2 columns." in out
     assert "order_date  DATE" in out and "from 'Order Date'" in out
     assert "Warning: The file name 'Web Sales' is not a plain SQL name; the table is named web_sales." in out
+
+
+def test_a_shops_own_time_zone_keeps_its_wall_times(ws, tmp_path):
+    # a shop export in one zone (summer and winter offsets): the evening order of 31 December stays in 2023
+    text = "created\n2023-12-31 20:15:00 -0500\n2023-07-01 09:00:00 -0400\n"
+    report = load_file(ws, write(tmp_path, "orders.csv", text))
+    assert "local times" in report.columns[0]["inferred"]
+    assert ws.query("SELECT max(created) AS m FROM orders")["m"][0] == pd.Timestamp("2023-12-31 20:15")

@@ -388,6 +388,27 @@ def test_statuses_that_name_the_metric_filter_nothing_and_sql_reads_the_settled_
     assert _read(ws, "What did we take in 2023?").apply(sql, {"sql": "SELECT count(*) FROM sales"}, ws)
 
 
+def test_a_model_filter_that_names_the_metric_filters_nothing(ws):
+    tool = MetricQuery(ws)
+    reading = _read(ws, "What share of invoices were cancelled?")
+    args = reading.apply(
+        tool,
+        {"metrics": ["cancellation_rate"], "filters": [{"column": "status", "value": "Cancelled"}]},
+        ws,
+    )
+    assert args["metrics"] == ["cancellation_rate"] and not args.get("filters")
+    assert tool(**args).fact("cancellation_rate") == pytest.approx(1 / 12)
+
+
+def test_invoices_clients_and_buyers_name_the_metrics_of_orders_and_customers(ws):
+    from tools.metric_reading import stated_metrics
+
+    catalog = MetricQuery(ws).catalog
+    assert stated_metrics(catalog, "What share of invoices were cancelled?") == ["cancellation_rate"]
+    assert stated_metrics(catalog, "How many transactions did we have?") == ["orders"]
+    assert stated_metrics(catalog, "How many different clients bought?") == ["customers"]
+
+
 def test_a_word_of_the_metric_s_name_is_no_grouping_unless_asked_for(ws):
     tool = MetricQuery(ws)
     args = _read(ws, "What is the repeat customer rate?").apply(
@@ -398,3 +419,11 @@ def test_a_word_of_the_metric_s_name_is_no_grouping_unless_asked_for(ws):
         tool, {"metrics": ["repeat_customer_rate"], "by": ["country"]}, ws
     )
     assert args["by"] == ["country"]
+
+
+def test_a_superlative_asks_for_one_row():
+    assert read_top("Which product has the minimum price?") == 1
+    assert read_top("Who is the youngest customer?") == 1
+    assert read_top("What is the name of the oldest store?") == 1
+    assert read_top("List the 3 cheapest products") == 3
+    assert read_top("Which products have the fewest orders?") is None  # a ranking, not one row

@@ -266,18 +266,38 @@ def _as_date(values: list[str], name: str, decimal_comma: bool):
     return dict(zip(values, parsed.dt.date if kind == "date" else parsed, strict=True)), kind, label, warning
 
 
+_ZONE = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
 def _iso(sample: pd.Series):
-    has_zone = bool(sample.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True).any())
-    parsed = pd.to_datetime(sample, format="ISO8601", errors="coerce", utc=has_zone)
+    zones = sample.str.extract(f"({_ZONE})", expand=False).dropna()
+    local = len(zones) == len(sample) and _one_local_zone(zones)
+    # one shop's export keeps its own wall times: its day and month as its people count them
+    written = sample.str.replace(_ZONE, "", regex=True).str.rstrip() if local else sample
+    has_zone = bool(len(zones)) and not local
+    parsed = pd.to_datetime(written, format="ISO8601", errors="coerce", utc=has_zone)
     if parsed.isna().any():
         return None
-    note = "ISO 8601"
+    note = "ISO 8601" + (", local times as written (one time zone)" if local else "")
     if has_zone:
         parsed = parsed.dt.tz_convert(None)
         note += ", converted to UTC"
     if sample.str.len().max() <= 10:
         return dict(zip(sample, parsed.dt.date, strict=True)), "date", note, None
     return dict(zip(sample, parsed, strict=True)), "timestamp", note, None
+
+
+def _one_local_zone(zones: pd.Series) -> bool:
+    """Whether every value carries an offset of one time zone (at most an hour apart: summer time).
+
+    A shop writes its orders in its own zone ("2023-12-31 20:15:00 -0500"): converted to UTC, an evening
+    order would move into the next day, month or year. Offsets of several zones (an event log) are
+    converted to UTC instead, so that their order holds.
+    """
+    if zones.empty:
+        return False
+    minutes = {0 if z == "Z" else int(z[0] + "1") * (int(z[1:3]) * 60 + int(z[-2:])) for z in zones}
+    return max(minutes) - min(minutes) <= 60 and zones.ne("Z").all()
 
 
 def _parses(value: str, fmt: str) -> bool:

@@ -28,9 +28,24 @@ _GROUPED_BEFORE = re.compile(
 _TIME_COLUMNS = {*TIME_GRAINS, "date", "time", "timestamp", "period", "weekday", "hour"}
 
 
+# Words people use for the entities the metrics count, read as the metric names' own words: "what share
+# of invoices were cancelled" names the cancellation rate as "share of orders cancelled" does.
+_ENTITY_WORDS = {
+    "order": re.compile(r"\b(?:invoice|transaction|purchase)(?=s?\b)"),
+    "customer": re.compile(r"\b(?:client|buyer|shopper)(?=s?\b)"),
+}
+
+
+def _in_metric_words(question: str) -> str:
+    low = question.lower()
+    for word, synonyms in _ENTITY_WORDS.items():
+        low = synonyms.sub(word, low)
+    return low
+
+
 def stated_metrics(catalog: Catalog, question: str) -> list[str]:
     """The metrics ``question`` names (name or alias, longest phrase first), in the order it names them."""
-    low = question.lower()
+    low = _in_metric_words(question)
     phrases = []
     for metric in catalog.metrics.values():
         for phrase in (metric.name, metric.name.replace("_", " "), *metric.aliases):
@@ -52,8 +67,9 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
             for i in range(m.start(), m.end()):
                 taken[i] = True
             before = low[: m.start()]
-            # "by revenue" ranks by a metric; "by customer" groups by the customer dimension
-            grouped = _GROUPED_BEFORE.search(before) or (
+            # "by revenue" ranks by a metric; "by customer" groups by the customer dimension; a phrase
+            # of several words is measured ("what share of orders were cancelled")
+            grouped = (len(words) == 1 and _GROUPED_BEFORE.search(before)) or (
                 name == "customers" and re.search(r"\bby\s+$", before)
             )
             if not grouped:
@@ -124,8 +140,12 @@ def refine_metric_args(
         ctx: TableContext = ctx_of(out.get("table"))
     except ToolError:
         return out  # an unknown table: the tool's own error says so
-    filters = [f for f in out.get("filters") or [] if isinstance(f, dict)]
     metric_words = _metric_words(catalog, out["metrics"])
+    filters = [
+        f
+        for f in out.get("filters") or []
+        if isinstance(f, dict) and not _names_the_metric_value(metric_words, f)
+    ]
     values = _values_beside_metrics(metric_words, reading.values)
     # a metric is no grouping ("10 best-selling products by units" ranks by units), nor is a stated value
     # ("sales of Garden Tools": its filter is added below)
@@ -192,6 +212,14 @@ def _names_the_metric(metric_words: set[str], dimension: str, groupings: list[st
     if any(words & name_words(g.replace(" ", "_")) for g in groupings):
         return False
     return bool(words) and words <= metric_words
+
+
+def _names_the_metric_value(metric_words: set[str], condition: dict[str, Any]) -> bool:
+    """A condition whose values are words of a chosen metric's names: "status = Cancelled" beside the
+    cancellation rate is the rate's own numerator; as a filter it would make every order a cancelled one."""
+    values = condition.get("values") or [condition.get("value")]
+    words = [name_words(str(v).replace(" ", "_")) for v in values if v not in (None, "")]
+    return bool(words) and all(w and w <= metric_words for w in words)
 
 
 def _values_beside_metrics(metric_words: set[str], values: list[Any]) -> list[Any]:

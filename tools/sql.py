@@ -9,14 +9,16 @@ from pydantic import BaseModel, Field
 from sqlglot import exp
 
 from tools import formats
-from tools.base import RetryableToolError, Table, Tool, ToolResult, frame_facts
+from tools.base import RetryableToolError, Table, Tool, ToolError, ToolResult, frame_facts
 from tools.charts import auto_chart
 from tools.metric_sql import TableContext
 from tools.names import closest
 from tools.periods import partial_rows
 from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
+from tools.sql_shape import count_distinct_list, one_figure_problem, set_stated_limit, show_group_labels
 from tools.sqlguard import check_sql
 
+_HOW_MANY = re.compile(r"\bhow\s+many\b", re.IGNORECASE)
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
 
 
@@ -35,27 +37,56 @@ class SqlQuery(Tool):
     Args = SqlArgs
 
     def refine_args(self, args: dict, reading, follow_up: bool = False) -> dict:
+        """The SQL made to agree with what the question states (``reading``, agent.question): the table it
+        names, the top-N it asks for, the labels of its groups, one figure when it asks for one."""
+        sql = str(args.get("sql", ""))
+        try:
+            tree = check_sql(sql, self.ws.tables())
+        except RetryableToolError:
+            return args  # the tool's own error says what is wrong with it
+        if not follow_up:
+            self._check_named_table(tree, reading)
+        tree, changes = self._shape(tree, reading)
+        return {**args, "sql": tree.sql(dialect="duckdb")} if changes else args
+
+    def _check_named_table(self, tree: exp.Expression, reading) -> None:
         """SQL over another table than the one the question names is refused with the fix ("how many
         rows has the hillstrom_email table" is not asked of another table)."""
         # Only a table the question names settles it (agent.tables.choose_table's "named"): the current
         # sales table does not ("how many households redeemed a coupon" is about another one), nor does a
         # period (several tables may hold it; the largest is only a guess).
         table = getattr(reading, "table", None)
-        if getattr(reading, "table_why", "") != "named" or not table or follow_up:
-            return args
-        try:
-            read = {
-                t.name.lower()
-                for t in check_sql(str(args.get("sql", "")), self.ws.tables()).find_all(exp.Table)
-            }
-        except RetryableToolError:
-            return args  # the tool's own error says what is wrong with it
+        if getattr(reading, "table_why", "") != "named" or not table:
+            return
+        read = {t.name.lower() for t in tree.find_all(exp.Table)}
         if read and table.lower() not in read:
             raise RetryableToolError(
                 f"The question is about table {table}, but the SQL reads {', '.join(sorted(read))}. "
                 f"Query {table} (its columns are in the schema)."
             )
-        return args
+
+    def _shape(self, tree: exp.Expression, reading) -> tuple[exp.Expression, list[str]]:
+        """Change what has one meaning (the stated N as LIMIT, the group labels shown, a list of different
+        things counted where "how many" asks for their number); refuse other lists and breakdowns where
+        the question asks for one number. Returns the query and its changes."""
+        if getattr(reading, "one_figure", False):
+            problem = one_figure_problem(tree, lambda: self._count_rows(tree))
+            counted = count_distinct_list(tree) if problem and _HOW_MANY.search(reading.question) else None
+            if counted is not None:
+                return counted, ["counted the different rows it lists"]
+            if problem:
+                raise RetryableToolError(problem)
+        changes = show_group_labels(tree) if getattr(reading, "groupings", None) else []
+        limit = set_stated_limit(tree, getattr(reading, "top", None))
+        return tree, [*changes, limit] if limit else changes
+
+    def _count_rows(self, tree: exp.Expression) -> int:
+        """The number of rows a checked query returns (0 when it fails: running it will say why)."""
+        try:
+            df = self.ws.query(f"SELECT count(*) AS n FROM ({tree.sql(dialect='duckdb')}) AS q")
+        except ToolError:
+            return 0
+        return int(df.iloc[0, 0])
 
     def _partial_rows(self, read: list[str], df: pd.DataFrame) -> dict[int, str]:
         """A time series over one dated table: the rows of buckets the data covers only in part."""

@@ -1,0 +1,96 @@
+"""The SQL's result shape agrees with the question: the stated top-N, one figure, groups with their labels."""
+
+from __future__ import annotations
+
+import pytest
+import sqlglot
+
+from agent.context import stated_values
+from agent.question import read_question
+from agent.state import ConversationState
+from tools.base import RetryableToolError
+from tools.sql import SqlQuery
+from tools.sql_shape import set_stated_limit, show_group_labels
+
+
+def _refined(ws, question: str, sql: str) -> str:
+    reading = read_question(ws, question, ConversationState(), [m for _, m in stated_values(ws, question)])
+    return SqlQuery(ws).refine_args({"sql": sql}, reading)["sql"]
+
+
+RANKED = "SELECT Country, count(DISTINCT InvoiceNo) AS orders FROM sales GROUP BY Country ORDER BY 2 DESC"
+
+
+def test_which_one_most_keeps_the_top_row_only(ws):
+    sql = _refined(ws, "Which country placed the most orders?", RANKED)
+    assert sql.endswith("LIMIT 1")
+    assert SqlQuery(ws)(sql=sql).tables[0].df["Country"].tolist() == ["United Kingdom"]
+
+
+def test_the_stated_top_n_replaces_the_models_limit(ws):
+    assert _refined(ws, "Top 2 countries by orders", RANKED + " LIMIT 10").endswith("LIMIT 2")
+
+
+def test_no_stated_top_n_and_no_ranking_are_left_alone(ws):
+    assert _refined(ws, "Orders by country", RANKED) == RANKED
+    unordered = "SELECT Country, count(*) AS n FROM sales GROUP BY Country"
+    assert _refined(ws, "Which country has the most lines?", unordered) == unordered
+
+
+def test_a_limit_never_cuts_a_table_grouped_two_ways():
+    tree = sqlglot.parse_one("SELECT a, b, sum(x) FROM t GROUP BY a, b ORDER BY 3 DESC")
+    assert set_stated_limit(tree, 3) is None and "LIMIT" not in tree.sql()
+
+
+def test_a_grouped_figure_is_shown_with_its_group(ws):
+    sql = _refined(
+        ws, "How many customers per country?", "SELECT count(DISTINCT CustomerID) FROM sales GROUP BY Country"
+    )
+    assert sql.startswith("SELECT Country, COUNT(DISTINCT CustomerID)")
+    df = SqlQuery(ws)(sql=sql).tables[0].df
+    assert dict(zip(df.iloc[:, 0], df.iloc[:, 1], strict=True)) == {
+        "United Kingdom": 2,
+        "Germany": 1,
+        "France": 2,
+    }
+
+
+def test_shown_groups_aliases_and_ordinals_are_not_added_twice():
+    for sql in (
+        "SELECT Country AS c, count(*) FROM sales GROUP BY Country",
+        "SELECT Country AS c, count(*) FROM sales GROUP BY c",
+        "SELECT Country, count(*) FROM sales GROUP BY 1",
+        "SELECT upper(Country), count(*) FROM sales GROUP BY upper(Country)",
+    ):
+        assert show_group_labels(sqlglot.parse_one(sql)) == [], sql
+
+
+def test_one_figure_asked_a_list_of_different_things_is_counted(ws):
+    for listed in (
+        "SELECT DISTINCT CustomerID FROM sales WHERE Country = 'France' ORDER BY 1",
+        "SELECT CustomerID FROM sales WHERE Country = 'France' GROUP BY CustomerID",
+    ):
+        sql = _refined(ws, "How many customers are in France?", listed)
+        assert sql.startswith("SELECT COUNT(*) AS count FROM (SELECT")
+        assert SqlQuery(ws)(sql=sql).tables[0].df.iloc[0, 0] == 2
+
+
+def test_one_figure_asked_a_list_of_rows_is_refused_with_the_fix(ws):
+    listed = "SELECT CustomerID FROM sales WHERE Country = 'France'"
+    with pytest.raises(RetryableToolError, match=r"one number, but this SQL lists 5 rows.*COUNT\(DISTINCT"):
+        _refined(ws, "How many customers are in France?", listed)
+
+
+def test_one_figure_asked_a_breakdown_returned_is_refused(ws):
+    grouped = "SELECT Country, count(*) FROM sales GROUP BY Country"
+    with pytest.raises(RetryableToolError, match="one per Country"):
+        _refined(ws, "How many order lines are there?", grouped)
+
+
+def test_one_figure_in_one_row_passes_whatever_its_form(ws):
+    total = "SELECT count(DISTINCT CustomerID) FROM sales"
+    assert _refined(ws, "How many customers do we have?", total) == total
+    one_row = "SELECT Quantity FROM sales WHERE InvoiceNo = '1007' AND StockCode = 'D'"
+    assert _refined(ws, "How many cake tins were on invoice 1007?", one_row) == one_row
+    one_group = "SELECT Country, count(*) FROM sales WHERE Country = 'France' GROUP BY Country"
+    assert _refined(ws, "How many lines came from France?", one_group) == one_group
