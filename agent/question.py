@@ -249,6 +249,8 @@ class Reading:
         values: stored values it names (confident matches of the value index).
         groupings: words after "by"/"per"/"each" ("region", "month").
         one_figure: it asks for a single number (``asks_one_figure``).
+        names_time: it names a time, period or time grouping (``speaks_of_time``).
+        continues: it is asked after an earlier call in the conversation (a period may come from there).
     """
 
     question: str
@@ -260,6 +262,8 @@ class Reading:
     values: list[ValueMatch] = field(default_factory=list)
     groupings: list[str] = field(default_factory=list)
     one_figure: bool = False
+    names_time: bool = False
+    continues: bool = False
 
     def states_same_as(self, other: Reading) -> bool:
         """Both questions state the same period, top-N, groupings, values and numbers (a rewording of one
@@ -355,6 +359,8 @@ def read_question(
     reading = Reading(question=question, period=read_period(question), top=read_top(question), values=exact)
     reading.groupings = read_groupings(question)
     reading.one_figure = asks_one_figure(question)
+    reading.names_time = speaks_of_time(question)
+    reading.continues = bool(state and state.last_call)
     reading.table, reading.table_why = choose_table(ws, question, reading, state)
     reading.sales_table, _ = choose_table(ws, question, reading, state, sales_only=True)
     return reading

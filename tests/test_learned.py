@@ -137,7 +137,7 @@ def test_the_taught_question_runs_its_taught_call_and_another_year_does_not(ws, 
     assert answer.tool_calls == [{"name": "sql_query", "args": {"sql": sql}}]
     assert answer.tables[0].df["vips"].tolist() == [2]
     assistant.new_conversation()
-    other = {"sql": "SELECT count(*) AS n FROM sales"}
+    other = {"sql": "SELECT count(*) AS n FROM sales WHERE year(InvoiceDate) = 2010"}
     model.enqueue(other, "ok")  # another year is another request: the model writes its call
     answer = assistant.ask("How many VIP customers did we have in 2010?")
     assert answer.tool_calls[-1] == {"name": "sql_query", "args": other}

@@ -385,7 +385,8 @@ def test_statuses_that_name_the_metric_filter_nothing_and_sql_reads_the_settled_
     with pytest.raises(RetryableToolError, match="about table orders"):
         _read(ws, "How many rows has the orders table?").apply(sql, {"sql": "SELECT count(*) FROM sales"}, ws)
     # a question naming no table may be about any of them
-    assert _read(ws, "What did we take in 2023?").apply(sql, {"sql": "SELECT count(*) FROM sales"}, ws)
+    in_2023 = "SELECT count(*) FROM sales WHERE InvoiceDate >= '2023-01-01' AND InvoiceDate < '2024-01-01'"
+    assert _read(ws, "What did we take in 2023?").apply(sql, {"sql": in_2023}, ws)
 
 
 def test_a_model_filter_that_names_the_metric_filters_nothing(ws):

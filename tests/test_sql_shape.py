@@ -94,3 +94,49 @@ def test_one_figure_in_one_row_passes_whatever_its_form(ws):
     assert _refined(ws, "How many cake tins were on invoice 1007?", one_row) == one_row
     one_group = "SELECT Country, count(*) FROM sales WHERE Country = 'France' GROUP BY Country"
     assert _refined(ws, "How many lines came from France?", one_group) == one_group
+
+
+# -- the period the question states, in the SQL's date conditions ------------------------------------------
+
+YEAR_2011 = "SELECT sum(Quantity * UnitPrice) AS revenue FROM sales WHERE "
+
+
+def test_a_year_written_as_one_day_is_refused_with_the_conditions_to_write(ws):
+    sql = YEAR_2011 + "InvoiceDate >= '2011-01-01' AND InvoiceDate < '2011-01-02'"
+    with pytest.raises(
+        RetryableToolError,
+        match=r"states 2011 \(2011-01-01 to 2011-12-31\).*InvoiceDate < '2011-01-02'.*"
+        r"Write InvoiceDate >= '2011-01-01' AND InvoiceDate < '2012-01-01'",
+    ):
+        _refined(ws, "What was the revenue in 2011?", sql)
+
+
+def test_one_bound_or_no_condition_is_refused(ws):
+    for where in ("InvoiceDate >= '2011-01-01'", "Country = 'France'"):
+        with pytest.raises(RetryableToolError, match="does not limit InvoiceDate to it"):
+            _refined(ws, "What was the revenue in 2011?", YEAR_2011 + where)
+
+
+def test_the_stated_period_passes_in_any_of_its_forms(ws):
+    for where in (
+        "InvoiceDate >= DATE '2011-03-01' AND InvoiceDate < '2011-04-01'",
+        "InvoiceDate > '2011-02-28' AND InvoiceDate <= '2011-03-31 23:59:59'",
+        "year(InvoiceDate) = 2011 AND month(InvoiceDate) = 3",
+    ):
+        sql = YEAR_2011 + where
+        refined = _refined(ws, "What was the revenue in March 2011?", sql)
+        assert SqlQuery(ws)(sql=refined).fact("revenue") == 61.0
+
+
+def test_a_timestamp_range_s_last_day_is_made_whole(ws):
+    sql = YEAR_2011 + "InvoiceDate BETWEEN '2011-03-01' AND '2011-03-31'"
+    refined = _refined(ws, "What was the revenue in March 2011?", sql)
+    assert "InvoiceDate < '2011-04-01'" in refined and "BETWEEN" not in refined
+
+
+def test_dates_the_question_never_states_are_refused(ws):
+    sql = YEAR_2011 + "InvoiceDate >= '2017-01-01' AND InvoiceDate < '2018-01-01'"
+    with pytest.raises(RetryableToolError, match="states no period.*Leave the dates out"):
+        _refined(ws, "How much did France spend?", sql)
+    total = "SELECT sum(Quantity * UnitPrice) AS revenue FROM sales"
+    assert _refined(ws, "How much did France spend?", total) == total

@@ -33,7 +33,10 @@ def test_an_unknown_column_is_matched_in_the_table_read_before_any_other(ws):
         match=r"Did you mean product\? \(reviews has product, rating\.\) product_id is a column of catalogue",
     ):
         SqlQuery(ws)(sql="SELECT product_id, avg(rating) FROM reviews GROUP BY 1")
-    with pytest.raises(RetryableToolError, match=r"Did you mean product_id \(a column of catalogue\)"):
+    with pytest.raises(
+        RetryableToolError,
+        match=r"sales has InvoiceNo, .*\. Did you mean product_id \(a column of catalogue\)",
+    ):
         SqlQuery(ws)(sql="SELECT product_idd, Country FROM sales")
 
 

@@ -14,6 +14,7 @@ from tools.charts import auto_chart
 from tools.metric_sql import TableContext
 from tools.names import closest
 from tools.periods import partial_rows
+from tools.sql_period import period_problem, unstated_period_problem, whole_last_days
 from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
 from tools.sql_shape import count_distinct_list, one_figure_problem, set_stated_limit, show_group_labels
 from tools.sqlguard import check_sql
@@ -47,6 +48,7 @@ class SqlQuery(Tool):
         if not follow_up:
             self._check_named_table(tree, reading)
         tree, changes = self._shape(tree, reading)
+        changes += self._agree_on_period(tree, reading)
         return {**args, "sql": tree.sql(dialect="duckdb")} if changes else args
 
     def _check_named_table(self, tree: exp.Expression, reading) -> None:
@@ -79,6 +81,32 @@ class SqlQuery(Tool):
         changes = show_group_labels(tree) if getattr(reading, "groupings", None) else []
         limit = set_stated_limit(tree, getattr(reading, "top", None))
         return tree, [*changes, limit] if limit else changes
+
+    def _agree_on_period(self, tree: exp.Expression, reading) -> list[str]:
+        """Refuse date conditions that do not cover the period the question states (or that state one
+        it does not); make a timestamp range's last day whole. Returns the changes."""
+        dated = self._date_columns(tree, ("DATE", "TIMESTAMP"))
+        if not dated or not hasattr(reading, "resolved_period"):
+            return []
+        period = reading.resolved_period(self.ws) if reading.period else None
+        if reading.period is None and not (reading.names_time or reading.continues):
+            problem = unstated_period_problem(tree, dated)
+            if problem:
+                raise RetryableToolError(problem)
+        if period is None or period.relative:
+            return []  # a relative period counts from the sales table's end, which this table may not share
+        changes = whole_last_days(tree, period, self._date_columns(tree, ("TIMESTAMP",)))
+        problem = period_problem(tree, period, dated)
+        if problem:
+            raise RetryableToolError(problem)
+        return changes
+
+    def _date_columns(self, tree: exp.Expression, types: tuple[str, ...]) -> dict[str, str]:
+        """The columns of the tables the query reads whose type starts with one of ``types``, by their
+        lower-case names, in the tables' order."""
+        read = dict.fromkeys(t.name for t in tree.find_all(exp.Table) if self.ws.has_table(t.name))
+        columns = [c for t in read for c, kind in self.ws.columns(t) if kind.upper().startswith(types)]
+        return {c.lower(): c for c in columns}
 
     def _count_rows(self, tree: exp.Expression) -> int:
         """The number of rows a checked query returns (0 when it fails: running it will say why)."""
@@ -144,10 +172,13 @@ class SqlQuery(Tool):
             listing = "; ".join(f"{t} has {', '.join(by_table[t][:30])}" for t in read)
             elsewhere = f" {exact} is a column of {', '.join(owners[exact])}." if exact else ""
             return f"{first} Did you mean {here}? ({listing}.){elsewhere}"
+        # the columns the query can use come first: pointed only at another table, the model joins it
+        # whether or not the question is about it
+        parts = [first, *(f"{t} has {', '.join(by_table[t][:30])}." for t in read)]
         hint = exact or closest(missing, sorted(owners))
-        if not hint:
-            return first
-        return f"{first} Did you mean {hint} (a column of {', '.join(owners[hint])})?"
+        if hint:
+            parts.append(f"Did you mean {hint} (a column of {', '.join(owners[hint])})?")
+        return " ".join(parts)
 
 
 def _changes_note(changes: list[str]) -> str:
