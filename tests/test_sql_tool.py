@@ -85,3 +85,13 @@ def test_columns_read_from_the_wrong_table_are_read_from_the_one_that_has_them(w
         "SELECT a.x FROM t a JOIN u b ON a.i = b.i",
     ):
         assert retarget_single_table(parse_one(sql, read="duckdb"), lambda: cols) is None, sql
+
+
+def test_a_column_after_the_wrong_alias_names_the_alias_table_and_the_right_alias(ws):
+    ws.save_table("countries", pd.DataFrame({"Country": ["France"], "capital": ["Paris"]}), source="test")
+    sql = "SELECT T1.capital, count(*) FROM sales AS T1 JOIN countries AS T2 ON T1.Country = T2.Country GROUP BY 1"
+    with pytest.raises(
+        RetryableToolError,
+        match=r"T1 is sales, which has InvoiceNo, .* countries has capital: write T2\.capital\.",
+    ):
+        SqlQuery(ws)(sql=sql)

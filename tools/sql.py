@@ -21,6 +21,7 @@ from tools.sqlguard import check_sql
 
 _HOW_MANY = re.compile(r"\bhow\s+many\b", re.IGNORECASE)
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
+_MISSING_IN_TABLE = re.compile(r'Table "([^"]+)" does not have a column named "([^"]+)"', re.IGNORECASE)
 
 
 class SqlArgs(BaseModel):
@@ -137,7 +138,7 @@ class SqlQuery(Tool):
         try:
             df = self.ws.query(sql, max_rows=self.ws.max_rows)
         except RetryableToolError as e:
-            raise RetryableToolError(self._explain(str(e), _tables_read(tree))) from None
+            raise RetryableToolError(self._explain(str(e), tree)) from None
         truncated = bool(df.attrs.get("truncated"))
         read = _tables_read(tree)
         notes = self._partial_rows(read, df)
@@ -149,24 +150,27 @@ class SqlQuery(Tool):
             sql=[sql],
         )
 
-    def _explain(self, message: str, read: list[str]) -> str:
+    def _explain(self, message: str, tree: exp.Expression) -> str:
         """Add the closest real column to DuckDB's unknown-column error: one of the tables the query reads
         first (with their columns), else one of another table, naming the tables that have it.
 
         The table matters: the model often names a column of a table its FROM clause does not join, or one
-        that only another table has ("product_id" over a table whose column is "product").
+        that only another table has ("product_id" over a table whose column is "product"), or puts a joined
+        table's column after the other table's alias (``T1.name`` where T2 has it).
         """
-        match = _MISSING_COLUMN.search(message)
-        if not match:
-            return message
-        first, missing = message.splitlines()[0], match.group(1)
         by_table = self.ws.columns_by_table()
         owners: dict[str, list[str]] = {}
         for table, columns in by_table.items():
             for column in columns:
                 owners.setdefault(column, []).append(table)
+        if aliased := _MISSING_IN_TABLE.search(message):
+            return _explain_alias(message.splitlines()[0], aliased[1], aliased[2], tree, by_table, owners)
+        match = _MISSING_COLUMN.search(message)
+        if not match:
+            return message
+        first, missing = message.splitlines()[0], match.group(1)
         exact = next((c for c in owners if c.lower() == missing.lower()), None)
-        read = [t for t in dict.fromkeys(read) if t in by_table]
+        read = [t for t in dict.fromkeys(_tables_read(tree)) if t in by_table]
         here = closest(missing, sorted({c for t in read for c in by_table[t]}))
         if here:
             listing = "; ".join(f"{t} has {', '.join(by_table[t][:30])}" for t in read)
@@ -179,6 +183,25 @@ class SqlQuery(Tool):
         if hint:
             parts.append(f"Did you mean {hint} (a column of {', '.join(owners[hint])})?")
         return " ".join(parts)
+
+
+def _explain_alias(
+    first: str, alias: str, missing: str, tree: exp.Expression, by_table: dict, owners: dict
+) -> str:
+    """DuckDB's "Table "T1" does not have a column named ..." with the table behind the alias, its
+    columns, and the tables of the query that have the column under their own alias."""
+    aliases = {(t.alias or t.name).lower(): t for t in tree.find_all(exp.Table)}
+    table = aliases.get(alias.lower())
+    if table is None or table.name not in by_table:
+        return first
+    parts = [f"{first} {alias} is {table.name}, which has {', '.join(by_table[table.name][:30])}."]
+    exact = next((c for c in owners if c.lower() == missing.lower()), None)
+    joined = [t for t in aliases.values() if exact and t.name in owners[exact]]
+    if joined:
+        parts.append(" ".join(f"{t.name} has {exact}: write {t.alias or t.name}.{exact}." for t in joined))
+    elif exact:
+        parts.append(f"{exact} is a column of {', '.join(owners[exact])}, which the query does not join.")
+    return " ".join(parts)
 
 
 def _changes_note(changes: list[str]) -> str:
