@@ -217,7 +217,10 @@ def asks_aggregate(text: str) -> bool:
 
 _ONE_FIGURE = re.compile(
     r"^\W*(?:(?:on\s+average|overall|in\s+total|all\s+in\s+all)\W+)?"
-    r"(?:how\s+(?:many|much)|what\s+(?:share|percentage|proportion|fraction|percent))\b",
+    r"(?:how\s+(?:many|much)|what\s+(?:share|percentage|proportion|fraction|percent)"
+    r"|(?:count|find|give|return|show|tell\s+me|what\s+is|what's|what\s+was)\s+(?:me\s+)?(?:the\s+|our\s+)?"
+    r"(?:total\s+|overall\s+)?(?:number|count)\s+of"
+    r"|what\s+(?:is|was|'s)\s+(?:the\s+|our\s+)(?:total|overall|average|mean))\b",
     re.IGNORECASE,
 )
 # Words that ask for rows, not one figure: "how many orders did each country place".

@@ -428,3 +428,17 @@ def test_a_superlative_asks_for_one_row():
     assert read_top("What is the name of the oldest store?") == 1
     assert read_top("List the 3 cheapest products") == 3
     assert read_top("Which products have the fewest orders?") is None  # a ranking, not one row
+
+
+def test_a_count_or_a_total_asked_in_other_words_is_one_figure():
+    from agent.question import asks_one_figure
+
+    for question in (
+        "Count the number of different brands.",
+        "What is the total number of stores?",
+        "Find the number of orders in 2011",
+        "What is the average order value?",
+    ):
+        assert asks_one_figure(question), question
+    for question in ("What is the average rating in each division?", "Show the number of orders by country"):
+        assert not asks_one_figure(question), question

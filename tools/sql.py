@@ -19,7 +19,7 @@ from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
 from tools.sql_shape import count_distinct_list, one_figure_problem, set_stated_limit, show_group_labels
 from tools.sqlguard import check_sql
 
-_HOW_MANY = re.compile(r"\bhow\s+many\b", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\b(?:how\s+many|number\s+of|count)\b", re.IGNORECASE)  # asks how many things
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
 _MISSING_IN_TABLE = re.compile(r'Table "([^"]+)" does not have a column named "([^"]+)"', re.IGNORECASE)
 
