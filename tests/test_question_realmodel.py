@@ -58,6 +58,21 @@ def test_a_count_of_cancelled_orders(assistant, demo_ws):
     assert expected in values, answer.tables[0].df
 
 
+def test_sql_over_a_stated_month_covers_the_month(assistant, demo_ws):
+    assistant.new_conversation()
+    answer = assistant.ask("Using SQL, how many rows of cdnow_transactions are dated in March 1997?")
+    assert answer.error is None, answer.error
+    assert answer.tool_calls[-1]["name"] == "sql_query"
+    columns = dict(demo_ws.columns("cdnow_transactions"))
+    date = next(c for c, kind in columns.items() if kind.upper().startswith(("DATE", "TIMESTAMP")))
+    expected = gold(
+        demo_ws,
+        f"SELECT count(*) FROM cdnow_transactions WHERE \"{date}\" >= DATE '1997-03-01' "
+        f"AND \"{date}\" < DATE '1997-04-01'",
+    )
+    assert first_value(answer, answer.tables[0].df.columns[0]) == expected
+
+
 def test_a_question_about_a_freshly_loaded_table(tmp_path):
     from agent.assistant import Assistant, default_model_spec
     from tools.workspace import Workspace

@@ -26,7 +26,7 @@ _ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T][\d:.]+)?$")  # a day, or a t
 class DateBound:
     """One condition ``column op day`` (a BETWEEN gives two) and the node it was read from."""
 
-    node: exp.Expression
+    node: exp.Expr
     column: exp.Column
     op: str
     day: date
@@ -42,11 +42,11 @@ def date_bounds(tree: exp.Expression, date_columns: dict[str, str]) -> list[Date
             column, day, op = _column(node.expression, date_columns), _day(node.this), _FLIP[op]
         if column is not None and day is not None:
             bounds.append(DateBound(node, column, op, day))
-    for node in tree.find_all(exp.Between):
-        column = _column(node.this, date_columns)
-        low, high = _day(node.args.get("low")), _day(node.args.get("high"))
+    for between in tree.find_all(exp.Between):
+        column = _column(between.this, date_columns)
+        low, high = _day(between.args.get("low")), _day(between.args.get("high"))
         if column is not None and low is not None and high is not None:
-            bounds += [DateBound(node, column, ">=", low), DateBound(node, column, "<=", high)]
+            bounds += [DateBound(between, column, ">=", low), DateBound(between, column, "<=", high)]
     return bounds
 
 
