@@ -231,6 +231,20 @@ _BREAKDOWN = re.compile(
 )
 
 
+# The thing a count is of: "how many different households ...", "the number of orders ...".
+_COUNTED = re.compile(
+    r"\b(?:how\s+many|number\s+of|count\s+(?:of\s+)?(?:the\s+)?(?!number\b|total\b))\s*"
+    r"(?:different\s+|distinct\s+|unique\s+|individual\s+|separate\s+)?([a-z]+)",
+    re.IGNORECASE,
+)
+
+
+def read_counted(text: str) -> str | None:
+    """The noun a question counts ("How many households redeemed a coupon?" -> households), else None."""
+    nouns = (m.group(1).lower() for m in _COUNTED.finditer(text))
+    return next((noun for noun in nouns if noun not in _NOT_NOUNS), None)
+
+
 def asks_one_figure(text: str) -> bool:
     """The question asks for a single number ("How many customers ordered in 2024?", "How much did London
     customers spend?"): a grouping the model adds (per customer) answers something else."""
@@ -252,6 +266,7 @@ class Reading:
         values: stored values it names (confident matches of the value index).
         groupings: words after "by"/"per"/"each" ("region", "month").
         one_figure: it asks for a single number (``asks_one_figure``).
+        counted: the noun it counts ("how many households" -> households; ``read_counted``).
         names_time: it names a time, period or time grouping (``speaks_of_time``).
         continues: it is asked after an earlier call in the conversation (a period may come from there).
     """
@@ -265,6 +280,7 @@ class Reading:
     values: list[ValueMatch] = field(default_factory=list)
     groupings: list[str] = field(default_factory=list)
     one_figure: bool = False
+    counted: str | None = None
     names_time: bool = False
     continues: bool = False
 
@@ -362,6 +378,7 @@ def read_question(
     reading = Reading(question=question, period=read_period(question), top=read_top(question), values=exact)
     reading.groupings = read_groupings(question)
     reading.one_figure = asks_one_figure(question)
+    reading.counted = read_counted(question)
     reading.names_time = speaks_of_time(question)
     reading.continues = bool(state and state.last_call)
     reading.table, reading.table_why = choose_table(ws, question, reading, state)

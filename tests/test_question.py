@@ -442,3 +442,11 @@ def test_a_count_or_a_total_asked_in_other_words_is_one_figure():
         assert asks_one_figure(question), question
     for question in ("What is the average rating in each division?", "Show the number of orders by country"):
         assert not asks_one_figure(question), question
+
+
+def test_the_noun_a_count_is_of():
+    from agent.question import read_counted
+
+    assert read_counted("How many different households redeemed a coupon?") == "households"
+    assert read_counted("Count the number of distinct brands.") == "brands"
+    assert read_counted("What is the revenue?") is None

@@ -75,6 +75,17 @@ def test_one_figure_asked_a_list_of_different_things_is_counted(ws):
         assert SqlQuery(ws)(sql=sql).tables[0].df.iloc[0, 0] == 2
 
 
+def test_how_many_things_grouped_by_the_thing_counts_the_groups(ws):
+    per_customer = (
+        "SELECT CustomerID, count(*) AS lines FROM sales WHERE Country = 'France' GROUP BY CustomerID"
+    )
+    sql = _refined(ws, "How many customers bought in France?", per_customer)
+    assert SqlQuery(ws)(sql=sql).tables[0].df.iloc[0, 0] == 2
+    per_country = "SELECT Country, count(DISTINCT CustomerID) FROM sales GROUP BY Country"
+    with pytest.raises(RetryableToolError, match="one per Country"):
+        _refined(ws, "How many customers do we have?", per_country)
+
+
 def test_one_figure_asked_a_list_of_rows_is_refused_with_the_fix(ws):
     listed = "SELECT CustomerID FROM sales WHERE Country = 'France'"
     with pytest.raises(RetryableToolError, match=r"one number, but this SQL lists 5 rows.*COUNT\(DISTINCT"):

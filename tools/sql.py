@@ -16,10 +16,9 @@ from tools.names import closest
 from tools.periods import partial_rows
 from tools.sql_period import period_problem, unstated_period_problem, whole_last_days
 from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
-from tools.sql_shape import count_distinct_list, one_figure_problem, set_stated_limit, show_group_labels
+from tools.sql_shape import count_listed, one_figure_problem, set_stated_limit, show_group_labels
 from tools.sqlguard import check_sql
 
-_HOW_MANY = re.compile(r"\b(?:how\s+many|number\s+of|count)\b", re.IGNORECASE)  # asks how many things
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
 _MISSING_IN_TABLE = re.compile(r'Table "([^"]+)" does not have a column named "([^"]+)"', re.IGNORECASE)
 
@@ -74,9 +73,10 @@ class SqlQuery(Tool):
         the question asks for one number. Returns the query and its changes."""
         if getattr(reading, "one_figure", False):
             problem = one_figure_problem(tree, lambda: self._count_rows(tree))
-            counted = count_distinct_list(tree) if problem and _HOW_MANY.search(reading.question) else None
+            noun = getattr(reading, "counted", None)
+            counted = count_listed(tree, noun) if problem and noun else None
             if counted is not None:
-                return counted, ["counted the different rows it lists"]
+                return counted, [f"counted the {noun} it lists"]
             if problem:
                 raise RetryableToolError(problem)
         changes = show_group_labels(tree) if getattr(reading, "groupings", None) else []

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from tools.names import name_words, stem
+
 
 def outer_select(tree: exp.Expression) -> exp.Select | None:
     """The SELECT whose rows are the result (None for a UNION and the like: their shape is the model's)."""
@@ -79,14 +81,26 @@ def show_group_labels(tree: exp.Expression) -> list[str]:
     return [a.sql() for a in added]
 
 
-def count_distinct_list(tree: exp.Expression) -> exp.Expression | None:
-    """A query that lists different things (SELECT DISTINCT, or a grouping without aggregates) as the
-    count of its rows: "how many households redeemed a coupon" answered with the households' list.
-    None for any other query."""
+def count_listed(tree: exp.Expression, noun: str) -> exp.Expression | None:
+    """The number of the ``noun`` things a query lists, where "how many <noun>" asks for it; else None.
+
+    A list of different things (SELECT DISTINCT, a grouping without aggregates), or a grouping by the one
+    column that names the noun ("how many households redeemed a coupon" answered per household_id), has
+    one row per such thing: its row count is the answer.
+    """
     select = outer_select(tree)
-    if select is None or aggregates(select) or select.args.get("limit"):
+    if select is None or select.args.get("limit"):
         return None
-    if not (select.args.get("distinct") or _group_terms(select)):
+    groups = _group_terms(select)
+    if aggregates(select):
+        grouped_by_noun = (
+            len(groups) == 1
+            and isinstance(groups[0], exp.Column)
+            and stem(noun) in name_words(groups[0].name)
+        )
+        if not grouped_by_noun:
+            return None
+    elif not (select.args.get("distinct") or groups):
         return None
     listed = select.copy()
     listed.set("order", None)
