@@ -61,11 +61,14 @@ def stated_values(ws: Workspace, text: str) -> list[tuple[str, Any]]:
     found: dict[str, tuple[str, Any]] = {}
     for phrase in candidate_phrases(text):
         try:
-            matches = match_values(ws, phrase, limit=1, semantic=False)
+            matches = match_values(ws, phrase, limit=5, semantic=False)
         except Exception as e:  # noqa: BLE001 - a value index problem must not stop the question
             log.warning("value matching failed for %r: %s", phrase, e)
             return []
-        for m in matches:
+        # every table that stores the value exactly ("Canada" is a country of the demo data and of the
+        # person's own table: the table choice must see both), else the best near match only
+        exact = [m for m in matches if m.how in ("exact", "case", "synonym")]
+        for m in exact or matches[:1]:
             confident = m.how in ("exact", "case", "synonym") or (
                 len(phrase.split()) > 1 and m.score >= FUZZY_MIN
             )

@@ -450,3 +450,12 @@ def test_the_noun_a_count_is_of():
     assert read_counted("How many different households redeemed a coupon?") == "households"
     assert read_counted("Count the number of distinct brands.") == "brands"
     assert read_counted("What is the revenue?") is None
+
+
+def test_a_value_both_tables_store_leaves_the_choice_to_the_current_table(ws, tmp_path):
+    path = tmp_path / "shop.csv"
+    path.write_text(SHOP_CSV.replace("London", "France"), encoding="utf-8")
+    load_file(ws, path, table="shop")  # the person's table, now the current one; `sales` has France too
+    reading = _read(ws, "How many customers do we have in France?")
+    assert {m.table for m in reading.values} == {"sales", "shop"}
+    assert (reading.table, reading.table_why) == ("shop", "current")
