@@ -223,6 +223,8 @@ _ONE_FIGURE = re.compile(
     r"|what\s+(?:is|was|'s)\s+(?:the\s+|our\s+)(?:total|overall|average|mean))\b",
     re.IGNORECASE,
 )
+# "What have we sold in total over the two years?": one figure, whatever the sentence opens with
+_IN_TOTAL = re.compile(r"\b(?:in\s+total|altogether|all\s+in\s+all|all\s+told|combined)\b", re.IGNORECASE)
 # Words that ask for rows, not one figure: "how many orders did each country place".
 _BREAKDOWN = re.compile(
     r"\b(?:which|each|every|per|by|across|split|breakdown|broken|respectively|list|trend|over\s+time|"
@@ -248,7 +250,8 @@ def read_counted(text: str) -> str | None:
 def asks_one_figure(text: str) -> bool:
     """The question asks for a single number ("How many customers ordered in 2024?", "How much did London
     customers spend?"): a grouping the model adds (per customer) answers something else."""
-    return bool(_ONE_FIGURE.search(text)) and not _BREAKDOWN.search(text)
+    asked = _ONE_FIGURE.search(text) or _IN_TOTAL.search(text)
+    return bool(asked) and not _BREAKDOWN.search(text)
 
 
 # -- the reading -----------------------------------------------------------------------------------------

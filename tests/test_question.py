@@ -459,3 +459,10 @@ def test_a_value_both_tables_store_leaves_the_choice_to_the_current_table(ws, tm
     reading = _read(ws, "How many customers do we have in France?")
     assert {m.table for m in reading.values} == {"sales", "shop"}
     assert (reading.table, reading.table_why) == ("shop", "current")
+
+
+def test_the_noun_after_a_top_n_is_what_is_ranked(ws):
+    tool = MetricQuery(ws)
+    args = _read(ws, "top 2 descriptions by units").apply(tool, {"metrics": ["units"]}, ws)
+    table = tool(**args).table
+    assert len(table) == 2 and "product" in table.columns  # Description is the product dimension

@@ -235,9 +235,17 @@ def _one_figure_groupings(ctx: TableContext, by: list[Any], values: list[Any]) -
     return [d for d in by if named[_column_of(ctx, d) or ""] >= 2]
 
 
+# "top 5 SKUs", "the 10 best brands": the noun after a top-N is what is ranked
+_TOP_NOUN = re.compile(
+    r"\b(?:top|bottom|best|worst|the|our)\s+(?:\d+|[a-z]+)\s+(?:best[\s-]selling\s+|selling\s+)?([a-z]+)",
+    re.IGNORECASE,
+)
+
+
 def _named_dimensions(question: str) -> list[str]:
-    """Nouns a ranking is usually over, as dimension names ("our 3 best sellers" -> product)."""
-    found = []
+    """What a ranking is over, as dimension names: the noun after the top-N ("top 5 SKUs" -> skus), then
+    nouns a ranking is usually over ("our 3 best sellers" -> product)."""
+    found = [m.group(1).lower() for m in _TOP_NOUN.finditer(question)]
     for m in _RANKED_NOUNS.finditer(question):
         noun = re.sub(r"[\s-]+", " ", m.group(1).lower())
         found.append(_NOUN_DIMENSION.get(noun, noun))
@@ -289,7 +297,7 @@ def _with_groupings(ctx: TableContext, catalog: Catalog, by: Any, groupings: lis
             name = _dimension_name(ctx, candidate)
             if name and name not in catalog.metrics:
                 if name not in have:
-                    dims.append(candidate)
+                    dims.append(candidate if _dimension_name(ctx, candidate, plural=False) else name)
                     have.add(name)
                 break
     return dims
@@ -306,8 +314,10 @@ def _is_metric(catalog: Catalog, words: str) -> bool:
     return True
 
 
-def _dimension_name(ctx: TableContext, word: str) -> str | None:
-    for candidate in dict.fromkeys((word, word[:-1] if word.endswith("s") else word)):
+def _dimension_name(ctx: TableContext, word: str, plural: bool = True) -> str | None:
+    """The dimension ``word`` names (with ``plural``, also as its singular: "skus" -> sku)."""
+    forms = (word, word[:-1] if plural and word.endswith("s") else word)
+    for candidate in dict.fromkeys(forms):
         try:
             return ctx.dimension(candidate).name
         except ToolError:
