@@ -413,12 +413,21 @@ _TIME_ADVERBS = {
     "monthly": "month",
     "quarterly": "quarter",
     "yearly": "year",
+    "hourly": "hour",
+    "weekdays?": "weekday",  # "which day of the week ..." reads as "which weekday ..." (_TIME_PHRASES)
 }
+# Time groupings written in several words, read as one ("by day of the week" is no grouping by day)
+_TIME_PHRASES = (
+    (re.compile(r"\bdays?\s+of\s+(?:the\s+)?week\b", re.IGNORECASE), "weekday"),
+    (re.compile(r"\bhours?\s+of\s+(?:the\s+)?day\b", re.IGNORECASE), "hour"),
+)
 
 
 def read_groupings(text: str) -> list[str]:
     """The words after "by", "per", "each" ("revenue by region and channel" -> region, channel), and the
     grain of "monthly", "weekly"..."""
+    for phrase, word in _TIME_PHRASES:
+        text = phrase.sub(word, text)
     found: list[str] = [
         grain for word, grain in _TIME_ADVERBS.items() if re.search(rf"\b{word}\b", text, re.IGNORECASE)
     ]

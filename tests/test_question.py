@@ -466,3 +466,14 @@ def test_the_noun_after_a_top_n_is_what_is_ranked(ws):
     args = _read(ws, "top 2 descriptions by units").apply(tool, {"metrics": ["units"]}, ws)
     table = tool(**args).table
     assert len(table) == 2 and "product" in table.columns  # Description is the product dimension
+
+
+def test_the_day_of_the_week_is_the_weekday_grouping(ws):
+    assert read_groupings("revenue by day of the week") == ["weekday"]
+    assert read_groupings("Which day of the week brings the most orders?") == ["weekday"]
+    assert read_groupings("orders by hour of the day") == ["hour"]
+    tool = MetricQuery(ws)
+    args = _read(ws, "Which day of the week brings the most orders?").apply(
+        tool, {"metrics": ["orders"], "by": ["day"]}, ws
+    )
+    assert args["by"] == ["weekday"]

@@ -167,6 +167,9 @@ def refine_metric_args(
         by = _one_figure_groupings(ctx, by, values)
         for key in ("grain", "top", "sort", "sort_by"):
             out.pop(key, None)
+    if not follow_up and any(_is_time_dimension(ctx, g, parts=True) for g in reading.groupings):
+        # the question states its time grouping ("which day of the week"): the model's other one goes
+        by = [d for d in by if not _is_time_dimension(ctx, d, parts=True)]
     had_time = any(_is_time_dimension(ctx, d) for d in [*by, out.get("grain")] if d)
     out["by"] = _with_groupings(ctx, catalog, by, reading.groupings)
     if reading.top and not out["by"]:  # a top-N ranks something: the dimension the question names
@@ -256,11 +259,13 @@ def _as_list(value: Any) -> list[Any]:
     return [v for v in (value if isinstance(value, list) else [value]) if v]
 
 
-def _is_time_dimension(ctx: TableContext, name: Any) -> bool:
+def _is_time_dimension(ctx: TableContext, name: Any, parts: bool = False) -> bool:
+    """Whether ``name`` is a time grain (with ``parts``, also a part of the day or week: hour, weekday)."""
     try:
-        return ctx.dimension(str(name)).kind in TIME_GRAINS
+        kind = ctx.dimension(str(name).replace(" ", "_")).kind
     except ToolError:
         return False
+    return kind in TIME_GRAINS or (parts and kind in ("weekday", "hour"))
 
 
 def _agreeing_metrics(catalog: Catalog, question: str, chosen: Any) -> Any:
