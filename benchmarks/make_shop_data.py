@@ -133,19 +133,28 @@ _HOME_SEASON = np.array([0.85, 0.8, 0.85, 0.85, 0.85, 0.8, 0.8, 0.85, 0.95, 1.15
 
 
 def main() -> None:
-    text = render()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text, encoding="utf-8", newline="")
-    print(f"wrote {OUT} ({text.count(chr(10)) - 1:,} lines, {OUT.stat().st_size:,} bytes)")
+    write_export(OUT, render())
+
+
+def write_export(path: Path, text: str) -> None:
+    """Write a generated export (shared with make_store_data)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="")
+    print(f"wrote {path} ({text.count(chr(10)) - 1:,} lines, {path.stat().st_size:,} bytes)")
+
+
+def csv_text(header: list[str], lines: list[list[str]]) -> str:
+    """A CSV file as text: the header, then one row per line (shared with make_store_data)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(lines)
+    return buffer.getvalue()
 
 
 def render(seed: int = SEED) -> str:
     """The whole CSV file as text (header and one row per order line)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(_order_lines(np.random.default_rng(seed)))
-    return buffer.getvalue()
+    return csv_text(HEADER, _order_lines(np.random.default_rng(seed)))
 
 
 def _order_lines(rng: np.random.Generator) -> list[list[str]]:

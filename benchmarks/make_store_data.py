@@ -11,17 +11,17 @@ Several lines per order; the order-level fields repeat on each line.
 Sales grow through the two years, jump in the Black Friday week and December, rise before Valentine's and
 Mother's Day, and sun care sells in summer, so months, categories and channels differ.
 
-Run ``python benchmarks/make_store_data.py`` to (re)write the file; the same seed gives the same bytes.
+Run ``python -m benchmarks.make_store_data`` to (re)write the file; the same seed gives the same bytes.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.make_shop_data import csv_text, write_export
 
 SEED = 20250630
 OUT = Path(__file__).resolve().parent / "data" / "skincare_orders.csv"
@@ -170,19 +170,12 @@ _STORE_MONTHS = np.array([0.85, 0.95, 0.9, 0.9, 1.1, 0.95, 0.9, 0.88, 0.86, 0.95
 
 
 def main() -> None:
-    text = render()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text, encoding="utf-8", newline="")
-    print(f"wrote {OUT} ({text.count(chr(10)) - 1:,} lines, {OUT.stat().st_size:,} bytes)")
+    write_export(OUT, render())
 
 
 def render(seed: int = SEED) -> str:
     """The whole CSV file as text (header and one row per order line)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(_order_lines(np.random.default_rng(seed)))
-    return buffer.getvalue()
+    return csv_text(HEADER, _order_lines(np.random.default_rng(seed)))
 
 
 def _order_lines(rng: np.random.Generator) -> list[list[str]]:
