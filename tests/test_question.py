@@ -410,6 +410,20 @@ def test_invoices_clients_and_buyers_name_the_metrics_of_orders_and_customers(ws
     assert stated_metrics(catalog, "How many different clients bought?") == ["customers"]
 
 
+def test_some_of_the_cancelling_statuses_count_those_orders_only(ws, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(STATUS_CSV, encoding="utf-8")
+    load_file(ws, path, table="orders")
+    tool = MetricQuery(ws)
+    for metrics in (["orders"], ["cancelled_orders"]):  # "orders" leaves cancelled ones out: it would say 0
+        args = _read(ws, "How many orders were refunded?").apply(tool, {"metrics": metrics}, ws)
+        assert args["metrics"] == ["cancelled_orders"]
+        assert args["filters"] == [{"column": "order_status", "op": "=", "value": "Refunded"}]
+        assert tool(**args).fact("cancelled_orders") == 1
+    both = _read(ws, "How many orders were cancelled or refunded?").apply(tool, {"metrics": ["orders"]}, ws)
+    assert not both.get("filters") and tool(**both).fact("cancelled_orders") == 2
+
+
 def test_a_word_of_the_metric_s_name_is_no_grouping_unless_asked_for(ws):
     tool = MetricQuery(ws)
     args = _read(ws, "What is the repeat customer rate?").apply(

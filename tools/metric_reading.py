@@ -183,7 +183,38 @@ def refine_metric_args(
     if reading.period:
         filters = [f for f in filters if not _is_time_filter(ctx, f)]
     out["filters"] = _with_values(ctx, filters, values)
+    out = _cancelled_part(catalog, ctx, out, reading.values)
     return {k: v for k, v in out.items() if v not in ([], None) or k in args}
+
+
+# The status column and values of a status-based cancellation (tools.roles writes the condition so).
+_STATUS_CONDITION = re.compile(r'^lower\(trim\("((?:[^"]|"")+)"\)\) IN \((.+)\)$')
+_ORDER_COUNTS = {"orders", "cancelled_orders"}
+
+
+def _cancelled_part(
+    catalog: Catalog, ctx: TableContext, args: dict[str, Any], values: list[Any]
+) -> dict[str, Any]:
+    """An order count for some of the statuses that cancel an order counts those orders only: "how many
+    orders have been refunded" where refunded and voided orders both cancel is the refunded ones (the
+    cancelled orders with that status), and "voided orders" are no orders that stood (which exclude them)."""
+    m = _STATUS_CONDITION.match(ctx.roles.cancelled)
+    metrics = set(_resolved(catalog, args.get("metrics")))
+    if not m or not metrics or not metrics <= _ORDER_COUNTS:
+        return args
+    column, statuses = m.group(1).replace('""', '"'), set(re.findall(r"'([^']*)'", m.group(2)))
+    named = list(dict.fromkeys(v.value for v in values if v.table == ctx.table and v.column == column))
+    if not named or {v.lower().strip() for v in named} >= statuses:
+        return args  # no status named, or all of them: the cancelled orders as a whole
+    if not {v.lower().strip() for v in named} <= statuses:
+        return args  # a status that stands ("paid") beside them: the model's call as it is
+    filters = [f for f in args.get("filters") or [] if _column_of(ctx, f.get("column")) != column]
+    condition = (
+        {"column": column, "op": "=", "value": named[0]}
+        if len(named) == 1
+        else {"column": column, "op": "in", "values": named}
+    )
+    return {**args, "metrics": ["cancelled_orders"], "filters": [*filters, condition]}
 
 
 _INSTEAD = re.compile(r"(?:instead|rather)|^\s*(?:now\s+)?by", re.IGNORECASE)
