@@ -215,8 +215,16 @@ def _order_times(rng: np.random.Generator, n: int) -> list[dt.datetime]:
     weekend = np.array([d.weekday() >= 5 for d in days])
     weight = (1.22**t) * (0.6 * _GARDEN_SEASON[months] + 0.4 * _HOME_SEASON[months])
     weight *= np.where(weekend, 1.3, 1.0)
+    return draw_times(rng, n, days, weight, _hour_weights())
+
+
+def draw_times(
+    rng: np.random.Generator, n: int, days: list[dt.date], weight: np.ndarray, hour_weights: np.ndarray
+) -> list[dt.datetime]:
+    """``n`` sorted timestamps: days drawn by ``weight``, hours by ``hour_weights``, any minute (shared
+    with make_store_data)."""
     picked = np.sort(rng.choice(len(days), n, p=weight / weight.sum()))
-    hours = rng.choice(24, n, p=_hour_weights())
+    hours = rng.choice(24, n, p=hour_weights)
     minutes = rng.integers(0, 60, n)
     stamps = [
         dt.datetime.combine(days[d], dt.time(int(h), int(m)))

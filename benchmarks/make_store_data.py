@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.make_shop_data import csv_text, write_export
+from benchmarks.make_shop_data import csv_text, draw_times, write_export
 
 SEED = 20250630
 OUT = Path(__file__).resolve().parent / "data" / "skincare_orders.csv"
@@ -284,14 +284,7 @@ def _order_times(rng: np.random.Generator, n: int) -> list[dt.datetime]:
     weight = (1.3**t) * _STORE_MONTHS[months]
     weight *= np.array([(1.0, 0.95, 0.95, 1.0, 1.05, 1.2, 1.3)[d.weekday()] for d in days])
     weight *= np.array([_peak(d) for d in days])
-    picked = np.sort(rng.choice(len(days), n, p=weight / weight.sum()))
-    hours = rng.choice(24, n, p=_hour_weights())
-    minutes = rng.integers(0, 60, n)
-    stamps = [
-        dt.datetime.combine(days[d], dt.time(int(h), int(m)))
-        for d, h, m in zip(picked, hours, minutes, strict=True)
-    ]
-    return sorted(stamps)
+    return draw_times(rng, n, days, weight, _hour_weights())
 
 
 def _black_friday(year: int) -> dt.date:

@@ -86,7 +86,8 @@ class SqlQuery(Tool):
     def _agree_on_period(self, tree: exp.Expression, reading) -> list[str]:
         """Refuse date conditions that do not cover the period the question states (or that state one
         it does not); make a timestamp range's last day whole. Returns the changes."""
-        dated = self._date_columns(tree, ("DATE", "TIMESTAMP"))
+        typed = self._column_types(tree)
+        dated = {c.lower(): c for c, kind in typed if kind.startswith(("DATE", "TIMESTAMP"))}
         if not dated or not hasattr(reading, "resolved_period"):
             return []
         period = reading.resolved_period(self.ws) if reading.period else None
@@ -96,18 +97,17 @@ class SqlQuery(Tool):
                 raise RetryableToolError(problem)
         if period is None or period.relative:
             return []  # a relative period counts from the sales table's end, which this table may not share
-        changes = whole_last_days(tree, period, self._date_columns(tree, ("TIMESTAMP",)))
+        stamps = {c.lower(): c for c, kind in typed if kind.startswith("TIMESTAMP")}
+        changes = whole_last_days(tree, period, stamps)
         problem = period_problem(tree, period, dated)
         if problem:
             raise RetryableToolError(problem)
         return changes
 
-    def _date_columns(self, tree: exp.Expression, types: tuple[str, ...]) -> dict[str, str]:
-        """The columns of the tables the query reads whose type starts with one of ``types``, by their
-        lower-case names, in the tables' order."""
+    def _column_types(self, tree: exp.Expression) -> list[tuple[str, str]]:
+        """(column, upper-case type) of the tables the query reads, in the tables' order."""
         read = dict.fromkeys(t.name for t in tree.find_all(exp.Table) if self.ws.has_table(t.name))
-        columns = [c for t in read for c, kind in self.ws.columns(t) if kind.upper().startswith(types)]
-        return {c.lower(): c for c in columns}
+        return [(c, kind.upper()) for t in read for c, kind in self.ws.columns(t)]
 
     def _count_rows(self, tree: exp.Expression) -> int:
         """The number of rows a checked query returns (0 when it fails: running it will say why)."""

@@ -32,7 +32,7 @@ def drop_impossible_ordinals(tree: exp.Expression) -> list[str]:
                 continue
             if position > len(columns):
                 notes.append(f"GROUP BY {position} (there is no column {position})")
-            elif _aggregates(columns[position - 1], select):
+            elif aggregates_here(columns[position - 1], select):
                 notes.append(f"GROUP BY {position} (an aggregate)")
             else:
                 continue
@@ -50,7 +50,7 @@ def drop_impossible_ordinals(tree: exp.Expression) -> list[str]:
     return notes
 
 
-def _aggregates(column: exp.Expression, select: exp.Select) -> bool:
+def aggregates_here(column: exp.Expression, select: exp.Select) -> bool:
     """Whether ``column`` aggregates at this level (not inside a subquery of its own)."""
     return any(agg.find_ancestor(exp.Select) is select for agg in column.find_all(exp.AggFunc))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from tools.names import name_words, stem
+from tools.sql_repair import aggregates_here
 
 
 def outer_select(tree: exp.Expression) -> exp.Select | None:
@@ -23,11 +24,7 @@ def outer_select(tree: exp.Expression) -> exp.Select | None:
 
 def aggregates(select: exp.Select) -> bool:
     """Whether the select list computes an aggregate at this level (not inside a subquery of its own)."""
-    return any(
-        agg.find_ancestor(exp.Select) is select
-        for column in select.expressions
-        for agg in column.find_all(exp.AggFunc)
-    )
+    return any(aggregates_here(column, select) for column in select.expressions)
 
 
 def _group_terms(select: exp.Select) -> list[exp.Expression]:
