@@ -34,6 +34,7 @@ from agent.router import (
 )
 from agent.sql_fill import SqlMode
 from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
+from agent.tables import table_facts
 from agent.types import Answer, Step
 from agent.writer import (
     INTERPRETATION_TOKENS,
@@ -225,6 +226,8 @@ class Agent:
         table (reviews, an e-mail test) goes to SQL when the routed tool works on sales tables, or when it
         asks for a count, share or average that only SQL computes over that table ("how many reviews gave
         5 stars" is no sentiment prediction)."""
+        if not any(f.sales for f in table_facts(self.ws).values()):
+            route = self._without_sales_tools(route)
         tool = self.registry.get(route.fixed) if route.fixed and route.fixed in self.registry else None
         if tool is not None and (tool.name == FALLBACK_TOOL or getattr(tool, "writes_answer", False)):
             return route
@@ -240,6 +243,16 @@ class Agent:
         if not fields_with_role(tool.Args, TABLE) and not asks_aggregate(reading.question):
             return route
         return Route(ranked=put_first(route.ranked, FALLBACK_TOOL), fixed=FALLBACK_TOOL)
+
+    def _without_sales_tools(self, route: Route) -> Route:
+        """The route without the tools that read a sales table, for a workspace that has none (a school's
+        database): its questions go to SQL, not to a metric layer that cannot find an amount column."""
+        needs_sales = {t.name for t in self.registry if fields_with_role(t.Args, TABLE)}
+        ranked = [(name, score) for name, score in route.ranked if name not in needs_sales]
+        if route.fixed not in needs_sales:
+            return Route(ranked=ranked, fixed=route.fixed)
+        fixed = FALLBACK_TOOL if FALLBACK_TOOL in self.registry else next(iter(ranked), (None, 0.0))[0]
+        return Route(ranked=put_first(ranked, fixed) if fixed else ranked, fixed=fixed)
 
     def _taught_call(self, question: str, reading: Reading, state: ConversationState) -> ToolCall | None:
         """The person's own call for this request: a taught question at least LEARNED_MATCH alike that

@@ -265,6 +265,8 @@ class Reading:
         period: the period as text ``parse_period`` reads ("2011", "december 2010", "2011-Q3", "last month").
         top: the number of rows asked for.
         table: the table the question is about, and ``table_why`` how that was decided.
+        named_tables: every table whose name the question uses (``table`` among them when it is
+            ``named``).
         sales_table: the same choice among sales tables only, for the tools that need one.
         values: stored values it names (confident matches of the value index).
         groupings: words after "by"/"per"/"each" ("region", "month").
@@ -279,6 +281,7 @@ class Reading:
     top: int | None = None
     table: str | None = None
     table_why: str = ""
+    named_tables: list[str] = field(default_factory=list)
     sales_table: str | None = None
     values: list[ValueMatch] = field(default_factory=list)
     groupings: list[str] = field(default_factory=list)
@@ -373,7 +376,7 @@ def read_question(
     ws: Workspace, question: str, state: ConversationState | None, values: list[ValueMatch]
 ) -> Reading:
     """Read ``question`` (``values``: the stored values it names, from ``agent.context.stated_values``)."""
-    from agent.tables import choose_table
+    from agent.tables import choose_table, named_tables
 
     # Only values the question names exactly (any case, or a known synonym) are ground truth: a fuzzy
     # match ("discount code" ~ a product called "Discount") is a hint for the model, not a filter.
@@ -385,6 +388,7 @@ def read_question(
     reading.names_time = speaks_of_time(question)
     reading.continues = bool(state and state.last_call)
     reading.table, reading.table_why = choose_table(ws, question, reading, state)
+    reading.named_tables = named_tables(ws, question)
     reading.sales_table, _ = choose_table(ws, question, reading, state, sales_only=True)
     return reading
 

@@ -10,8 +10,8 @@ Three signals score each column, and a table by its best columns and its own nam
   that finds "how old" -> ``Age`` where no word is shared.
 
 The chosen tables are the best one, the others scoring close to it, and any table that joins two chosen
-ones that share no key (a bridge such as ``singer_in_concert``); join keys are columns of the same name
-or an ``<table>_id`` naming another table's key. Linking favours recall: the SQL grammar can name only the
+ones that share no key (a bridge such as ``singer_in_concert``); join keys are the declared ones
+(tools.joins), else columns of the same name or an ``<table>_id`` naming another table's key. Linking favours recall: the SQL grammar can name only the
 linked tables, so a table left out cannot be used at all.
 """
 
@@ -20,11 +20,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from tools.joins import JoinKey, declared_keys
 from tools.schema import ident
 from tools.workspace import Workspace
 
@@ -65,7 +67,7 @@ class LinkedSchema:
     tables: list[str]
     columns: dict[str, list[str]]
     linked: dict[str, list[str]] = field(default_factory=dict)
-    joins: list[tuple[str, str, str, str]] = field(default_factory=list)
+    joins: list[JoinKey] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
     card: str = ""
@@ -103,7 +105,7 @@ def link(
     if embed:
         _add_embedding_scores(ws, question, schema, scores)
     table_scores = {t: _table_score(words, t, cols, scores) for t, cols in schema.items()}
-    joins_all = join_keys(schema)
+    joins_all = join_keys(schema, declared_keys(ws))
     chosen = _choose(table_scores, joins_all, ws, max_tables)
     order = {t: i for i, t in enumerate(chosen)}
     joins = [
@@ -254,13 +256,17 @@ def _table_score(
 
 
 # -- choosing and joining ----------------------------------------------------------------------------------------
-def join_keys(schema: dict[str, list[str]]) -> list[tuple[str, str, str, str]]:
-    """``(a, col, b, col)`` for columns that join two tables: the same id-like or shared name, or a
-    ``<b>_id`` column of ``a`` meeting ``b``'s ``id``."""
-    out: list[tuple[str, str, str, str]] = []
+def join_keys(schema: dict[str, list[str]], declared: Sequence[JoinKey] = ()) -> list[JoinKey]:
+    """``(a, col, b, col)`` for columns that join two tables: the declared keys, then for tables with
+    none declared between them the same id-like or shared name, or a ``<b>_id`` column of ``a`` meeting
+    ``b``'s ``id`` (a declared key says how two tables join; a look-alike name beside it only misleads)."""
+    out: list[JoinKey] = [k for k in declared if k[0] in schema and k[2] in schema]
+    paired = {frozenset((a, b)) for a, _, b, _ in out}
     tables = list(schema)
     for i, a in enumerate(tables):
         for b in tables[i + 1 :]:
+            if frozenset((a, b)) in paired:
+                continue
             b_cols = {c.lower(): c for c in schema[b]}
             for col in schema[a]:
                 other = b_cols.get(col.lower())
@@ -273,15 +279,18 @@ def join_keys(schema: dict[str, list[str]]) -> list[tuple[str, str, str, str]]:
 
 def _key_like(column: str, a_cols: list[str], b_cols: list[str]) -> bool:
     """A shared name joins when it looks like a key (id, code, no, key), or is the only shared column and
-    not a descriptive one (two tables that both have a ``Name`` are not joined on it)."""
+    not a descriptive one (two tables that both have a ``Name`` are not joined on it). A bare ``id`` is
+    each table's own row number: two tables that both have one are not joined on it."""
     words = name_words(column)
+    if set(words) <= GENERIC:
+        return False
     if words and words[-1] in ("id", "code", "no", "num", "key") or column.lower().endswith("id"):
         return True
     shared = {c.lower() for c in a_cols} & {c.lower() for c in b_cols}
     return len(shared) == 1 and not (set(words) & DESCRIPTIVE)
 
 
-def _id_links(a: str, a_cols: list[str], b: str, b_cols: list[str]) -> list[tuple[str, str, str, str]]:
+def _id_links(a: str, a_cols: list[str], b: str, b_cols: list[str]) -> list[JoinKey]:
     """``a.<b>_id = b.id``: a column of ``a`` named after table ``b`` plus id, and ``b``'s own ``id``."""
     b_id = next((c for c in b_cols if c.lower() == "id"), None)
     if b_id is None:
@@ -296,7 +305,7 @@ def _id_links(a: str, a_cols: list[str], b: str, b_cols: list[str]) -> list[tupl
 
 
 def _choose(
-    table_scores: dict[str, float], joins: list[tuple[str, str, str, str]], ws: Workspace, max_tables: int
+    table_scores: dict[str, float], joins: list[JoinKey], ws: Workspace, max_tables: int
 ) -> list[str]:
     ranked = sorted(table_scores, key=lambda t: -table_scores[t])
     best = table_scores[ranked[0]]

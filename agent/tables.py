@@ -201,6 +201,13 @@ def choose_table(
     return None, ""
 
 
+def named_tables(ws: Workspace, question: str) -> list[str]:
+    """Every table whose name (or its file's name) the question uses: "the date of each treatment and
+    the professional who gave it" names both treatments and professionals."""
+    words = _question_words(question)
+    return [t for t, f in table_facts(ws).items() if words & f.names or _named(question, [t])]
+
+
 def _question_words(question: str) -> set[str]:
     return {w for w in text_words(question) if w not in _METRIC_WORDS and len(w) > 2}
 

@@ -4,7 +4,8 @@
 
 A random sample (fixed seed) of the 972 Spider dev questions whose SQLite database is available. Each
 database is copied into its own martmind workspace (DuckDB) through Python's sqlite3 and pandas: DuckDB's
-sqlite extension would need a download. The question goes to the Assistant on that workspace; the gold
+sqlite extension would need a download; the database's foreign keys become the workspace's declared join
+keys (tools.joins), as they would for a person's own database. The question goes to the Assistant on that workspace; the gold
 SQL runs on the original SQLite file (as Spider's own evaluator does), and the same scorer as
 ``martmind eval`` compares the results (multisets of rows unless the gold query orders, column order and
 names ignored, numbers within 1e-6, no extra columns allowed). Difficulty: Spider's own hardness rules
@@ -79,8 +80,13 @@ def spider_workspace(data: Path, db_id: str, homes: Path):
     from tools.workspace import Workspace
 
     ws = Workspace(homes / db_id, demo=False)
-    if ws.tables():
-        return ws
+    if not ws.tables():
+        copy_tables(data, db_id, ws)
+    declare_foreign_keys(data, db_id, ws)
+    return ws
+
+
+def copy_tables(data: Path, db_id: str, ws) -> None:
     with sqlite3.connect(f"file:{sqlite_path(data, db_id)}?mode=ro", uri=True) as con:
         con.text_factory = lambda b: b.decode("utf-8", "replace")
         names = [
@@ -94,7 +100,29 @@ def spider_workspace(data: Path, db_id: str, homes: Path):
             # object dtype keeps SQLite's own values (an INTEGER column with NULLs stays integers)
             df = pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description], dtype=object)
             ws.save_table(name, tidy_types(df), source=f"spider:{db_id}")
-    return ws
+
+
+def declare_foreign_keys(data: Path, db_id: str, ws) -> None:
+    """The database's own foreign keys as the workspace's join keys (tools.joins), as a person loading
+    the database would declare them; a key naming a column the database lacks (Spider has a few) is
+    left out."""
+    from tools.base import ToolError
+    from tools.joins import declare_keys
+
+    with sqlite3.connect(f"file:{sqlite_path(data, db_id)}?mode=ro", uri=True) as con:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in con.execute(f'PRAGMA foreign_key_list("{table}")').fetchall():
+                target, column, target_column = row[2], row[3], row[4]
+                if target_column is None:  # the target's primary key
+                    keys = [r[1] for r in con.execute(f'PRAGMA table_info("{target}")') if r[5]]
+                    target_column = keys[0] if len(keys) == 1 else None
+                if target_column is None:
+                    continue
+                try:
+                    declare_keys(ws, [(table, column, target, target_column)])
+                except ToolError:
+                    continue
 
 
 def tidy_types(df: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from tools.metric_sql import TableContext
 from tools.names import closest
 from tools.periods import partial_rows
 from tools.sql_period import period_problem, unstated_period_problem, whole_last_days
-from tools.sql_repair import drop_impossible_ordinals, retarget_single_table
+from tools.sql_repair import drop_impossible_ordinals, respell_columns, retarget_single_table
 from tools.sql_shape import count_listed, one_figure_problem, set_stated_limit, show_group_labels
 from tools.sqlguard import check_sql
 
@@ -57,11 +57,14 @@ class SqlQuery(Tool):
         # Only a table the question names settles it (agent.tables.choose_table's "named"): the current
         # sales table does not ("how many households redeemed a coupon" is about another one), nor does a
         # period (several tables may hold it; the largest is only a guess).
+        # A question naming several tables ("the date of each treatment and the professional who gave
+        # it") is answered by SQL reading any of them.
         table = getattr(reading, "table", None)
         if getattr(reading, "table_why", "") != "named" or not table:
             return
+        named = {t.lower() for t in [table, *getattr(reading, "named_tables", [])]}
         read = {t.name.lower() for t in tree.find_all(exp.Table)}
-        if read and table.lower() not in read:
+        if read and not read & named:
             raise RetryableToolError(
                 f"The question is about table {table}, but the SQL reads {', '.join(sorted(read))}. "
                 f"Query {table} (its columns are in the schema)."
@@ -133,6 +136,7 @@ class SqlQuery(Tool):
         moved = retarget_single_table(tree, self.ws.columns_by_table)
         if moved:
             changes.append(f"read {moved[1]} instead of {moved[0]}, the one table with those columns")
+        changes += [f"wrote {note}" for note in respell_columns(tree, self.ws.columns_by_table)]
         if changes:
             sql = tree.sql(dialect="duckdb")
         try:

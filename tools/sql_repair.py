@@ -1,14 +1,16 @@
-"""Two kinds of SQL that can never run as written are repaired, not sent back to the model.
+"""Three kinds of SQL that can never run as written are repaired, not sent back to the model.
 
 Small models copy the "GROUP BY 1 ORDER BY 2 DESC" shape of grouped queries onto single totals:
 ``SELECT count(*) AS rows FROM t GROUP BY 1 ORDER BY 2 DESC``. DuckDB refuses both terms (a group on an
 aggregate; a sort on a column that does not exist), and the model tends to repeat the shape on every
 retry. Neither term can change a valid result, so dropping them keeps what the query asks for. And a
-one-table query naming columns of another table is pointed at the only table that has them all.
+one-table query naming columns of another table is pointed at the only table that has them all. And a
+column written in the model's own style (``life_expectancy``) gets the one spelling the table has.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from sqlglot import exp
@@ -91,3 +93,40 @@ def retarget_single_table(
         return None
     table.set("this", exp.to_identifier(fitting[0]))
     return current, fitting[0]
+
+
+def respell_columns(tree: exp.Expression, columns_by_table: Callable[[], dict[str, list[str]]]) -> list[str]:
+    """Give, in place, a column the query spells in another style the one spelling the tables have.
+
+    Small models write names in their own style: ``life_expectancy`` for ``LifeExpectancy``,
+    ``Government_form`` for ``GovernmentForm``. Compared without case and separators, such a name meets
+    exactly one column of the tables read (of the aliased table, when it is qualified); a name that is a
+    real column or an alias the query defines is left alone.
+
+    Returns:
+        One note per respelled name, e.g. "life_expectancy -> LifeExpectancy".
+    """
+    by_table = {t.lower(): cols for t, cols in columns_by_table().items()}
+    tables = {(t.alias or t.name).lower(): t.name.lower() for t in tree.find_all(exp.Table)}
+    read = [by_table[t] for t in dict.fromkeys(tables.values()) if t in by_table]
+    real = {c.lower() for cols in read for c in cols}
+    aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)}
+    notes: dict[str, str] = {}
+    for column in tree.find_all(exp.Column):
+        name = column.name
+        if not name or name.lower() in real or name.lower() in aliases:
+            continue
+        if column.table and column.table.lower() not in tables:
+            continue  # a subquery's or CTE's column
+        owner = tables[column.table.lower()] if column.table else None
+        candidates = by_table.get(owner, []) if owner else [c for cols in read for c in cols]
+        same = {c for c in candidates if _squashed(c) == _squashed(name)}
+        if len(same) == 1:
+            spelling = same.pop()
+            column.set("this", exp.to_identifier(spelling))
+            notes[name] = f"{name} -> {spelling}"
+    return list(notes.values())
+
+
+def _squashed(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())

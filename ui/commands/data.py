@@ -27,6 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub, "use", run_use, "make a table the current sales table (questions naming no table are about it)"
     )
     p.add_argument("table", help="the table")
+    p = add_command(
+        sub,
+        "join",
+        run_join,
+        "declare how two tables join (e.g. orders.customer_id customers.id); with no columns, list the keys",
+    )
+    p.add_argument(
+        "columns", nargs="*", metavar="TABLE.COLUMN", help="the two columns that hold the same values"
+    )
     p = add_command(sub, "sql", run_sql, "run one read-only SELECT over the workspace tables")
     p.add_argument(
         "query", help='the SELECT statement, e.g. "SELECT Country, count(*) FROM online_retail GROUP BY 1"'
@@ -56,6 +65,25 @@ def run_use(args: argparse.Namespace):
     if args.json:
         return {"sales_table": args.table, "text": message}
     print(message)
+    return None
+
+
+def run_join(args: argparse.Namespace):
+    from tools.joins import declare_keys, declared_keys, parse_column
+    from ui.output import CommandError
+
+    ws = workspace(args)
+    if len(args.columns) not in (0, 2):
+        raise CommandError("Give two columns, e.g. martmind join orders.customer_id customers.id.")
+    if args.columns:
+        left, right = (parse_column(ws, c) for c in args.columns)
+        keys = declare_keys(ws, [(*left, *right)])
+    else:
+        keys = declared_keys(ws)
+    lines = [f"{a}.{ca} = {b}.{cb}" for a, ca, b, cb in keys]
+    if args.json:
+        return {"join_keys": [list(k) for k in keys]}
+    print("Declared join keys:\n  " + "\n  ".join(lines) if lines else "No join keys are declared.")
     return None
 
 

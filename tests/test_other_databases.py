@@ -1,0 +1,116 @@
+"""A database that is no shop (a school's, a TV guide's): no sales table, keys whose names differ, tables
+named in the question's words, and columns the model spells in its own style."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlglot import parse_one
+
+from agent.assistant import Assistant
+from agent.context import stated_values
+from agent.models import ScriptedModel
+from agent.question import read_question
+from agent.router import Route
+from agent.state import ConversationState
+from tools.base import RetryableToolError
+from tools.registry import default_registry
+from tools.sql import SqlQuery
+from tools.sql_repair import respell_columns
+
+
+@pytest.fixture
+def clinic(tmp_path):
+    from tools.workspace import Workspace
+
+    ws = Workspace(tmp_path / "clinic", demo=False)
+    ws.save_table(
+        "Professionals",
+        pd.DataFrame({"professional_id": [1, 2], "first_name": ["Ann", "Bob"], "LifeExpectancy": [80, 75]}),
+        source="t",
+    )
+    ws.save_table(
+        "Treatments",
+        pd.DataFrame(
+            {"treatment_id": [1, 2, 3], "professional_id": [1, 1, 2], "date_of_treatment": ["d1", "d2", "d3"]}
+        ),
+        source="t",
+    )
+    yield ws
+    ws.close()
+
+
+def _read(ws, question):
+    return read_question(ws, question, ConversationState(), [m for _, m in stated_values(ws, question)])
+
+
+def test_sql_may_read_any_table_the_question_names(clinic):
+    question = "List the date of each treatment, together with the first name of the professional"
+    reading = _read(clinic, question)
+    assert reading.table_why == "named" and set(reading.named_tables) == {"Professionals", "Treatments"}
+    tool = SqlQuery(clinic)
+    for sql in (
+        "SELECT date_of_treatment FROM Treatments",
+        "SELECT first_name FROM Professionals",
+        "SELECT t.date_of_treatment, p.first_name FROM Treatments t JOIN Professionals p "
+        "ON t.professional_id = p.professional_id",
+    ):
+        assert tool.refine_args({"sql": sql}, reading) == {"sql": sql}
+
+
+def test_sql_over_a_table_the_question_does_not_name_is_still_refused(clinic):
+    clinic.save_table("Dogs", pd.DataFrame({"dog_id": [1], "name": ["Rex"]}), source="t")
+    reading = _read(clinic, "How many treatments were there?")
+    with pytest.raises(RetryableToolError, match="about table Treatments"):
+        SqlQuery(clinic).refine_args({"sql": "SELECT count(*) FROM Dogs"}, reading)
+
+
+def test_without_a_sales_table_the_sales_tools_are_not_routed(clinic):
+    assistant = Assistant(
+        model=ScriptedModel(), workspace=clinic, registry=default_registry(clinic), router_mode="top1"
+    )
+    reading = _read(clinic, "How many treatments were given per professional?")
+    route = Route(
+        ranked=[("metric_query", 0.7), ("cluster_texts", 0.5), ("sql_query", 0.4)], fixed="metric_query"
+    )
+    fitted = assistant.agent._fit_route(route, reading)
+    assert fitted.fixed == "sql_query"
+    assert "metric_query" not in fitted.names and "cluster_texts" in fitted.names
+
+
+def test_a_sales_table_keeps_the_routed_sales_tool(ws):
+    assistant = Assistant(
+        model=ScriptedModel(), workspace=ws, registry=default_registry(ws), router_mode="top1"
+    )
+    route = Route(ranked=[("segment_customers", 0.7), ("sql_query", 0.4)], fixed="segment_customers")
+    assert assistant.agent._fit_route(route, _read(ws, "segment the customers")).fixed == "segment_customers"
+
+
+def test_a_column_in_the_model_s_own_style_gets_the_table_s_spelling(clinic):
+    result = SqlQuery(clinic)(
+        sql="SELECT first_name FROM Professionals ORDER BY life_expectancy DESC LIMIT 1"
+    )
+    assert result.table["first_name"].tolist() == ["Ann"]
+    assert "life_expectancy -> LifeExpectancy" in result.text
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # an alias the query defines, a subquery's own column, a name two columns squash to: left alone
+        "SELECT count(*) AS life_expectancy FROM Professionals ORDER BY life_expectancy",
+        "SELECT q.life_expectancy FROM (SELECT LifeExpectancy AS life_expectancy FROM Professionals) AS q",
+        "SELECT professional_id FROM Treatments",
+    ],
+)
+def test_names_that_are_no_misspelling_are_left_alone(clinic, sql):
+    tree = parse_one(sql, read="duckdb")
+    assert respell_columns(tree, clinic.columns_by_table) == []
+
+
+def test_a_qualified_column_is_respelt_from_its_own_table_only(clinic):
+    tree = parse_one(
+        "SELECT p.life_expectancy, t.lifeexpectancy FROM Professionals p JOIN Treatments t ON true",
+        read="duckdb",
+    )
+    assert respell_columns(tree, clinic.columns_by_table) == ["life_expectancy -> LifeExpectancy"]
