@@ -18,7 +18,7 @@ from agent.arg_guard import NUMBER_WORDS, speaks_of_time
 from tools.arg_types import PERIOD, PERIOD_END, PERIOD_START, TABLE, TOP, fields_with_role
 from tools.base import ToolError
 from tools.names import AVERAGE
-from tools.periods import Period, parse_period
+from tools.periods import MONTHS, Period, parse_period
 
 if TYPE_CHECKING:
     from agent.state import ConversationState
@@ -33,6 +33,11 @@ _MONTH = (
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _YEAR = r"(?:19|20)\d\d"
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_TH = r"(?:st|nd|rd|th)?"
+_NOT_A_COUNT = r"(?<!top )(?<!bottom )(?<!first )(?<!last )"  # "top 5 March 2011 ..." ranks, it is no day
+# A day written without its year ("Nov 29 - Dec 2, 2024"): the range's other end gives the year.
+_NO_YEAR = "----"
 _ORDINAL_QUARTER = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 # One period as written, most specific first; each alternative is turned into text parse_period reads.
 _POINT = re.compile(
@@ -42,6 +47,14 @@ _POINT = re.compile(
     rf"|(?P<oq>\b(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?(?P<y3>{_YEAR})\b)"
     rf"|(?P<half>\b(?:(?P<hord>first|second|1st|2nd)\s+half|h(?P<hn>[12]))\s+(?:of\s+)?(?P<y6>{_YEAR})\b)"
     rf"|(?P<yh>\b(?P<y7>{_YEAR})\s*[-/ ]?\s*h(?P<hn2>[12])\b)"
+    rf"|(?P<mdd>\b(?P<m8>{_MONTH})\.?\s+(?P<da>{_DAY}){_TH}\s*(?:-|–|to|through|until)\s*(?P<db>{_DAY}){_TH},?\s+"
+    rf"(?P<y10>{_YEAR})\b)"
+    rf"|(?P<ddm>{_NOT_A_COUNT}\b(?P<dc>{_DAY}){_TH}\s*(?:-|–|to|through|until)\s*(?P<dd>{_DAY}){_TH}\s+(?:of\s+)?"
+    rf"(?P<m9>{_MONTH})\.?,?\s+(?P<y11>{_YEAR})\b)"
+    rf"|(?P<dmy>{_NOT_A_COUNT}\b(?P<d1>{_DAY}){_TH}\s+(?:of\s+)?(?P<m4>{_MONTH})\.?,?\s+(?P<y8>{_YEAR})\b)"
+    rf"|(?P<mdy>\b(?P<m5>{_MONTH})\.?\s+(?P<d2>{_DAY}){_TH},?\s+(?P<y9>{_YEAR})\b)"
+    rf"|(?P<dm>{_NOT_A_COUNT}\b(?P<d3>{_DAY}){_TH}\s+(?:of\s+)?(?P<m6>{_MONTH})\b\.?(?!,?\s*\d))"
+    rf"|(?P<md>\b(?P<m7>{_MONTH})\.?\s+(?P<d4>{_DAY}){_TH}\b(?!,?\s*(?:\d|{_MONTH})))"
     rf"|(?P<my>\b(?P<m1>{_MONTH})\.?,?\s+(?:of\s+)?(?P<y4>{_YEAR})\b)"
     rf"|(?P<ym>\b(?P<y5>{_YEAR})[-/](?P<m2>0?[1-9]|1[0-2])\b(?!-\d))"
     rf"|(?P<rel>\b(?:last|past|previous|final)\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"
@@ -79,6 +92,18 @@ def _point_text(m: re.Match[str]) -> str:
         return f"{g['y6']}-H{half}"
     if g["yh"]:
         return f"{g['y7']}-H{g['hn2']}"
+    if g["mdd"] or g["ddm"]:  # "March 3-9, 2024", "1 - 7 June 2011"
+        name, year, first, last = (
+            (g["m8"], g["y10"], g["da"], g["db"]) if g["mdd"] else (g["m9"], g["y11"], g["dc"], g["dd"])
+        )
+        month = MONTHS[name[:3].lower()]
+        return f"{_iso(year, month, first)}..{_iso(year, month, last)}"
+    if g["dmy"] or g["mdy"]:
+        month_name, day, year = (g["m4"], g["d1"], g["y8"]) if g["dmy"] else (g["m5"], g["d2"], g["y9"])
+        return _iso(year, MONTHS[month_name[:3].lower()], day)
+    if g["dm"] or g["md"]:
+        month_name, day = (g["m6"], g["d3"]) if g["dm"] else (g["m7"], g["d4"])
+        return _iso(_NO_YEAR, MONTHS[month_name[:3].lower()], day)
     if g["my"]:
         return f"{g['m1'].lower()} {g['y4']}"
     if g["ym"]:
@@ -94,6 +119,10 @@ def _point_text(m: re.Match[str]) -> str:
     if g["year"]:
         return g["year"]
     return g["m3"].lower()
+
+
+def _iso(year: str, month: int, day: str) -> str:
+    return f"{year}-{month:02d}-{int(day):02d}"
 
 
 def _before(text: str, point: re.Match[str]) -> str:
@@ -119,8 +148,10 @@ def read_period(text: str) -> str | None:
         left, right = texts
         if re.fullmatch(r"[a-z]+", left) and re.search(_YEAR, right):  # "March to June 2011"
             left = f"{left} {right[-4:]}" if re.fullmatch(rf"[a-z]+ {_YEAR}", right) else left
-        return f"{left}..{right}"
-    if len(set(texts)) != 1:
+        if left.startswith(_NO_YEAR) and re.match(_YEAR, right):  # "Nov 29 - Dec 2, 2024"
+            left = right[:4] + left[len(_NO_YEAR) :]
+        return None if _NO_YEAR in f"{left}{right}" else f"{left}..{right}"
+    if len(set(texts)) != 1 or texts[0].startswith(_NO_YEAR):  # a day without a year: the model decides
         return None
     before = _before(text, points[0])
     if _OPEN_START.search(before):

@@ -47,6 +47,18 @@ SHOP_CSV = """Order Number,Order Date,Customer ID,Customer Region,Product Name,Q
         ("compare 2010 and 2011", None),  # two periods are a comparison, not one period
         ("revenue by country", None),
         ("top 2011 products", "2011"),
+        # a day written with its month's name is that day, never its month or year
+        ("sales on 24 December 2023", "2023-12-24"),
+        ("sales on December 24th, 2023", "2023-12-24"),
+        ("what sold on the 1st of June 2011?", "2011-06-01"),
+        ("revenue Nov 29 - Dec 2, 2024", "2024-11-29..2024-12-02"),
+        ("revenue from 29 November to 2 December 2024", "2024-11-29..2024-12-02"),
+        ("orders between March 3 and March 9, 2024", "2024-03-03..2024-03-09"),
+        ("orders March 3-9, 2024", "2024-03-03..2024-03-09"),
+        ("revenue 1 - 7 June 2011", "2011-06-01..2011-06-07"),
+        ("orders since 3 March 2011", "since 2011-03-03"),
+        ("sales on December 24", None),  # no year: the model decides, code does not guess one
+        ("top 5 March 2011 products", "march 2011"),
     ],
 )
 def test_the_period_a_question_states(question, period):
@@ -491,3 +503,36 @@ def test_the_day_of_the_week_is_the_weekday_grouping(ws):
         tool, {"metrics": ["orders"], "by": ["day"]}, ws
     )
     assert args["by"] == ["weekday"]
+
+
+def test_a_share_of_a_count_is_its_rate_and_an_acronym_names_a_metric(ws):
+    from tools.metric_reading import names_metric_in_full, stated_metrics
+
+    catalog = MetricQuery(ws).catalog
+    assert stated_metrics(catalog, "What fraction of orders end up refunded?") == ["cancellation_rate"]
+    assert stated_metrics(catalog, "What % of invoices were cancelled?") == ["cancellation_rate"]
+    assert stated_metrics(catalog, "What share of customers ordered more than once?") == [
+        "repeat_customer_rate"
+    ]
+    assert stated_metrics(catalog, "How many orders were cancelled?") == ["cancelled_orders"]
+    assert stated_metrics(catalog, "What's our average units per order?") == ["units_per_order"]
+    assert names_metric_in_full(catalog, "AOV for mobile app orders in 2024?")
+    assert not names_metric_in_full(catalog, "aov is a word here")
+
+
+def test_a_share_of_an_amount_is_the_part_over_the_whole_of_the_period(ws):
+    tool = MetricQuery(ws)
+    question = "What share of 2011 revenue came from Germany?"
+    reading = read_question(ws, question, ConversationState(), [m for _, m in stated_values(ws, question)])
+    args = tool.refine_args({"metrics": ["revenue"], "date_range": "2011"}, reading)
+    assert args["share"] is True and args["filters"] == [{"column": "Country", "op": "=", "value": "Germany"}]
+    result = tool(**args)
+    assert result.fact("revenue") == pytest.approx(53.0)
+    assert result.fact("total_revenue") == pytest.approx(183.0)
+    assert result.fact("share_of_revenue") == pytest.approx(53 / 183)
+    # not asked for, a share the model adds is dropped; a ratio has no share
+    plain = "What was the 2011 revenue from Germany?"
+    reading = read_question(ws, plain, ConversationState(), [m for _, m in stated_values(ws, plain)])
+    assert "share" not in tool.refine_args({"metrics": ["revenue"], "share": True}, reading)
+    with pytest.raises(RetryableToolError, match="already a ratio"):
+        tool(metrics=["aov"], by=["country"], share=True)

@@ -65,16 +65,34 @@ class Catalog:
         return list(self.metrics)
 
     def resolve(self, name: str) -> MetricDef:
-        """The metric called ``name`` or one of its aliases (case and spacing ignored)."""
+        """The metric called ``name``, else the one with that alias (case and spacing ignored): a person's
+        metric named like a built-in's alias is theirs."""
         key = _key(name)
         for metric in self.metrics.values():
-            if key == _key(metric.name) or key in (_key(a) for a in metric.aliases):
+            if key == _key(metric.name):
+                return metric
+        for metric in self.metrics.values():
+            if key in (_key(a) for a in metric.aliases):
                 return metric
         from tools.names import closest
 
         hint = closest(name, self.names())
         guess = f" Did you mean {hint}?" if hint else ""
         raise RetryableToolError(f"Unknown metric {name!r}.{guess} Known metrics: {', '.join(self.names())}.")
+
+    def rate_of(self, name: str) -> str | None:
+        """The ratio metric whose numerator is count metric ``name`` ("cancelled_orders" ->
+        "cancellation_rate"), read from the definitions: a ratio with the same per-entity level whose
+        SQL divides the count's own SQL by something."""
+        count = self.metrics.get(name)
+        if count is None or count.format != "count":
+            return None
+        numerator = " ".join(count.sql.split())
+        for metric in self.metrics.values():
+            same_level = (metric.per, metric.inner, metric.where) == (count.per, count.inner, count.where)
+            if metric.format == "ratio" and same_level and " ".join(metric.sql.split()).startswith(f"{numerator} /"):
+                return metric.name
+        return None
 
     def render(self, template: str, roles: Roles) -> str:
         """``template`` with its placeholders replaced by the table's columns, condition and expressions.

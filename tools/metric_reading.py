@@ -36,6 +36,12 @@ _ENTITY_WORDS = {
 }
 
 
+_ASKS_SHARE = re.compile(
+    r"\b(?:share|fraction|proportion|percentage|percent|portion)\s+of\b|\bas\s+a\s+(?:share|percentage|"
+    r"fraction|proportion)\b|%\s+of\b"
+)
+
+
 def _in_metric_words(question: str) -> str:
     low = question.lower()
     for word, synonyms in _ENTITY_WORDS.items():
@@ -74,6 +80,11 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
             )
             if not grouped:
                 found.append((m.start(), name))
+    share = _ASKS_SHARE.search(low)
+    if share:
+        # "what fraction of orders end up refunded": the share of orders that are cancelled orders is the
+        # cancellation rate (the count's ratio metric), not their number
+        found = [(at, catalog.rate_of(name) or name if at >= share.start() else name) for at, name in found]
     if _asks_for_money(question):
         # "how much" asks for an amount, never a count: "how much did London customers spend" is money
         found = [(at, name) for at, name in found if catalog.metrics[name].format != "count"]
@@ -95,16 +106,21 @@ def _asks_for_money(question: str) -> bool:
 
 def names_metric_in_full(catalog: Catalog, question: str) -> bool:
     """The question names a metric by a name of two or more words, written out ("average basket value",
-    "repeat customer rate"): a metric question, whatever tool its single words ("basket") suggest."""
+    "repeat customer rate"), or by its acronym ("AOV"): a metric question, whatever tool its single words
+    ("basket") suggest."""
 
     def words_of(text: str) -> str:
         return " ".join(stem(w) for w in re.findall(r"[a-z]+", text.lower()))
 
     low = words_of(question)
+    # a one-word name written as an acronym ("AOV", "GMV") is a term of art, as good as written out
+    acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     for metric in catalog.metrics.values():
         for phrase in (metric.name.replace("_", " "), *metric.aliases):
             words = words_of(phrase)
             if len(words.split()) >= 2 and re.search(rf"\b{re.escape(words)}\b", low):
+                return True
+            if phrase.lower() in acronyms:
                 return True
     return False
 
@@ -184,7 +200,20 @@ def refine_metric_args(
         filters = [f for f in filters if not _is_time_filter(ctx, f)]
     out["filters"] = _with_values(ctx, filters, values)
     out = _cancelled_part(catalog, ctx, out, reading.values)
+    if not follow_up:  # a share only where the question asks for one (a follow-up keeps the last call's)
+        out.pop("share", None)
+        if _asks_share(catalog, reading.question, out):
+            out["share"] = True
     return {k: v for k, v in out.items() if v not in ([], None) or k in args}
+
+
+def _asks_share(catalog: Catalog, question: str, args: dict[str, Any]) -> bool:
+    """ "What share of 2024 revenue came through the app": an amount or count of a part (a filter or a
+    grouping) as a share of the whole (a ratio metric is a share already)."""
+    metrics = [catalog.metrics[m] for m in _resolved(catalog, args.get("metrics")) if m in catalog.metrics]
+    part = bool(args.get("filters") or args.get("by"))
+    counts = bool(metrics) and all("/" not in m.sql for m in metrics)
+    return bool(_ASKS_SHARE.search(question.lower())) and part and counts
 
 
 # The status column and values of a status-based cancellation (tools.roles writes the condition so).

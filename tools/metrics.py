@@ -64,6 +64,11 @@ _DATE_RANGE = (
     '"last 3 months of the data". Null for all dates.'
 )
 
+_SHARE = (
+    "Also show each figure as a share of the total over the date range without the filters and groupings "
+    '(e.g. "what share of 2024 revenue came from Germany"). Counts and amounts only.'
+)
+
 
 def build_args_model(metric_names: list[str]) -> type[BaseModel]:
     """The argument model, with the workspace's metric names as an enum (user metrics extend it)."""
@@ -89,6 +94,10 @@ def build_args_model(metric_names: list[str]) -> type[BaseModel]:
         "sort": (
             _Direction | None,
             Field(None, description="Sort direction; null for the default (largest first, time in order)."),
+        ),
+        "share": (
+            bool,
+            Field(False, description=_SHARE),
         ),
         "table": (
             TableName,
@@ -156,10 +165,12 @@ class MetricQuery(Tool):
         conditions, periods = self._conditions(ctx, args, dims)
         order = order_terms(dims, metrics, args.sort_by, args.sort, args.top)
         sql = compile_sql(self.catalog, ctx, metrics, dims, conditions, order, args.top)
-        check_sql(sql, self.ws.tables())  # defence in depth: user metric SQL passes the same guard
-        df = self.ws.query(sql, max_rows=self.ws.max_rows)
-        for m in metrics:
-            df[m.name] = pd.to_numeric(df[m.name], errors="coerce")  # DECIMAL columns arrive as objects
+        df = self._query(sql, metrics)
+        sqls = [sql]
+        if args.share:
+            total_sql, totals = self._totals(ctx, args, metrics)
+            df, metrics = _with_shares(df, metrics, totals)
+            sqls.append(total_sql)
         for d in dims:
             if d.kind in TIME_GRAINS:
                 df[d.name] = pd.to_datetime(df[d.name])  # DATE columns arrive as datetime.date objects
@@ -172,9 +183,29 @@ class MetricQuery(Tool):
             text=text,
             tables=[Table("metrics", df, kinds, ctx.roles.currency, notes)],
             chart=_chart(df, dims, metrics, partial),
-            facts=_facts(df, dims, metrics, sql),
-            sql=[sql],
+            facts=_facts(df, dims, metrics, "\n;\n".join(sqls)),
+            sql=sqls,
         )
+
+    def _query(self, sql: str, metrics: list[MetricDef]) -> pd.DataFrame:
+        check_sql(sql, self.ws.tables())  # defence in depth: user metric SQL passes the same guard
+        df = self.ws.query(sql, max_rows=self.ws.max_rows)
+        for m in metrics:
+            df[m.name] = pd.to_numeric(df[m.name], errors="coerce")  # DECIMAL columns arrive as objects
+        return df
+
+    def _totals(self, ctx: TableContext, args: Any, metrics: list[MetricDef]) -> tuple[str, pd.Series]:
+        """The metrics over the date range alone (no filters, no groupings): the whole a share is of."""
+        quotients = [m.name for m in metrics if "/" in m.sql]
+        if quotients:
+            raise RetryableToolError(
+                f"A share is of a count or an amount; {', '.join(quotients)} is already a ratio. "
+                "Leave share out, or ask for revenue, orders, units or customers."
+            )
+        whole = args.model_copy(update={"filters": [], "by": [], "grain": None, "top": None})
+        conditions, _ = self._conditions(ctx, whole, [])
+        sql = compile_sql(self.catalog, ctx, metrics, [], conditions, [], None)
+        return sql, self._query(sql, metrics).iloc[0]
 
     def tables_read(self, args: Any) -> list[str]:
         return [self._context(args.table).table]
@@ -264,6 +295,20 @@ class MetricQuery(Tool):
             else "each filter matches lines, but no line matches them all"
         )
         return f"no lines of {ctx.table} match the filters ({cause}). On its own: {'; '.join(alone)}."
+
+
+def _with_shares(
+    df: pd.DataFrame, metrics: list[MetricDef], totals: pd.Series
+) -> tuple[pd.DataFrame, list[MetricDef]]:
+    """Each metric's total and its share of it, as columns and metrics beside it."""
+    shown = list(metrics)
+    for m in metrics:
+        total = MetricDef(f"total_{m.name}", "", f"{m.name} over the date range, no filters or groupings.", m.format)
+        share = MetricDef(f"share_of_{m.name}", "", f"{m.name} / total_{m.name}.", "ratio")
+        df[total.name] = totals[m.name]
+        df[share.name] = df[m.name] / totals[m.name] if totals[m.name] else float("nan")
+        shown += [total, share]
+    return df, shown
 
 
 # -- presentation ----------------------------------------------------------------------------------------

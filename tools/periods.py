@@ -17,7 +17,7 @@ import pandas as pd
 
 from tools.base import RetryableToolError
 
-_MONTHS = {
+MONTHS = {
     m: i + 1
     for i, m in enumerate(
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -167,8 +167,8 @@ def _single(low: str, last_date: Callable[[], date]) -> Period:
         return Period(date(y, 6 * h - 5, 1), _add_months(date(y, 6 * h - 5, 1), 6), low)
     if m := re.fullmatch(r"(\d{4})[-/](\d{1,2})", low):
         return _month(int(m[1]), int(m[2]), low)
-    if (m := re.fullmatch(r"([a-z]+)\.?,?\s+(\d{4})", low)) and m[1][:3] in _MONTHS:
-        return _month(int(m[2]), _MONTHS[m[1][:3]], low)
+    if (m := re.fullmatch(r"([a-z]+)\.?,?\s+(\d{4})", low)) and m[1][:3] in MONTHS:
+        return _month(int(m[2]), MONTHS[m[1][:3]], low)
     if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", low):
         day = _date(int(m[1]), int(m[2]), int(m[3]), low)
         return Period(day, day + timedelta(days=1), low)
@@ -178,7 +178,7 @@ def _single(low: str, last_date: Callable[[], date]) -> Period:
         return _relative(int(m[1] or 1), m[2], last_date(), low)
     if low.rstrip(".") in _MONTH_WORDS:  # a month without its year: the latest one the data reaches
         last = last_date()
-        month = _MONTHS[low[:3]]
+        month = MONTHS[low[:3]]
         return _month(last.year if month <= last.month else last.year - 1, month, low, relative=True)
     raise RetryableToolError(f"Cannot read the date range {low!r}; write it like {EXAMPLES}.")
 
@@ -232,11 +232,11 @@ def partial_periods(starts: Iterable[Any], grain: str, first: date, last: date) 
     Days are never partial; buckets the data does not reach at all are not either (they have no rows).
     """
     out: dict[date, str] = {}
-    if grain not in _BUCKET_MONTHS and grain != "week":
+    if grain not in _BUCKETMONTHS and grain != "week":
         return out
     for value in starts:
         start = pd.Timestamp(value).date()
-        end = start + timedelta(days=7) if grain == "week" else _add_months(start, _BUCKET_MONTHS[grain])
+        end = start + timedelta(days=7) if grain == "week" else _add_months(start, _BUCKETMONTHS[grain])
         covered = (max(start, first), min(end - timedelta(days=1), last))
         if covered == (start, end - timedelta(days=1)) or covered[0] > covered[1]:
             continue
@@ -245,7 +245,7 @@ def partial_periods(starts: Iterable[Any], grain: str, first: date, last: date) 
     return out
 
 
-_BUCKET_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+_BUCKETMONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
 def partial_rows(values: Iterable[Any], partial: dict[date, str]) -> dict[int, str]:
