@@ -90,7 +90,11 @@ class Catalog:
         numerator = " ".join(count.sql.split())
         for metric in self.metrics.values():
             same_level = (metric.per, metric.inner, metric.where) == (count.per, count.inner, count.where)
-            if metric.format == "ratio" and same_level and " ".join(metric.sql.split()).startswith(f"{numerator} /"):
+            if (
+                metric.format == "ratio"
+                and same_level
+                and " ".join(metric.sql.split()).startswith(f"{numerator} /")
+            ):
                 return metric.name
         return None
 

@@ -216,8 +216,6 @@ def _asks_share(catalog: Catalog, question: str, args: dict[str, Any]) -> bool:
     return bool(_ASKS_SHARE.search(question.lower())) and part and counts
 
 
-# The status column and values of a status-based cancellation (tools.roles writes the condition so).
-_STATUS_CONDITION = re.compile(r'^lower\(trim\("((?:[^"]|"")+)"\)\) IN \((.+)\)$')
 _ORDER_COUNTS = {"orders", "cancelled_orders"}
 
 
@@ -227,11 +225,10 @@ def _cancelled_part(
     """An order count for some of the statuses that cancel an order counts those orders only: "how many
     orders have been refunded" where refunded and voided orders both cancel is the refunded ones (the
     cancelled orders with that status), and "voided orders" are no orders that stood (which exclude them)."""
-    m = _STATUS_CONDITION.match(ctx.roles.cancelled)
     metrics = set(_resolved(catalog, args.get("metrics")))
-    if not m or not metrics or not metrics <= _ORDER_COUNTS:
+    if ctx.roles.cancel_status is None or not metrics or not metrics <= _ORDER_COUNTS:
         return args
-    column, statuses = m.group(1).replace('""', '"'), set(re.findall(r"'([^']*)'", m.group(2)))
+    column, statuses = ctx.roles.cancel_status[0], set(ctx.roles.cancel_status[1])
     named = list(dict.fromkeys(v.value for v in values if v.table == ctx.table and v.column == column))
     if not named or {v.lower().strip() for v in named} >= statuses:
         return args  # no status named, or all of them: the cancelled orders as a whole

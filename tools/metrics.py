@@ -303,7 +303,9 @@ def _with_shares(
     """Each metric's total and its share of it, as columns and metrics beside it."""
     shown = list(metrics)
     for m in metrics:
-        total = MetricDef(f"total_{m.name}", "", f"{m.name} over the date range, no filters or groupings.", m.format)
+        total = MetricDef(
+            f"total_{m.name}", "", f"{m.name} over the date range, no filters or groupings.", m.format
+        )
         share = MetricDef(f"share_of_{m.name}", "", f"{m.name} / total_{m.name}.", "ratio")
         df[total.name] = totals[m.name]
         df[share.name] = df[m.name] / totals[m.name] if totals[m.name] else float("nan")

@@ -147,6 +147,10 @@ class Roles:
     columns: dict[str, str | None] = field(default_factory=dict)
     cancelled: str = "FALSE"
     currency: str | None = None
+    # When a status column marks whole orders that did not stand: that column and its cancelling values
+    # (lower case). Such lines are positive, so every sum must leave them out (unlike 'C' invoices,
+    # whose negative lines net out).
+    cancel_status: tuple[str, tuple[str, ...]] | None = None
 
     def __getitem__(self, role: str) -> str | None:
         return self.columns.get(role)
@@ -196,7 +200,10 @@ def detect_roles(ws: Workspace, table: str) -> Roles:
             raise ToolError(f"roles.yaml maps {role} of {table} to {column!r}, which is not a column.")
         chosen[role] = column
     roles = Roles(table=table, columns=chosen)
-    roles.cancelled = overrides.get("cancelled") or _cancelled_condition(ws, table, roles)
+    if overrides.get("cancelled"):
+        roles.cancelled = overrides["cancelled"]
+    else:
+        roles.cancelled, roles.cancel_status = _cancelled_condition(ws, table, roles)
     currency = overrides.get("currency") or ws.table_info(table).get("currency")
     roles.currency = str(currency).strip().upper() if isinstance(currency, str) and currency.strip() else None
     return roles
@@ -246,9 +253,12 @@ def _type_fits(role: str, dtype: str) -> bool:
 CANCELLED_STATUSES = ("cancelled", "canceled", "refunded", "returned", "voided", "void", "rejected")
 
 
-def _cancelled_condition(ws: Workspace, table: str, roles: Roles) -> str:
+def _cancelled_condition(
+    ws: Workspace, table: str, roles: Roles
+) -> tuple[str, tuple[str, tuple[str, ...]] | None]:
     """Cancelled lines: order ids like 'C536379' beside plain numbers (Online Retail), else a status column
-    saying Cancelled / Refunded / Returned ..., else negative quantity."""
+    saying Cancelled / Refunded / Returned ... (returned with the column and its values), else negative
+    quantity."""
     from tools.workspace import quote_ident
 
     order, quantity = roles["order_id"], roles["quantity"]
@@ -259,17 +269,22 @@ def _cancelled_condition(ws: Workspace, table: str, roles: Roles) -> str:
             f"count(*) FILTER (WHERE regexp_matches(CAST({o} AS VARCHAR), '^[0-9]')) AS n FROM {quote_ident(table)}"
         ).iloc[0]
         if counts["c"] > 0 and counts["n"] > 0:
-            return f"starts_with(CAST({o} AS VARCHAR), 'C')"
-    status = _status_condition(ws, table)
+            return f"starts_with(CAST({o} AS VARCHAR), 'C')", None
+    status = _cancel_status(ws, table)
     if status:
-        return status
+        return status_condition(quote_ident(status[0]), status[1]), status
     if quantity:
-        return f"{quote_ident(quantity)} < 0"
-    return "FALSE"
+        return f"{quote_ident(quantity)} < 0", None
+    return "FALSE", None
 
 
-def _status_condition(ws: Workspace, table: str) -> str | None:
-    """``lower(status) IN ('cancelled', ...)`` for a status column holding such values, else None."""
+def status_condition(column_sql: str, values: tuple[str, ...]) -> str:
+    """``lower(trim(status)) IN ('refunded', ...)`` for a quoted (or qualified) status column."""
+    return f"lower(trim({column_sql})) IN ({', '.join(repr(v) for v in values)})"
+
+
+def _cancel_status(ws: Workspace, table: str) -> tuple[str, tuple[str, ...]] | None:
+    """The status column holding cancelling values (Cancelled, Refunded, ...) and those values, else None."""
     from tools.workspace import quote_ident
 
     for column, dtype in ws.columns(table):
@@ -283,5 +298,5 @@ def _status_condition(ws: Workspace, table: str) -> str | None:
             f"({', '.join(repr(v) for v in CANCELLED_STATUSES)}) ORDER BY v"
         )["v"].tolist()
         if found:
-            return f"{c} IN ({', '.join(repr(v) for v in found)})"
+            return column, tuple(found)
     return None

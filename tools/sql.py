@@ -14,11 +14,15 @@ from tools.charts import auto_chart
 from tools.metric_sql import TableContext
 from tools.names import closest
 from tools.periods import partial_rows
+from tools.roles import Roles
+from tools.sql_cancelled import leave_out_cancelled
 from tools.sql_period import period_problem, unstated_period_problem, whole_last_days
 from tools.sql_repair import drop_impossible_ordinals, respell_columns, retarget_single_table
 from tools.sql_shape import count_listed, one_figure_problem, set_stated_limit, show_group_labels
 from tools.sqlguard import check_sql
 
+# A question about cancelled, refunded or returned orders decides about statuses itself.
+_CANCELLING_WORDS = re.compile(r"\b(?:cancel|refund|void|return|reject)\w*", re.IGNORECASE)
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found', re.IGNORECASE)
 _MISSING_IN_TABLE = re.compile(r'Table "([^"]+)" does not have a column named "([^"]+)"', re.IGNORECASE)
 
@@ -49,6 +53,8 @@ class SqlQuery(Tool):
             self._check_named_table(tree, reading)
         tree, changes = self._shape(tree, reading)
         changes += self._agree_on_period(tree, reading)
+        if not _CANCELLING_WORDS.search(getattr(reading, "question", "")):
+            changes += leave_out_cancelled(tree, self._roles_of)
         return {**args, "sql": tree.sql(dialect="duckdb")} if changes else args
 
     def _check_named_table(self, tree: exp.Expression, reading) -> None:
@@ -106,6 +112,12 @@ class SqlQuery(Tool):
         if problem:
             raise RetryableToolError(problem)
         return changes
+
+    def _roles_of(self, table: str) -> Roles | None:
+        try:
+            return self.ws.roles(table) if self.ws.has_table(table) else None
+        except ToolError:  # a broken roles.yaml is reported where roles are the point
+            return None
 
     def _column_types(self, tree: exp.Expression) -> list[tuple[str, str]]:
         """(column, upper-case type) of the tables the query reads, in the tables' order."""

@@ -1,0 +1,93 @@
+"""SQL over a sales table whose cancelled orders are positive lines with a status leaves them out of its
+sums, as the metric layer does; a query or question about statuses decides for itself."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from agent.context import stated_values
+from agent.question import read_question
+from agent.state import ConversationState
+from tests.conftest import tiny_sales
+from tools.metrics import MetricQuery
+from tools.sql import SqlQuery
+
+
+@pytest.fixture
+def shop(tmp_path):
+    from tools.workspace import Workspace
+
+    ws = Workspace(tmp_path / "shop", demo=False)
+    ws.save_table(
+        "orders",
+        pd.DataFrame(
+            {
+                "order_id": ["A1", "A1", "A2", "A3", "A4"],
+                "ordered_at": pd.to_datetime(
+                    ["2024-01-02", "2024-01-02", "2024-01-05", "2024-02-01", "2024-02-03"]
+                ),
+                "customer": ["x", "x", "y", "x", "z"],
+                "qty": [1, 2, 1, 4, 1],
+                "price": [10.0, 5.0, 20.0, 7.5, 100.0],
+                "Payment Status": ["paid", "paid", "Refunded", "paid", "voided"],
+            }
+        ),
+        source="t",
+    )
+    ws.save_table("sales", tiny_sales(), source="t")  # cancellations as negative 'C' lines: nothing to do
+    yield ws
+    ws.close()
+
+
+def _refined(ws, question: str, sql: str) -> str:
+    reading = read_question(ws, question, ConversationState(), [m for _, m in stated_values(ws, question)])
+    return SqlQuery(ws).refine_args({"sql": sql}, reading)["sql"]
+
+
+def test_roles_name_the_status_column_and_its_cancelling_values(shop):
+    assert shop.roles("orders").cancel_status == ("Payment Status", ("refunded", "voided"))
+    assert shop.roles("sales").cancel_status is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sql", "metric"),
+    [
+        ("What did we sell in all?", "SELECT sum(qty * price) AS s FROM orders", "revenue"),
+        (
+            "How many orders did x place?",
+            "SELECT count(DISTINCT order_id) FROM orders WHERE customer = 'x'",
+            "orders",
+        ),
+        (
+            "Average units per order",
+            "WITH o AS (SELECT order_id, sum(qty) AS u FROM orders GROUP BY 1) SELECT avg(u) FROM o",
+            "units_per_order",
+        ),
+    ],
+)
+def test_sums_and_order_counts_agree_with_the_metric_layer(shop, question, sql, metric):
+    refined = _refined(shop, question, sql)
+    assert "NOT LOWER(TRIM(" in refined and "'refunded', 'voided'" in refined
+    got = SqlQuery(shop)(sql=refined).table.iloc[0, 0]
+    filters = [{"column": "customer", "value": "x"}] if "customer" in sql else []
+    expected = MetricQuery(shop)(table="orders", metrics=[metric], filters=filters).fact(metric)
+    assert got == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("question", "sql", "table"),
+    [
+        ("How many lines are there?", "SELECT count(*) FROM orders", "orders"),  # lines, not orders
+        ("How many customers?", "SELECT count(DISTINCT customer) FROM orders", "orders"),
+        (
+            "Revenue by payment status",
+            'SELECT "Payment Status", sum(qty * price) FROM orders GROUP BY 1',
+            "orders",
+        ),
+        ("How much was refunded?", "SELECT sum(qty * price) FROM orders", "orders"),
+        ("Total sales", "SELECT sum(Quantity * UnitPrice) FROM sales", "sales"),
+    ],
+)
+def test_queries_about_statuses_or_without_sums_are_left_alone(shop, question, sql, table):
+    assert _refined(shop, question, sql) == sql
