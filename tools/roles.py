@@ -200,8 +200,8 @@ def detect_roles(ws: Workspace, table: str) -> Roles:
             raise ToolError(f"roles.yaml maps {role} of {table} to {column!r}, which is not a column.")
         chosen[role] = column
     roles = Roles(table=table, columns=chosen)
-    if overrides.get("cancelled"):
-        roles.cancelled = overrides["cancelled"]
+    if own := overrides.get("cancelled"):
+        roles.cancelled = str(own)
     else:
         roles.cancelled, roles.cancel_status = _cancelled_condition(ws, table, roles)
     currency = overrides.get("currency") or ws.table_info(table).get("currency")
