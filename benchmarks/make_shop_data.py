@@ -143,10 +143,10 @@ def write_export(path: Path, text: str) -> None:
     print(f"wrote {path} ({text.count(chr(10)) - 1:,} lines, {path.stat().st_size:,} bytes)")
 
 
-def csv_text(header: list[str], lines: list[list[str]]) -> str:
-    """A CSV file as text: the header, then one row per line (shared with make_store_data)."""
+def csv_text(header: list[str], lines: list[list[str]], delimiter: str = ",") -> str:
+    """A CSV file as text: the header, then one row per line (shared with the other generators)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(lines)
     return buffer.getvalue()

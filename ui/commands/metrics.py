@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "metrics",
         nargs="+",
         metavar="NAME",
-        help="revenue, orders, customers, units, aov, cancellation_rate, repeat_customer_rate, ...",
+        help="revenue, orders, customers, units, aov, units_per_order, cancellation_rate, repeat_customer_rate, ...",
     )
     p.add_argument(
         "--by",
@@ -48,7 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top", type=int, metavar="N", help="keep the first N rows")
     p.add_argument("--sort-by", metavar="METRIC", help="metric to sort by (default: the first)")
     p.add_argument("--sort", choices=("desc", "asc"), help="sort direction")
-    p.add_argument("--table", help="sales table (default online_retail)")
+    p.add_argument(
+        "--share",
+        action="store_true",
+        help="also show each figure as a share of the date range's total without the filters and groupings",
+    )
+    p.add_argument("--table", help="sales table (default: the current sales table)")
 
 
 def parse_where(text: str) -> dict:
@@ -86,5 +91,6 @@ def run_metric(args: argparse.Namespace):
         top=args.top,
         sort_by=args.sort_by,
         sort=args.sort,
+        share=args.share,
         table=args.table,
     )
