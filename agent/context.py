@@ -73,7 +73,9 @@ def stated_values(ws: Workspace, text: str) -> list[tuple[str, Any]]:
                 len(phrase.split()) > 1 and m.score >= FUZZY_MIN
             )
             key = f"{m.table}.{m.column}={m.value}"
-            if confident and key not in found:
+            # one per value: the first phrase naming it, unless that was a near match and this one is exact
+            # ("end up refunded" ~ 'refunded', then "refunded" itself)
+            if confident and (key not in found or (found[key][1].how == "fuzzy" and m.how != "fuzzy")):
                 found[key] = (phrase, m)
     return list(found.values())[:MAX_VALUE_HINTS]
 

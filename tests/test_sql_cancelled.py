@@ -91,3 +91,33 @@ def test_sums_and_order_counts_agree_with_the_metric_layer(shop, question, sql, 
 )
 def test_queries_about_statuses_or_without_sums_are_left_alone(shop, question, sql, table):
     assert _refined(shop, question, sql) == sql
+
+
+@pytest.mark.parametrize(
+    ("question", "model_args", "rate"),
+    [
+        # the model's own filter (voided) is replaced by what the question names
+        (
+            "What proportion of our orders get refunded?",
+            {"filters": [{"column": "Payment Status", "value": "voided"}]},
+            1 / 4,
+        ),
+        (
+            "What fraction of orders end up refunded or voided?",
+            {"filters": [{"column": "Payment Status", "value": "voided"}]},
+            2 / 4,
+        ),
+        ("What fraction of orders were voided?", {}, 1 / 4),
+    ],
+)
+def test_a_rate_of_some_cancelling_statuses_keeps_all_orders_as_its_denominator(
+    shop, question, model_args, rate
+):
+    tool = MetricQuery(shop)
+    reading = read_question(
+        shop, question, ConversationState(), [m for _, m in stated_values(shop, question)]
+    )
+    args = tool.refine_args({"metrics": ["cancellation_rate"], "table": "orders", **model_args}, reading)
+    result = tool(**args)
+    assert result.fact("cancellation_rate") == pytest.approx(rate)
+    assert ("Cancelled here" in result.text) == (rate != 2 / 4)

@@ -200,6 +200,10 @@ def refine_metric_args(
         filters = [f for f in filters if not _is_time_filter(ctx, f)]
     out["filters"] = _with_values(ctx, filters, values)
     out = _cancelled_part(catalog, ctx, out, reading.values)
+    if _ASKS_SHARE.search(reading.question.lower()) and not follow_up:
+        # "what fraction of orders were voided": the voided orders' count became cancelled orders; its
+        # share of the orders is the count's rate
+        out["metrics"] = [catalog.rate_of(m) or m for m in _resolved(catalog, out.get("metrics"))]
     if not follow_up:  # a share only where the question asks for one (a follow-up keeps the last call's)
         out.pop("share", None)
         if _asks_share(catalog, reading.question, out):
@@ -217,30 +221,37 @@ def _asks_share(catalog: Catalog, question: str, args: dict[str, Any]) -> bool:
 
 
 _ORDER_COUNTS = {"orders", "cancelled_orders"}
+_CANCELLATIONS = {"cancelled_orders", "cancellation_rate"}
 
 
 def _cancelled_part(
     catalog: Catalog, ctx: TableContext, args: dict[str, Any], values: list[Any]
 ) -> dict[str, Any]:
-    """An order count for some of the statuses that cancel an order counts those orders only: "how many
-    orders have been refunded" where refunded and voided orders both cancel is the refunded ones (the
-    cancelled orders with that status), and "voided orders" are no orders that stood (which exclude them)."""
+    """Statuses the question names, where a status column marks cancelled orders, say which cancellations
+    are meant: "how many orders have been refunded" (voided orders cancel too) counts the refunded ones, and
+    "voided orders" are no orders that stood (which exclude them); "what proportion of orders get refunded"
+    is the cancellation rate of refunded orders (metric_query narrows what counts as cancelled to the
+    statuses filtered); all of them named ("refunded or voided") is the metric as a whole."""
     metrics = set(_resolved(catalog, args.get("metrics")))
-    if ctx.roles.cancel_status is None or not metrics or not metrics <= _ORDER_COUNTS:
+    if ctx.roles.cancel_status is None or not metrics:
         return args
     column, statuses = ctx.roles.cancel_status[0], set(ctx.roles.cancel_status[1])
     named = list(dict.fromkeys(v.value for v in values if v.table == ctx.table and v.column == column))
-    if not named or {v.lower().strip() for v in named} >= statuses:
-        return args  # no status named, or all of them: the cancelled orders as a whole
-    if not {v.lower().strip() for v in named} <= statuses:
-        return args  # a status that stands ("paid") beside them: the model's call as it is
+    said = {v.lower().strip() for v in named}
+    if not named or not said <= statuses:
+        return args  # no status named, or one that stands ("paid") beside them: the model's call as it is
+    if metrics <= _ORDER_COUNTS:
+        metrics = {"cancelled_orders"}
+    elif not metrics <= _CANCELLATIONS:
+        return args
     filters = [f for f in args.get("filters") or [] if _column_of(ctx, f.get("column")) != column]
-    condition = (
-        {"column": column, "op": "=", "value": named[0]}
-        if len(named) == 1
-        else {"column": column, "op": "in", "values": named}
-    )
-    return {**args, "metrics": ["cancelled_orders"], "filters": [*filters, condition]}
+    if said != statuses:
+        filters.append(
+            {"column": column, "op": "=", "value": named[0]}
+            if len(named) == 1
+            else {"column": column, "op": "in", "values": named}
+        )
+    return {**args, "metrics": sorted(metrics), "filters": filters}
 
 
 _INSTEAD = re.compile(r"(?:instead|rather)|^\s*(?:now\s+)?by", re.IGNORECASE)

@@ -7,6 +7,7 @@ SELECT, which runs on the workspace's read-only connection and is returned with 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ from tools.metric_sql import (
     order_terms,
 )
 from tools.periods import FUTURE_PERIOD, Period, partial_rows
+from tools.roles import status_condition
 from tools.sqlguard import check_sql
 from tools.workspace import quote_ident
 
@@ -161,6 +163,7 @@ class MetricQuery(Tool):
         ctx = self._context(args.table)
         names = [*args.metrics, *([args.sort_by] if args.sort_by else [])]  # sorting by a metric shows it
         metrics = [self.catalog.metrics[name] for name in dict.fromkeys(names)]
+        args, narrowed = _narrow_cancellation(ctx, args, metrics)
         dims = self._dimensions(ctx, args)
         conditions, periods = self._conditions(ctx, args, dims)
         order = order_terms(dims, metrics, args.sort_by, args.sort, args.top)
@@ -176,7 +179,7 @@ class MetricQuery(Tool):
                 df[d.name] = pd.to_datetime(df[d.name])  # DATE columns arrive as datetime.date objects
         time = _time_dimension(dims)
         partial = ctx.partial_periods(df[time.name], time.kind) if time else {}
-        text = self._text(ctx, args, metrics, dims, conditions, periods, df, partial)
+        text = self._text(ctx, args, metrics, dims, conditions, periods, df, partial) + narrowed
         kinds = {m.name: m.format for m in metrics} | {d.name: d.kind for d in dims if d.kind in TIME_GRAINS}
         notes = partial_rows(df[time.name], partial) if time else {}
         return ToolResult(
@@ -295,6 +298,31 @@ class MetricQuery(Tool):
             else "each filter matches lines, but no line matches them all"
         )
         return f"no lines of {ctx.table} match the filters ({cause}). On its own: {'; '.join(alone)}."
+
+
+def _narrow_cancellation(ctx: TableContext, args: Any, metrics: list[MetricDef]) -> tuple[Any, str]:
+    """For metrics about cancellations, a filter naming some of a status column's cancelling values
+    narrows what counts as cancelled instead of keeping only those lines: "what proportion of orders get
+    refunded", where voided orders cancel too, is refunded orders over all orders (a filter would leave
+    only refunded orders, a rate of 1). Returns the arguments without that filter, and a note."""
+    status = ctx.roles.cancel_status
+    if status is None or not all(
+        "{cancelled}" in m.sql and "NOT ({cancelled})" not in m.sql for m in metrics
+    ):
+        return args, ""
+    column, cancelling = status
+    keep, named = [], []
+    for f in args.filters:
+        values = [str(v).strip().lower() for v in (f.values or [f.value])]
+        if str(f.column).lower() == column.lower() and f.op in ("=", "in") and set(values) <= set(cancelling):
+            named += values
+        else:
+            keep.append(f)
+    if not named:
+        return args, ""
+    named = list(dict.fromkeys(named))
+    ctx.roles = replace(ctx.roles, cancelled=status_condition(quote_ident(column), tuple(named)))
+    return args.model_copy(update={"filters": keep}), f"\nCancelled here: {column} is {' or '.join(named)}."
 
 
 def _with_shares(
