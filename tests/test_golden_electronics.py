@@ -90,12 +90,9 @@ def test_loaded_types_and_roles(shop_ws):
     assert counts["orphans"] == 0 and counts["no_birth"] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roles.py knows no 'article' pattern and gives product_name to 'Product Group' (its 'product' "
-    "pattern matches first), so Article No and Article get no role and the category role is left empty",
-)
 def test_product_roles(shop_ws):
+    """Article No and Article are the product's; Product Group is the category's own name, not a longer
+    name holding "product" (it was product_name before roles matched whole names first)."""
     from tools.roles import detect_roles
 
     roles = detect_roles(shop_ws, TABLE)

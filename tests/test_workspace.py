@@ -44,6 +44,20 @@ def test_unknown_table_suggests_the_closest(ws):
         ws.columns("sale")
 
 
+def test_a_role_s_own_name_wins_over_a_longer_name_holding_another_role_s(ws):
+    import pandas as pd
+
+    ws.save_table(
+        "lines",
+        pd.DataFrame(
+            {"Product Group": ["TV"], "Art. No": ["EL-1"], "Article": ["LED TV"], "Order Date": ["2024-01-01"]}
+        ),
+        source="t",
+    )
+    roles = ws.roles("lines")
+    assert (roles["category"], roles["product_name"]) == ("Product Group", "Article")
+
+
 def test_roles_of_demo_tables(demo_ws):
     retail = demo_ws.roles("online_retail")
     assert retail["order_id"] == "InvoiceNo" and retail["customer_id"] == "CustomerID"

@@ -95,14 +95,33 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         "dollarvalue",
         "netsales",
     ),
-    "product_id": ("stockcode", "productid", "sku", "itemid", "productcode", "itemcode", "upc", "asin"),
+    "product_id": (
+        "stockcode",
+        "productid",
+        "sku",
+        "itemid",
+        "productcode",
+        "itemcode",
+        "productno",
+        "itemno",
+        "articleno",
+        "articlenumber",
+        "articleid",
+        "articlecode",
+        "upc",
+        "ean",
+        "gtin",
+        "asin",
+    ),
     "product_name": (
         "description",
         "productname",
         "itemname",
+        "articlename",
         "productdescription",
         "product",
         "item",
+        "article",
         "title",
         "name",
     ),
@@ -182,12 +201,16 @@ def normalise(name: str) -> str:
 def detect_roles(ws: Workspace, table: str) -> Roles:
     """Detect the roles of ``table``'s columns, then apply the overrides in ``roles.yaml``."""
     columns = ws.columns(table)
-    chosen: dict[str, str | None] = {}
+    chosen: dict[str, str | None] = dict.fromkeys(ROLE_NAMES)
     used: set[str] = set()
-    for role in ROLE_NAMES:
-        chosen[role] = _best_column(role, columns, used)
-        if chosen[role]:
-            used.add(chosen[role])  # type: ignore[arg-type]
+    # Names that are a role's own word first, for every role; a name containing one after: "Product
+    # Group" is the category's own name before it is a longer name holding the product's.
+    for exact in (True, False):
+        for role in ROLE_NAMES:
+            if chosen[role] is None:
+                chosen[role] = _best_column(role, columns, used, exact)
+                if chosen[role]:
+                    used.add(chosen[role])  # type: ignore[arg-type]
     overrides = load_overrides(ws).get(table, {})
     unknown = set(overrides) - set(ROLE_NAMES) - set(_SETTINGS)
     if unknown:
@@ -222,7 +245,8 @@ def load_overrides(ws: Workspace) -> dict[str, dict[str, str | None]]:
     return data
 
 
-def _best_column(role: str, columns: list[tuple[str, str]], used: set[str]) -> str | None:
+def _best_column(role: str, columns: list[tuple[str, str]], used: set[str], exact: bool) -> str | None:
+    """The column whose name is the role's earliest pattern (``exact``), else contains one."""
     patterns = _PATTERNS[role]
     best: tuple[int, str] | None = None
     for name, dtype in columns:
@@ -230,9 +254,8 @@ def _best_column(role: str, columns: list[tuple[str, str]], used: set[str]) -> s
             continue
         norm = normalise(name)
         for rank, pattern in enumerate(patterns):
-            score = (
-                rank if norm == pattern else (100 + rank if pattern in norm and len(pattern) > 3 else None)
-            )
+            contains = not exact and pattern in norm and len(pattern) > 3
+            score = rank if norm == pattern else (100 + rank if contains else None)
             if score is not None and (best is None or score < best[0]):
                 best = (score, name)
     return best[1] if best else None
