@@ -90,7 +90,8 @@ def candidate_phrases(text: str, longest: int = 3) -> list[str]:
     """Runs of up to ``longest`` consecutive content words, longest first (quoted text kept whole)."""
     quoted = re.findall(r"[\"'“‘]([^\"'”’]{2,60})[\"'”’]", text)
     words = re.findall(r"[A-Za-z][\w&'-]*", text)
-    runs, current = [], []
+    runs: list[list[str]] = []
+    current: list[str] = []
     for word in words:
         if word.lower() in STOP_WORDS:
             if current:

@@ -139,8 +139,9 @@ def to_chat_messages(messages: list[BaseMessage]) -> list[Message]:
         role = roles.get(message.type)
         if role is None:
             raise ModelError(f"Unsupported message type {message.type!r} for a martmind model.")
-        if role == "assistant" and getattr(message, "tool_calls", None):
-            calls = [{"name": c["name"], "arguments": c["args"]} for c in message.tool_calls]
+        tool_calls = getattr(message, "tool_calls", None)  # an AIMessage's; BaseMessage does not declare it
+        if role == "assistant" and tool_calls:
+            calls = [{"name": c["name"], "arguments": c["args"]} for c in tool_calls]
             content = json.dumps(calls[0] if len(calls) == 1 else calls)
         out.append({"role": role, "content": content})
     return out

@@ -131,7 +131,12 @@ class Agent:
         learned: approved examples (agent.learned) shown to the model for similar requests.
         sql_mode: how ``sql_query``'s SQL is written: ``json`` (a JSON string) or ``grammar`` (plain SQL
             under a grammar of the linked tables' names; agent.sql_fill).
+
+    Attributes:
+        brief: answer with the code's headline alone, the model not asked to write (``ask --brief``).
     """
+
+    brief: bool = False
 
     def __init__(
         self,
@@ -490,7 +495,7 @@ class Agent:
         """
         start = time.perf_counter()
         lead = headline(question, call, result)
-        brief = bool(getattr(self, "brief", False))
+        brief = self.brief
         if lead:
             yield Step(kind="writing", tool=call.name, text=lead if brief else lead + " ")
         text, cut_off = "", False

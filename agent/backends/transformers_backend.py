@@ -369,8 +369,8 @@ def load_gguf_dense(gguf: Path, dtype: Any) -> Any:
     model = AutoModelForCausalLM.from_pretrained(
         str(gguf.parent), gguf_file=gguf.name, dtype=dtype, quantization_config=GgufConfig(dequantize=True)
     )
-    model.hf_quantizer = None
-    model.is_quantized = False
+    model.hf_quantizer = None  # type: ignore[assignment]  # attributes transformers sets, not declares
+    model.is_quantized = False  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     return model
@@ -387,7 +387,7 @@ class Streamer:
             from transformers import TextStreamer
 
             inner = TextStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-            inner.on_finalized_text = lambda text, stream_end=False: text and on_token(text)
+            inner.on_finalized_text = lambda text, stream_end=False: text and on_token(text)  # type: ignore[method-assign]
             self._inner = inner
 
     def put(self, value: Any) -> None:
