@@ -370,6 +370,7 @@ def test_how_much_asks_for_money_and_a_verb_form_names_a_metric(ws):
     catalog = MetricQuery(ws).catalog
     assert stated_metrics(catalog, "How much have we sold since June?") == ["revenue"]
     assert stated_metrics(catalog, "How much did London customers spend?") == ["revenue"]
+    assert stated_metrics(catalog, "How much came through each sales channel?") == ["revenue"]
     assert stated_metrics(catalog, "How many items did we sell?") == ["units"]
     assert stated_metrics(catalog, "How many orders did we refund?") == ["cancelled_orders"]
     assert stated_metrics(catalog, "How many customers ordered in 2011?") == ["customers"]

@@ -94,13 +94,15 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
 
 
 _HOW_MUCH_MONEY = re.compile(
-    r"\bhow\s+much\b[^?.]*?\b(?:sell|sold|make|made|earn|earned|take|took|bring|brought|spend|spent)\b",
+    r"\bhow\s+much\b[^?.]*?\b(?:sell|sold|make|made|earn|earned|take|took|bring|brought|spend|spent|come|"
+    r"came|generate|generated)\b",
     re.IGNORECASE,
 )
 
 
 def _asks_for_money(question: str) -> bool:
-    """ "How much did we sell / make / spend" (an average of it is another metric: aov)."""
+    """ "How much did we sell / make / spend", "how much came through the app" (an average of it is
+    another metric: aov)."""
     return bool(_HOW_MUCH_MONEY.search(question)) and not AVERAGE.search(question)
 
 
