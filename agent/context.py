@@ -30,12 +30,20 @@ STOP_WORDS = frozenset(
 
 
 def schema_card(ws: Workspace, max_chars: int = SCHEMA_CHARS) -> str:
-    """The compact schema card of the workspace's tables."""
+    """The compact schema card of the workspace's tables: the person's own (loaded) tables first, the
+    current sales table first of them, in full detail while anything else can be shortened (beside a dozen
+    demo tables, the table the person just loaded was a one-line afterthought)."""
     try:
         from tools.schema import schema_prompt
     except ImportError:
         return _column_listing(ws, max_chars)
-    return schema_prompt(ws, max_chars=max_chars)
+    tables = ws.tables()
+    own = sorted(
+        (t for t in tables if str(ws.table_info(t).get("source", "")).startswith("file:")),
+        key=lambda t: t != ws.sales_table(),
+    )
+    rest = [t for t in tables if t not in own]
+    return schema_prompt(ws, own + rest, max_chars=max_chars, keep=len(own))
 
 
 def _column_listing(ws: Workspace, max_chars: int) -> str:

@@ -137,3 +137,32 @@ def test_the_sql_prompt_names_the_join_keys_of_the_tables_asked_about(tmp_path):
     fill_prompt = model.sent[1]["messages"][-1]["content"]
     assert "Join keys: series.Channel = channels.id" in fill_prompt
     ws.close()
+
+
+def test_sql_over_demo_tables_is_refused_when_the_question_is_about_the_person_s_own_table(tmp_path):
+    from tools.loader import load_file
+    from tools.workspace import Workspace
+
+    ws = Workspace(tmp_path / "mine")  # the demo tables, then a file of the person's own
+    path = tmp_path / "shop_orders.csv"
+    path.write_text(
+        "Order No,Order Date,Customer No,Qty,Unit Price\n1,2025-07-02,7,2,9.50\n2,2025-08-01,8,1,20\n"
+    )
+    load_file(ws, path)
+    tool = SqlQuery(ws)
+    question = "whats the revnue since july 2025, just the total"
+    reading = _read(ws, question)
+    assert reading.table == "shop_orders"
+    with pytest.raises(
+        RetryableToolError, match=r"about shop_orders, the person's own data.*cdnow_transactions"
+    ):
+        tool.refine_args(
+            {"sql": "SELECT sum(dollar_value) FROM cdnow_transactions WHERE date >= '2025-07-01'"}, reading
+        )
+    mine = "SELECT sum(qty * unit_price) AS revenue FROM shop_orders WHERE order_date >= '2025-07-01'"
+    assert "shop_orders" in tool.refine_args({"sql": mine}, reading)["sql"]
+    # a question that points at the demo data may read it
+    demo = _read(ws, "How many customers are in the cdnow transactions?")
+    sql = "SELECT count(DISTINCT customer_id) FROM cdnow_transactions"
+    assert tool.refine_args({"sql": sql}, demo) == {"sql": sql}
+    ws.close()

@@ -218,18 +218,21 @@ def _write_cache(ws: Workspace, table: str, key: str, stats: dict[str, Any]) -> 
 
 
 # -- the compact prompt text -----------------------------------------------------------------------------------
-def schema_prompt(ws: Workspace, tables: list[str] | None = None, max_chars: int = 4000) -> str:
+def schema_prompt(
+    ws: Workspace, tables: list[str] | None = None, max_chars: int = 4000, keep: int = 0
+) -> str:
     """The schema as compact text for a small model's context, at most ``max_chars`` characters.
 
     Every table starts at full detail; while the text is too long, the most detailed (then longest) table
-    loses one level: examples, then long value lists, then everything but names and types. Tables that still
-    do not fit are named at the end so the model can ask for them by name.
+    loses one level: examples, then long value lists, then everything but names and types. The first
+    ``keep`` tables lose theirs only when no other table has one left. Tables that still do not fit are
+    named at the end so the model can ask for them by name.
     """
     card = schema_card(ws, tables)
     levels = [FULL] * len(card)
     blocks = [render_table(t, FULL) for t in card]
     while len("\n".join(blocks)) > max_chars and any(levels):
-        i = max(range(len(card)), key=lambda j: (levels[j], len(blocks[j])))
+        i = max(range(len(card)), key=lambda j: (j >= keep and levels[j] > 0, levels[j], len(blocks[j])))
         levels[i] -= 1
         blocks[i] = render_table(card[i], levels[i])
     text = "\n".join(blocks)

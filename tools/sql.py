@@ -50,30 +50,43 @@ class SqlQuery(Tool):
         except RetryableToolError:
             return args  # the tool's own error says what is wrong with it
         if not follow_up:
-            self._check_named_table(tree, reading)
+            self._check_table(tree, reading)
         tree, changes = self._shape(tree, reading)
         changes += self._agree_on_period(tree, reading)
         if not _CANCELLING_WORDS.search(getattr(reading, "question", "")):
             changes += leave_out_cancelled(tree, self._roles_of)
         return {**args, "sql": tree.sql(dialect="duckdb")} if changes else args
 
-    def _check_named_table(self, tree: exp.Expression, reading) -> None:
-        """SQL over another table than the one the question names is refused with the fix ("how many
-        rows has the hillstrom_email table" is not asked of another table)."""
-        # Only a table the question names settles it (agent.tables.choose_table's "named"): the current
-        # sales table does not ("how many households redeemed a coupon" is about another one), nor does a
+    def _check_table(self, tree: exp.Expression, reading) -> None:
+        """SQL over another table than the question's is refused with the fix: another than a table the
+        question names ("how many rows has the hillstrom_email table"), or demo tables alone when the
+        question is about the person's own data ("revenue since July 2025" after loading a shop's export
+        is not asked of cdnow_transactions, however alike its columns)."""
+        # Only a table the question names settles it among the workspace's own tables: the current sales
+        # table does not ("how many households redeemed a coupon" is about another demo table), nor does a
         # period (several tables may hold it; the largest is only a guess).
-        # A question naming several tables ("the date of each treatment and the professional who gave
-        # it") is answered by SQL reading any of them.
         table = getattr(reading, "table", None)
-        if getattr(reading, "table_why", "") != "named" or not table:
+        if not table:
             return
-        named = {t.lower() for t in [table, *getattr(reading, "named_tables", [])]}
-        read = {t.name.lower() for t in tree.find_all(exp.Table)}
-        if read and not read & named:
+        real = {t.lower(): t for t in self.ws.tables()}
+        read = {real[t.name.lower()] for t in tree.find_all(exp.Table) if t.name.lower() in real}
+        pointed = {
+            table,
+            *getattr(reading, "named_tables", []),
+            *(v.table for v in getattr(reading, "values", [])),
+        }
+        if not read or read & pointed:
+            return
+        if getattr(reading, "table_why", "") == "named":
             raise RetryableToolError(
                 f"The question is about table {table}, but the SQL reads {', '.join(sorted(read))}. "
                 f"Query {table} (its columns are in the schema)."
+            )
+        if not self.ws.is_demo(table) and all(self.ws.is_demo(t) for t in read):
+            columns = ", ".join(c for c, _ in self.ws.columns(table))
+            raise RetryableToolError(
+                f"The question is about {table}, the person's own data, but the SQL reads the demo data "
+                f"({', '.join(sorted(read))}). Query {table}; its columns are {columns}."
             )
 
     def _shape(self, tree: exp.Expression, reading) -> tuple[exp.Expression, list[str]]:

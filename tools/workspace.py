@@ -304,6 +304,10 @@ class Workspace:
         df = self.query(f"SELECT * FROM {META_TABLES} WHERE name = ?", [table])
         return df.iloc[0].to_dict() if len(df) else {}
 
+    def is_demo(self, table: str) -> bool:
+        """Whether ``table`` is one of the demo tables martmind ships (not the person's own data)."""
+        return str(self.table_info(table).get("source", "")).startswith("demo:")
+
     def original_names(self, table: str) -> dict[str, str]:
         """Sanitised column name -> the name in the user's file, where they differ."""
         df = self.query(
