@@ -50,7 +50,12 @@ def test_a_role_s_own_name_wins_over_a_longer_name_holding_another_role_s(ws):
     ws.save_table(
         "lines",
         pd.DataFrame(
-            {"Product Group": ["TV"], "Art. No": ["EL-1"], "Article": ["LED TV"], "Order Date": ["2024-01-01"]}
+            {
+                "Product Group": ["TV"],
+                "Art. No": ["EL-1"],
+                "Article": ["LED TV"],
+                "Order Date": ["2024-01-01"],
+            }
         ),
         source="t",
     )
