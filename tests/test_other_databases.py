@@ -153,6 +153,8 @@ def test_sql_over_demo_tables_is_refused_when_the_question_is_about_the_person_s
     question = "whats the revnue since july 2025, just the total"
     reading = _read(ws, question)
     assert reading.table == "shop_orders"
+    # "spend" is what every sales table answers to, not evidence for hillstrom_email's spend column
+    assert _read(ws, "what did our customers spend with us in 2025").table == "shop_orders"
     with pytest.raises(
         RetryableToolError, match=r"about shop_orders, the person's own data.*cdnow_transactions"
     ):
@@ -165,4 +167,28 @@ def test_sql_over_demo_tables_is_refused_when_the_question_is_about_the_person_s
     demo = _read(ws, "How many customers are in the cdnow transactions?")
     sql = "SELECT count(DISTINCT customer_id) FROM cdnow_transactions"
     assert tool.refine_args({"sql": sql}, demo) == {"sql": sql}
+    ws.close()
+
+
+def test_a_column_named_by_the_role_it_plays_gets_the_table_s_name(tmp_path):
+    from tools.workspace import Workspace
+
+    ws = Workspace(tmp_path / "eu", demo=False)
+    ws.save_table(
+        "orders",
+        pd.DataFrame(
+            {
+                "order_no": [1, 1, 2],
+                "order_date": pd.to_datetime(["2025-07-01", "2025-07-01", "2025-08-01"]),
+                "Qty": [1, 2, 1],
+                "unit_price": [10.0, 5.0, 20.0],
+            }
+        ),
+        source="t",
+    )
+    result = SqlQuery(ws)(
+        sql="SELECT sum(unit_price * quantity) AS revenue, count(DISTINCT order_id) FROM orders"
+    )
+    assert result.table.iloc[0].tolist() == [40.0, 2]
+    assert "order_id -> order_no" in result.text and "quantity -> Qty" in result.text
     ws.close()

@@ -44,6 +44,11 @@ class MetricDef:
     def two_level(self) -> bool:
         return self.per is not None
 
+    @property
+    def quotient(self) -> bool:
+        """A ratio of two aggregates (aov, a rate): it has no share of a total and does not add up."""
+        return "/" in self.sql
+
 
 class MissingRoles(Exception):
     """A template needs roles the table does not have."""

@@ -218,7 +218,7 @@ def _asks_share(catalog: Catalog, question: str, args: dict[str, Any]) -> bool:
     grouping) as a share of the whole (a ratio metric is a share already)."""
     metrics = [catalog.metrics[m] for m in _resolved(catalog, args.get("metrics")) if m in catalog.metrics]
     part = bool(args.get("filters") or args.get("by"))
-    counts = bool(metrics) and all("/" not in m.sql for m in metrics)
+    counts = bool(metrics) and not any(m.quotient for m in metrics)
     return bool(_ASKS_SHARE.search(question.lower())) and part and counts
 
 

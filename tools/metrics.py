@@ -199,7 +199,7 @@ class MetricQuery(Tool):
 
     def _totals(self, ctx: TableContext, args: Any, metrics: list[MetricDef]) -> tuple[str, pd.Series]:
         """The metrics over the date range alone (no filters, no groupings): the whole a share is of."""
-        quotients = [m.name for m in metrics if "/" in m.sql]
+        quotients = [m.name for m in metrics if m.quotient]
         if quotients:
             raise RetryableToolError(
                 f"A share is of a count or an amount; {', '.join(quotients)} is already a ratio. "

@@ -126,6 +126,11 @@ class SqlQuery(Tool):
             raise RetryableToolError(problem)
         return changes
 
+    def _role_columns(self, table: str) -> dict[str, str]:
+        """Role -> column of ``table`` (none for a table without roles)."""
+        roles = self._roles_of(next((t for t in self.ws.tables() if t.lower() == table), table))
+        return {r: c for r, c in roles.columns.items() if c} if roles else {}
+
     def _roles_of(self, table: str) -> Roles | None:
         try:
             return self.ws.roles(table) if self.ws.has_table(table) else None
@@ -161,7 +166,8 @@ class SqlQuery(Tool):
         moved = retarget_single_table(tree, self.ws.columns_by_table)
         if moved:
             changes.append(f"read {moved[1]} instead of {moved[0]}, the one table with those columns")
-        changes += [f"wrote {note}" for note in respell_columns(tree, self.ws.columns_by_table)]
+        respelt = respell_columns(tree, self.ws.columns_by_table, self._role_columns)
+        changes += [f"wrote {note}" for note in respelt]
         if changes:
             sql = tree.sql(dialect="duckdb")
         try:

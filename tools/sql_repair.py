@@ -95,18 +95,28 @@ def retarget_single_table(
     return current, fitting[0]
 
 
-def respell_columns(tree: exp.Expression, columns_by_table: Callable[[], dict[str, list[str]]]) -> list[str]:
+def respell_columns(
+    tree: exp.Expression,
+    columns_by_table: Callable[[], dict[str, list[str]]],
+    roles_of: Callable[[str], dict[str, str]] = lambda table: {},
+) -> list[str]:
     """Give, in place, a column the query spells in another style the one spelling the tables have.
 
     Small models write names in their own style: ``life_expectancy`` for ``LifeExpectancy``,
-    ``Government_form`` for ``GovernmentForm``. Compared without case and separators, such a name meets
-    exactly one column of the tables read (of the aliased table, when it is qualified); a name that is a
-    real column or an alias the query defines is left alone.
+    ``Government_form`` for ``GovernmentForm``, or the role a column plays for its name (``quantity`` for
+    ``Qty``, ``order_id`` for ``order_no``: the names of every worked example). Compared without case and
+    separators, such a name meets exactly one column of the tables read (of the aliased table, when it is
+    qualified), by its own name or else by its role; a name that is a real column or an alias the query
+    defines is left alone.
+
+    Args:
+        roles_of: table name -> {role: column} of the roles its columns play (tools.roles).
 
     Returns:
         One note per respelled name, e.g. "life_expectancy -> LifeExpectancy".
     """
     by_table = {t.lower(): cols for t, cols in columns_by_table().items()}
+    roles = {t: {_squashed(r): c for r, c in roles_of(t).items()} for t in by_table}
     tables = {(t.alias or t.name).lower(): t.name.lower() for t in tree.find_all(exp.Table)}
     read = [by_table[t] for t in dict.fromkeys(tables.values()) if t in by_table]
     real = {c.lower() for cols in read for c in cols}
@@ -121,6 +131,9 @@ def respell_columns(tree: exp.Expression, columns_by_table: Callable[[], dict[st
         owner = tables[column.table.lower()] if column.table else None
         candidates = by_table.get(owner, []) if owner else [c for cols in read for c in cols]
         same = {c for c in candidates if _squashed(c) == _squashed(name)}
+        if not same:  # the role it plays
+            owners = [owner] if owner else [t for t in dict.fromkeys(tables.values()) if t in by_table]
+            same = {roles[t][_squashed(name)] for t in owners if _squashed(name) in roles.get(t, {})}
         if len(same) == 1:
             spelling = same.pop()
             column.set("this", exp.to_identifier(spelling))
