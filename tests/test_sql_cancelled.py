@@ -121,3 +121,19 @@ def test_a_rate_of_some_cancelling_statuses_keeps_all_orders_as_its_denominator(
     result = tool(**args)
     assert result.fact("cancellation_rate") == pytest.approx(rate)
     assert ("Cancelled here" in result.text) == (rate != 2 / 4)
+
+
+def test_named_statuses_are_no_grouping_and_orders_without_them_stay_orders(shop):
+    tool = MetricQuery(shop)
+
+    def refined(question, args):
+        reading = read_question(
+            shop, question, ConversationState(), [m for _, m in stated_values(shop, question)]
+        )
+        return tool.refine_args({"table": "orders", **args}, reading)
+
+    voided = refined("Number of voided orders?", {"metrics": ["orders"], "by": ["Payment Status"]})
+    assert voided["metrics"] == ["cancelled_orders"] and voided["by"] == []
+    assert tool(**voided).fact("cancelled_orders") == 1
+    kept = refined("How many orders, not counting refunded or voided ones?", {"metrics": ["orders"]})
+    assert kept["metrics"] == ["orders"] and tool(**kept).fact("orders") == 2

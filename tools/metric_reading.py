@@ -233,7 +233,8 @@ def _cancelled_part(
     are meant: "how many orders have been refunded" (voided orders cancel too) counts the refunded ones, and
     "voided orders" are no orders that stood (which exclude them); "what proportion of orders get refunded"
     is the cancellation rate of refunded orders (metric_query narrows what counts as cancelled to the
-    statuses filtered); all of them named ("refunded or voided") is the metric as a whole."""
+    statuses filtered); all of them named ("refunded or voided", "orders, not counting cancelled or
+    refunded ones") is the metric as a whole. A named status filters; it is no grouping."""
     metrics = set(_resolved(catalog, args.get("metrics")))
     if ctx.roles.cancel_status is None or not metrics:
         return args
@@ -242,9 +243,9 @@ def _cancelled_part(
     said = {v.lower().strip() for v in named}
     if not named or not said <= statuses:
         return args  # no status named, or one that stands ("paid") beside them: the model's call as it is
-    if metrics <= _ORDER_COUNTS:
+    if metrics <= _ORDER_COUNTS and said != statuses:
         metrics = {"cancelled_orders"}
-    elif not metrics <= _CANCELLATIONS:
+    elif not metrics <= _CANCELLATIONS | _ORDER_COUNTS:
         return args
     filters = [f for f in args.get("filters") or [] if _column_of(ctx, f.get("column")) != column]
     if said != statuses:
@@ -253,7 +254,8 @@ def _cancelled_part(
             if len(named) == 1
             else {"column": column, "op": "in", "values": named}
         )
-    return {**args, "metrics": sorted(metrics), "filters": filters}
+    by = [d for d in _as_list(args.get("by")) if _column_of(ctx, d) != column]  # named, so not a grouping
+    return {**args, "metrics": sorted(metrics), "filters": filters, "by": by}
 
 
 _INSTEAD = re.compile(r"(?:instead|rather)|^\s*(?:now\s+)?by", re.IGNORECASE)
