@@ -32,7 +32,6 @@ from agent.router import (
     RouterMode,
     put_first,
 )
-from agent.schema_link import link
 from agent.sql_fill import SqlMode
 from agent.state import DATE_FIELDS, FILTER_FIELDS, ConversationState
 from agent.tables import table_facts
@@ -319,7 +318,7 @@ class Agent:
         reading: Reading,
         hints: str,
     ) -> ToolCall:
-        messages = caller.fill_messages(question, tool, state, self._tool_hints(tool, question, hints))
+        messages = caller.fill_messages(question, tool, state, hints)
         error = ""
         for attempt in range(1 + self.max_retries):
             try:
@@ -339,19 +338,6 @@ class Agent:
                 error=error,
             )
         )
-
-    def _tool_hints(self, tool: Tool, question: str, hints: str) -> str:
-        """The hint lines for filling ``tool``; SQL written as JSON adds how the tables the question is
-        about join (declared keys, else alike names; agent.schema_link): the schema card lists columns,
-        and without the keys a small model joins on look-alike names. (Grammar mode links on its own.)"""
-        if tool.name != FALLBACK_TOOL or self.sql_mode != "json":
-            return hints
-        try:
-            linked = link(self.ws, question, value_hints=hints)
-        except ValueError:  # no tables
-            return hints
-        keys = [f"{a}.{ca} = {b}.{cb}" for a, ca, b, cb in linked.joins]
-        return "\n".join(h for h in (hints, f"Join keys: {', '.join(keys)}") if h) if keys else hints
 
     # -- running -----------------------------------------------------------------------------------------
     def run(self, question: str, state: ConversationState) -> Iterator[Step | Answer]:
@@ -418,9 +404,7 @@ class Agent:
                 candidates = [(ready, json.dumps(ready.args))]
             else:
                 if messages is None:
-                    messages = caller.fill_messages(
-                        question, tool, state, self._tool_hints(tool, question, hints)
-                    )
+                    messages = caller.fill_messages(question, tool, state, hints)
                 if attempt:  # the refused reply (or code's refused call) and its error, for the model
                     messages = caller.retry_messages(messages, tool, raw, error)
                 candidates, failures = self._candidates(

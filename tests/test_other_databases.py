@@ -116,29 +116,6 @@ def test_a_qualified_column_is_respelt_from_its_own_table_only(clinic):
     assert respell_columns(tree, clinic.columns_by_table) == ["life_expectancy -> LifeExpectancy"]
 
 
-def test_the_sql_prompt_names_the_join_keys_of_the_tables_asked_about(tmp_path):
-    from tools.joins import declare_keys
-    from tools.workspace import Workspace
-
-    ws = Workspace(tmp_path / "tv", demo=False)
-    ws.save_table("channels", pd.DataFrame({"id": [1, 2], "series_name": ["Sky Radio", "Rai"]}), source="t")
-    ws.save_table(
-        "series", pd.DataFrame({"id": [7, 8], "Episode": ["A", "B"], "Channel": [1, 2]}), source="t"
-    )
-    declare_keys(ws, [("series", "Channel", "channels", "id")])
-    model = ScriptedModel()
-    assistant = Assistant(model=model, workspace=ws, registry=default_registry(ws), router_mode="off")
-    sql = (
-        "SELECT s.Episode FROM series s JOIN channels c ON s.Channel = c.id WHERE c.series_name = 'Sky Radio'"
-    )
-    model.enqueue({"tool": "sql_query"}, {"sql": sql}, "ok")
-    answer = assistant.ask("What is the episode of the series on the channel named Sky Radio?")
-    assert answer.tables[0].df["Episode"].tolist() == ["A"]
-    fill_prompt = model.sent[1]["messages"][-1]["content"]
-    assert "Join keys: series.Channel = channels.id" in fill_prompt
-    ws.close()
-
-
 def test_sql_over_demo_tables_is_refused_when_the_question_is_about_the_person_s_own_table(tmp_path):
     from tools.loader import load_file
     from tools.workspace import Workspace
