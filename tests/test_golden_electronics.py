@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from agent.evaluation import load_golden
-from agent.evaluation.runner import default_gold, workspace_schema
-from agent.evaluation.scoring import ResultTable, compare_results, gold_orders, unknown_names
+from agent.evaluation.scoring import gold_orders
 from benchmarks import make_electronics_data
+from tests.golden_checks import check_against_the_layer, check_gold_sql, check_no_tie_at_the_cut, where
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "benchmarks" / "golden_electronics.jsonl"
@@ -112,33 +112,17 @@ def test_golden_set_shape():
 
 
 def test_every_gold_sql_runs_and_names_only_real_columns(shop_ws):
-    schema = workspace_schema(shop_ws)
-    for item in load_golden(GOLDEN):
-        gold = default_gold(item, shop_ws)
-        assert gold.rows, f"{item.id}: gold SQL returns no rows"
-        assert unknown_names(item.sql, schema) == [], item.id
-        if not {"breakdown", "series", "list"} & set(item.tags) and "LIMIT" not in item.sql:
-            assert len(gold.rows) == 1, f"{item.id}: one figure is one row"
+    check_gold_sql(shop_ws, GOLDEN, {"breakdown", "series", "list"})
 
 
 def test_rankings_have_no_tie_at_the_cut(shop_ws):
-    """A top-N answer is only fair when the N-th and the next row differ."""
-    for item in load_golden(GOLDEN):
-        if "topn" not in item.tags:
-            continue
-        head, n = item.sql.rsplit("LIMIT", 1)
-        rows = shop_ws.query(f"{head} LIMIT {int(n) + 1}").iloc[:, -1].tolist()
-        assert len(set(rows)) == len(rows), f"{item.id}: tie in {rows}"
+    check_no_tie_at_the_cut(shop_ws, GOLDEN)
 
 
 # Gold SQL states what a shop manager means (revenue, units, orders, aov and repeat figures without cancelled
 # and returned orders) and agrees with martmind's documented metric definitions on this table; each item the
 # layer can express is checked against it. Products and groups are named by column (Article, product_group),
-# since the product roles are not detected (test_product_roles).
-def _where(column: str, value: str | float | list[str], op: str = "=") -> dict:
-    if isinstance(value, list):
-        return {"column": column, "op": op, "values": value}
-    return {"column": column, "op": op, "value": value}
+# as the helper wrote them before the product roles were detected (test_product_roles).
 
 
 METRIC_CALLS = {
@@ -152,24 +136,24 @@ METRIC_CALLS = {
     "el_orders_de_q4_2024": {
         "metrics": ["orders"],
         "date_range": "2024-Q4",
-        "filters": [_where("Country", "Germany")],
+        "filters": [where("Country", "Germany")],
     },
     "el_customers_all": {"metrics": ["customers"]},
     "el_customers_austria_2025": {
         "metrics": ["customers"],
         "date_range": "2025",
-        "filters": [_where("Country", "Austria")],
+        "filters": [where("Country", "Austria")],
     },
     "el_units_2024": {"metrics": ["units"], "date_range": "2024"},
     "el_laptops_units_q3_2024": {
         "metrics": ["units"],
         "date_range": "2024-Q3",
-        "filters": [_where("product_group", "Laptops")],
+        "filters": [where("product_group", "Laptops")],
     },
     "el_earbuds_units_2024": {
         "metrics": ["units"],
         "date_range": "2024",
-        "filters": [_where("Article", "Wireless Earbuds Pro")],
+        "filters": [where("Article", "Wireless Earbuds Pro")],
     },
     "el_units_per_order": {"metrics": ["units_per_order"]},
     "el_aov_2024": {"metrics": ["aov"], "date_range": "2024"},
@@ -198,36 +182,36 @@ METRIC_CALLS = {
     "el_marketplace_revenue_2024": {
         "metrics": ["revenue"],
         "date_range": "2024",
-        "filters": [_where("sales_channel", "Marketplace")],
+        "filters": [where("sales_channel", "Marketplace")],
     },
     "el_app_orders_q1_2025": {
         "metrics": ["orders"],
         "date_range": "2025-Q1",
-        "filters": [_where("sales_channel", "App")],
+        "filters": [where("sales_channel", "App")],
     },
     "el_dutch_revenue_2025": {
         "metrics": ["revenue"],
         "date_range": "2025",
-        "filters": [_where("Country", "Netherlands")],
+        "filters": [where("Country", "Netherlands")],
     },
     "el_tv_revenue_euro2024": {
         "metrics": ["revenue"],
         "date_range": "2024-05-15..2024-07-07",
-        "filters": [_where("product_group", "TV")],
+        "filters": [where("product_group", "TV")],
     },
     # cancelled_orders counts Cancelled and Returned orders; one of the two needs the Status filter.
     "el_cancelled_orders_2024": {
         "metrics": ["cancelled_orders"],
         "date_range": "2024",
-        "filters": [_where("Status", "Cancelled")],
+        "filters": [where("Status", "Cancelled")],
     },
-    "el_returned_orders": {"metrics": ["cancelled_orders"], "filters": [_where("Status", "Returned")]},
+    "el_returned_orders": {"metrics": ["cancelled_orders"], "filters": [where("Status", "Returned")]},
     "el_cancel_or_return_rate": {"metrics": ["cancellation_rate"]},
     "el_group_most_returns": {
         "metrics": ["cancelled_orders"],
         "by": ["product_group"],
         "top": 1,
-        "filters": [_where("Status", "Returned")],
+        "filters": [where("Status", "Returned")],
     },
     "el_repeat_rate": {"metrics": ["repeat_customer_rate"]},
     "el_repeat_customers": {"metrics": ["repeat_customers"]},
@@ -243,21 +227,7 @@ def test_every_metric_item_is_checked_against_the_layer():
 
 
 def test_gold_sql_agrees_with_the_metric_layer(shop_ws):
-    from tools.metrics import MetricQuery
-
-    items = {i.id: i for i in load_golden(GOLDEN)}
-    query = MetricQuery(shop_ws)
-    for item_id, args in METRIC_CALLS.items():
-        item = items[item_id]
-        result = query(table=TABLE, **args)
-        match = compare_results(
-            default_gold(item, shop_ws),
-            ResultTable.from_frame(result.tables[0].df),
-            ordered=gold_orders(item.sql),
-            tolerance=item.tolerance,
-            allow_extra_columns=True,
-        )
-        assert match.ok, f"{item_id}: {match.reason}"
+    check_against_the_layer(shop_ws, GOLDEN, TABLE, METRIC_CALLS)
 
 
 def test_the_csvs_are_what_the_generator_writes():

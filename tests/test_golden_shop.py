@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from agent.evaluation import load_golden
-from agent.evaluation.runner import default_gold, workspace_schema
-from agent.evaluation.scoring import ResultTable, compare_results, gold_orders, unknown_names
+from agent.evaluation.scoring import gold_orders
 from benchmarks import make_shop_data
+from tests.golden_checks import check_against_the_layer, check_gold_sql, where
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "benchmarks" / "golden_shop.jsonl"
@@ -72,20 +72,12 @@ def test_golden_set_shape():
 
 
 def test_every_gold_sql_runs_and_names_only_real_columns(shop_ws):
-    schema = workspace_schema(shop_ws)
-    for item in load_golden(GOLDEN):
-        gold = default_gold(item, shop_ws)
-        assert gold.rows, f"{item.id}: gold SQL returns no rows"
-        assert unknown_names(item.sql, schema) == [], item.id
+    check_gold_sql(shop_ws, GOLDEN)
 
 
 # Gold SQL states what a shop manager means (revenue, units, orders, aov and repeat rate without Cancelled and
 # Refunded orders) and agrees with martmind's metric definitions on this table; each item the layer can
 # express is checked against it.
-def _where(column: str, value: str | list[str], op: str = "=") -> dict:
-    if isinstance(value, list):
-        return {"column": column, "op": op, "values": value}
-    return {"column": column, "op": op, "value": value}
 
 
 METRIC_CALLS = {
@@ -100,19 +92,19 @@ METRIC_CALLS = {
     "shop_revenue_completed_2023": {
         "metrics": ["revenue"],
         "date_range": "2023",
-        "filters": [_where("order_status", "Completed")],
+        "filters": [where("order_status", "Completed")],
     },
     "shop_orders_all": {"metrics": ["orders"]},
     "shop_orders_2023": {"metrics": ["orders"], "date_range": "2023"},
     # cancelled_orders counts Cancelled and Refunded orders; "cancelled" alone needs the status filter.
     "shop_cancelled_orders": {
         "metrics": ["cancelled_orders"],
-        "filters": [_where("order_status", "Cancelled")],
+        "filters": [where("order_status", "Cancelled")],
     },
     "shop_cancelled_orders_2023": {"metrics": ["cancelled_orders"], "date_range": "2023"},
     "shop_refunded_orders": {
         "metrics": ["cancelled_orders"],
-        "filters": [_where("order_status", "Refunded")],
+        "filters": [where("order_status", "Refunded")],
     },
     "shop_customers_all": {"metrics": ["customers"]},
     "shop_customers_2024": {"metrics": ["customers"], "date_range": "2024"},
@@ -121,11 +113,11 @@ METRIC_CALLS = {
     # No "is not null" filter: the four stored codes.
     "shop_discount_orders": {
         "metrics": ["orders"],
-        "filters": [_where("discount_code", ["WELCOME10", "SUMMER20", "XMAS10", "SPRING15"], "in")],
+        "filters": [where("discount_code", ["WELCOME10", "SUMMER20", "XMAS10", "SPRING15"], "in")],
     },
     "shop_aov_all": {"metrics": ["aov"]},
     "shop_aov_2023": {"metrics": ["aov"], "date_range": "2023"},
-    "shop_aov_marketplace": {"metrics": ["aov"], "filters": [_where("sales_channel", "Marketplace")]},
+    "shop_aov_marketplace": {"metrics": ["aov"], "filters": [where("sales_channel", "Marketplace")]},
     "shop_cancellation_rate": {"metrics": ["cancellation_rate"]},
     "shop_repeat_rate": {"metrics": ["repeat_customer_rate"]},
     "shop_revenue_by_region": {"metrics": ["revenue"], "by": ["customer_region"]},
@@ -140,22 +132,22 @@ METRIC_CALLS = {
     "shop_london_revenue_2023": {
         "metrics": ["revenue"],
         "date_range": "2023",
-        "filters": [_where("customer_region", "London")],
+        "filters": [where("customer_region", "London")],
     },
-    "shop_scotland_orders": {"metrics": ["orders"], "filters": [_where("customer_region", "Scotland")]},
+    "shop_scotland_orders": {"metrics": ["orders"], "filters": [where("customer_region", "Scotland")]},
     "shop_app_revenue_2024": {
         "metrics": ["revenue"],
         "date_range": "2024",
-        "filters": [_where("sales_channel", "App")],
+        "filters": [where("sales_channel", "App")],
     },
     "shop_furniture_revenue_2023": {
         "metrics": ["revenue"],
         "date_range": "2023",
-        "filters": [_where("product_category", "Outdoor Furniture")],
+        "filters": [where("product_category", "Outdoor Furniture")],
     },
     "shop_sofa_revenue": {
         "metrics": ["revenue"],
-        "filters": [_where("product_name", "Rattan Corner Sofa Set")],
+        "filters": [where("product_name", "Rattan Corner Sofa Set")],
     },
     "shop_top5_products_revenue": {"metrics": ["revenue"], "by": ["product"], "top": 5},
     "shop_top3_products_units_2023": {
@@ -183,21 +175,7 @@ def test_every_item_is_checked_against_the_layer_or_said_not_to_fit():
 
 
 def test_gold_sql_agrees_with_the_metric_layer(shop_ws):
-    from tools.metrics import MetricQuery
-
-    items = {i.id: i for i in load_golden(GOLDEN)}
-    query = MetricQuery(shop_ws)
-    for item_id, args in METRIC_CALLS.items():
-        item = items[item_id]
-        result = query(table="shop_orders", **args)
-        match = compare_results(
-            default_gold(item, shop_ws),
-            ResultTable.from_frame(result.tables[0].df),
-            ordered=gold_orders(item.sql),
-            tolerance=item.tolerance,
-            allow_extra_columns=True,
-        )
-        assert match.ok, f"{item_id}: {match.reason}"
+    check_against_the_layer(shop_ws, GOLDEN, "shop_orders", METRIC_CALLS)
 
 
 def test_the_csv_is_what_the_generator_writes():

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from agent.evaluation import load_golden
-from agent.evaluation.runner import default_gold, workspace_schema
-from agent.evaluation.scoring import ResultTable, compare_results, gold_orders, unknown_names
+from agent.evaluation.scoring import gold_orders
 from benchmarks import make_store_data
+from tests.golden_checks import check_against_the_layer, check_gold_sql, check_no_tie_at_the_cut, where
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "benchmarks" / "golden_skincare.jsonl"
@@ -93,32 +93,16 @@ def test_golden_set_shape():
 
 
 def test_every_gold_sql_runs_and_names_only_real_columns(store_ws):
-    schema = workspace_schema(store_ws)
-    for item in load_golden(GOLDEN):
-        gold = default_gold(item, store_ws)
-        assert gold.rows, f"{item.id}: gold SQL returns no rows"
-        assert unknown_names(item.sql, schema) == [], item.id
-        if not {"breakdown", "series"} & set(item.tags) and "LIMIT" not in item.sql:
-            assert len(gold.rows) == 1, f"{item.id}: one figure is one row"
+    check_gold_sql(store_ws, GOLDEN, {"breakdown", "series"})
 
 
 def test_rankings_have_no_tie_at_the_cut(store_ws):
-    """A top-N answer is only fair when the N-th and the next row differ."""
-    for item in load_golden(GOLDEN):
-        if "topn" not in item.tags:
-            continue
-        head, n = item.sql.rsplit("LIMIT", 1)
-        rows = store_ws.query(f"{head} LIMIT {int(n) + 1}").iloc[:, -1].tolist()
-        assert len(set(rows)) == len(rows), f"{item.id}: tie in {rows}"
+    check_no_tie_at_the_cut(store_ws, GOLDEN)
 
 
 # Gold SQL states what a store manager means (revenue, units, orders, aov and repeat figures without refunded
 # and voided orders) and agrees with martmind's metric definitions on this table; each item the layer can
 # express is checked against it.
-def _where(column: str, value: str | float | list[str], op: str = "=") -> dict:
-    if isinstance(value, list):
-        return {"column": column, "op": op, "values": value}
-    return {"column": column, "op": op, "value": value}
 
 
 METRIC_CALLS = {
@@ -130,16 +114,16 @@ METRIC_CALLS = {
     "sk_revenue_bfcm_2024": {"metrics": ["revenue"], "date_range": "2024-11-29..2024-12-02"},
     "sk_orders_2024": {"metrics": ["orders"], "date_range": "2024"},
     "sk_customers_all": {"metrics": ["customers"]},
-    "sk_customers_canada": {"metrics": ["customers"], "filters": [_where("country", "Canada")]},
+    "sk_customers_canada": {"metrics": ["customers"], "filters": [where("country", "Canada")]},
     # cancelled_orders counts refunded and voided orders; one of the two needs the status filter.
     "sk_refunded_orders": {
         "metrics": ["cancelled_orders"],
-        "filters": [_where("financial_status", "refunded")],
+        "filters": [where("financial_status", "refunded")],
     },
     "sk_voided_orders_2024": {
         "metrics": ["cancelled_orders"],
         "date_range": "2024",
-        "filters": [_where("financial_status", "voided")],
+        "filters": [where("financial_status", "voided")],
     },
     "sk_cancelled_orders": {"metrics": ["cancelled_orders"]},
     "sk_units_2024": {"metrics": ["units"], "date_range": "2024"},
@@ -147,7 +131,7 @@ METRIC_CALLS = {
     "sk_aov_app_2024": {
         "metrics": ["aov"],
         "date_range": "2024",
-        "filters": [_where("Source", "Mobile App")],
+        "filters": [where("Source", "Mobile App")],
     },
     "sk_cancel_rate": {"metrics": ["cancellation_rate"]},
     "sk_repeat_rate": {"metrics": ["repeat_customer_rate"]},
@@ -166,25 +150,25 @@ METRIC_CALLS = {
     "sk_germany_revenue_2024": {
         "metrics": ["revenue"],
         "date_range": "2024",
-        "filters": [_where("country", "Germany")],
+        "filters": [where("country", "Germany")],
     },
-    "sk_instagram_orders": {"metrics": ["orders"], "filters": [_where("Source", "Instagram Shop")]},
-    "sk_klarna_revenue": {"metrics": ["revenue"], "filters": [_where("payment_method", "Klarna")]},
+    "sk_instagram_orders": {"metrics": ["orders"], "filters": [where("Source", "Instagram Shop")]},
+    "sk_klarna_revenue": {"metrics": ["revenue"], "filters": [where("payment_method", "Klarna")]},
     "sk_led_mask_units_2024": {
         "metrics": ["units"],
         "date_range": "2024",
-        "filters": [_where("product", "LED Light Therapy Mask")],
+        "filters": [where("product", "LED Light Therapy Mask")],
     },
     "sk_suncare_summer_2024": {
         "metrics": ["revenue"],
         "date_range": "2024-06-01..2024-08-31",
-        "filters": [_where("category", "Sun Care")],
+        "filters": [where("category", "Sun Care")],
     },
     # The data ends on 30 June 2025: "last year" is 2024.
     "sk_amazon_last_year": {
         "metrics": ["revenue"],
         "date_range": "last year",
-        "filters": [_where("Source", "Amazon")],
+        "filters": [where("Source", "Amazon")],
     },
     "sk_top5_products": {"metrics": ["revenue"], "by": ["product"], "top": 5},
     "sk_top3_customers_2024": {"metrics": ["revenue"], "by": ["customer"], "top": 3, "date_range": "2024"},
@@ -196,7 +180,7 @@ METRIC_CALLS = {
     "sk_monthly_revenue_2024": {"metrics": ["revenue"], "grain": "month", "date_range": "2024"},
     "sk_monthly_orders_2025": {"metrics": ["orders"], "grain": "month", "date_range": "2025"},
     "sk_quarterly_revenue": {"metrics": ["revenue"], "grain": "quarter"},
-    "sk_discount_orders": {"metrics": ["orders"], "filters": [_where("line_discount", 0, ">")]},
+    "sk_discount_orders": {"metrics": ["orders"], "filters": [where("line_discount", 0, ">")]},
 }
 # Items the metric layer cannot express: a refund rate without the voided orders (its cancellation_rate
 # counts both), shares of revenue, items per order, sums of the discount column, first-order cohorts.
@@ -220,21 +204,7 @@ def test_every_item_is_checked_against_the_layer_or_said_not_to_fit():
 
 
 def test_gold_sql_agrees_with_the_metric_layer(store_ws):
-    from tools.metrics import MetricQuery
-
-    items = {i.id: i for i in load_golden(GOLDEN)}
-    query = MetricQuery(store_ws)
-    for item_id, args in METRIC_CALLS.items():
-        item = items[item_id]
-        result = query(table=TABLE, **args)
-        match = compare_results(
-            default_gold(item, store_ws),
-            ResultTable.from_frame(result.tables[0].df),
-            ordered=gold_orders(item.sql),
-            tolerance=item.tolerance,
-            allow_extra_columns=True,
-        )
-        assert match.ok, f"{item_id}: {match.reason}"
+    check_against_the_layer(store_ws, GOLDEN, TABLE, METRIC_CALLS)
 
 
 def test_the_csv_is_what_the_generator_writes():
