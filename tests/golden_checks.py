@@ -40,8 +40,9 @@ def check_no_tie_at_the_cut(ws, golden: Path) -> None:
         assert len(set(rows)) == len(rows), f"{item.id}: tie in {rows}"
 
 
-def check_against_the_layer(ws, golden: Path, table: str, calls: dict[str, dict[str, Any]]) -> None:
-    """Each item's gold result is what metric_query gives for its call."""
+def check_against_the_layer(ws, golden: Path, table: str | None, calls: dict[str, dict[str, Any]]) -> None:
+    """Each item's gold result is what metric_query gives for its call (on ``table``; None: the current
+    sales table)."""
     from tools.metrics import MetricQuery
 
     items = {i.id: i for i in load_golden(golden)}

@@ -9,6 +9,7 @@ import pytest
 from agent.evaluation import load_golden
 from agent.evaluation.runner import default_gold, workspace_schema
 from agent.evaluation.scoring import unknown_names
+from tests.golden_checks import check_against_the_layer
 
 GOLDEN = Path(__file__).resolve().parents[1] / "benchmarks" / "golden_demo.jsonl"
 CANONICAL_TOOLS = {
@@ -63,18 +64,4 @@ METRIC_CALLS = {
 
 @pytest.mark.slow
 def test_gold_sql_agrees_with_the_metric_layer(demo_ws):
-    from agent.evaluation.scoring import ResultTable, compare_results, gold_orders
-    from tools.metrics import MetricQuery
-
-    items = {i.id: i for i in load_golden(GOLDEN)}
-    for item_id, args in METRIC_CALLS.items():
-        item = items[item_id]
-        result = MetricQuery(demo_ws)(**args)
-        match = compare_results(
-            default_gold(item, demo_ws),
-            ResultTable.from_frame(result.tables[0].df),
-            ordered=gold_orders(item.sql),
-            tolerance=item.tolerance,
-            allow_extra_columns=True,
-        )
-        assert match.ok, f"{item_id}: {match.reason}"
+    check_against_the_layer(demo_ws, GOLDEN, None, METRIC_CALLS)
