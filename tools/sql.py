@@ -128,7 +128,7 @@ class SqlQuery(Tool):
 
     def _role_columns(self, table: str) -> dict[str, str]:
         """Role -> column of ``table`` (none for a table without roles)."""
-        roles = self._roles_of(next((t for t in self.ws.tables() if t.lower() == table), table))
+        roles = self._roles_of(table)
         return {r: c for r, c in roles.columns.items() if c} if roles else {}
 
     def _roles_of(self, table: str) -> Roles | None:

@@ -115,8 +115,9 @@ def respell_columns(
     Returns:
         One note per respelled name, e.g. "life_expectancy -> LifeExpectancy".
     """
-    by_table = {t.lower(): cols for t, cols in columns_by_table().items()}
-    roles = {t: {_squashed(r): c for r, c in roles_of(t).items()} for t in by_table}
+    schema = columns_by_table()
+    stored = {t.lower(): t for t in schema}
+    by_table = {t.lower(): cols for t, cols in schema.items()}
     tables = {(t.alias or t.name).lower(): t.name.lower() for t in tree.find_all(exp.Table)}
     read = [by_table[t] for t in dict.fromkeys(tables.values()) if t in by_table]
     real = {c.lower() for cols in read for c in cols}
@@ -131,9 +132,12 @@ def respell_columns(
         owner = tables[column.table.lower()] if column.table else None
         candidates = by_table.get(owner, []) if owner else [c for cols in read for c in cols]
         same = {c for c in candidates if _squashed(c) == _squashed(name)}
-        if not same:  # the role it plays
+        if not same:  # the role it plays (roles read only now: most queries name real columns)
             owners = [owner] if owner else [t for t in dict.fromkeys(tables.values()) if t in by_table]
-            same = {roles[t][_squashed(name)] for t in owners if _squashed(name) in roles.get(t, {})}
+            by_role = (
+                {_squashed(r): c for r, c in roles_of(stored[t]).items()} for t in owners if t in stored
+            )
+            same = {played[_squashed(name)] for played in by_role if _squashed(name) in played}
         if len(same) == 1:
             spelling = same.pop()
             column.set("this", exp.to_identifier(spelling))
