@@ -39,7 +39,7 @@ def schema_card(ws: Workspace, max_chars: int = SCHEMA_CHARS) -> str:
         return _column_listing(ws, max_chars)
     tables = ws.tables()
     own = sorted(
-        (t for t in tables if str(ws.table_info(t).get("source", "")).startswith("file:")),
+        (t for t in tables if ws.is_loaded(t)),
         key=lambda t: t != ws.sales_table(),
     )
     rest = [t for t in tables if t not in own]

@@ -96,14 +96,13 @@ def _point_text(m: re.Match[str]) -> str:
         name, year, first, last = (
             (g["m8"], g["y10"], g["da"], g["db"]) if g["mdd"] else (g["m9"], g["y11"], g["dc"], g["dd"])
         )
-        month = MONTHS[name[:3].lower()]
-        return f"{_iso(year, month, first)}..{_iso(year, month, last)}"
+        return f"{_iso(year, name, first)}..{_iso(year, name, last)}"
     if g["dmy"] or g["mdy"]:
         month_name, day, year = (g["m4"], g["d1"], g["y8"]) if g["dmy"] else (g["m5"], g["d2"], g["y9"])
-        return _iso(year, MONTHS[month_name[:3].lower()], day)
+        return _iso(year, month_name, day)
     if g["dm"] or g["md"]:
         month_name, day = (g["m6"], g["d3"]) if g["dm"] else (g["m7"], g["d4"])
-        return _iso(_NO_YEAR, MONTHS[month_name[:3].lower()], day)
+        return _iso(_NO_YEAR, month_name, day)
     if g["my"]:
         return f"{g['m1'].lower()} {g['y4']}"
     if g["ym"]:
@@ -121,8 +120,9 @@ def _point_text(m: re.Match[str]) -> str:
     return g["m3"].lower()
 
 
-def _iso(year: str, month: int, day: str) -> str:
-    return f"{year}-{month:02d}-{int(day):02d}"
+def _iso(year: str, month_name: str, day: str) -> str:
+    """``2024-11-29`` from the year, the month's name as written ("Nov", "november") and the day."""
+    return f"{year}-{MONTHS[month_name[:3].lower()]:02d}-{int(day):02d}"
 
 
 def _before(text: str, point: re.Match[str]) -> str:

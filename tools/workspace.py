@@ -308,6 +308,10 @@ class Workspace:
         """Whether ``table`` is one of the demo tables martmind ships (not the person's own data)."""
         return str(self.table_info(table).get("source", "")).startswith("demo:")
 
+    def is_loaded(self, table: str) -> bool:
+        """Whether ``table`` is a file the person loaded (not demo data, nor a table a tool saved)."""
+        return str(self.table_info(table).get("source", "")).startswith("file:")
+
     def original_names(self, table: str) -> dict[str, str]:
         """Sanitised column name -> the name in the user's file, where they differ."""
         df = self.query(
