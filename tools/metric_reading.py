@@ -202,24 +202,23 @@ def refine_metric_args(
         filters = [f for f in filters if not _is_time_filter(ctx, f)]
     out["filters"] = _with_values(ctx, filters, values)
     out = _cancelled_part(catalog, ctx, out, reading.values)
-    if _ASKS_SHARE.search(reading.question.lower()) and not follow_up:
-        # "what fraction of orders were voided": the voided orders' count became cancelled orders; its
-        # share of the orders is the count's rate
-        out["metrics"] = [catalog.rate_of(m) or m for m in _resolved(catalog, out.get("metrics"))]
     if not follow_up:  # a share only where the question asks for one (a follow-up keeps the last call's)
         out.pop("share", None)
-        if _asks_share(catalog, reading.question, out):
-            out["share"] = True
+        if _ASKS_SHARE.search(reading.question.lower()):
+            # "what fraction of orders were voided": the voided orders' count became cancelled orders; its
+            # share of the orders is the count's rate
+            out["metrics"] = [catalog.rate_of(m) or m for m in _resolved(catalog, out.get("metrics"))]
+            if _a_part_of_counts(catalog, out):
+                out["share"] = True
     return {k: v for k, v in out.items() if v not in ([], None) or k in args}
 
 
-def _asks_share(catalog: Catalog, question: str, args: dict[str, Any]) -> bool:
+def _a_part_of_counts(catalog: Catalog, args: dict[str, Any]) -> bool:
     """ "What share of 2024 revenue came through the app": an amount or count of a part (a filter or a
-    grouping) as a share of the whole (a ratio metric is a share already)."""
+    grouping) has a share of the whole (a ratio metric is a share already)."""
     metrics = [catalog.metrics[m] for m in _resolved(catalog, args.get("metrics")) if m in catalog.metrics]
     part = bool(args.get("filters") or args.get("by"))
-    counts = bool(metrics) and not any(m.quotient for m in metrics)
-    return bool(_ASKS_SHARE.search(question.lower())) and part and counts
+    return part and bool(metrics) and not any(m.quotient for m in metrics)
 
 
 _ORDER_COUNTS = {"orders", "cancelled_orders"}
