@@ -47,10 +47,17 @@ from agent.writer import (
 )
 from tools.arg_types import TABLE, fields_with_role
 from tools.base import RetryableToolError, Tool, ToolError, ToolResult
+from tools.joins import lookups
 from tools.registry import ToolRegistry
 from tools.workspace import Workspace
 
 MAX_RETRIES = 2
+
+
+class RetriesExhausted(ToolError):
+    """Every call the model wrote for a tool was refused (the message says the last reason)."""
+
+
 SHORTLIST = 3
 # A retry samples this many candidate calls (greedy decoding would repeat the refused one): one that runs
 # beats one that fails, and among those that run the most common result wins.
@@ -226,24 +233,31 @@ class Agent:
         return self._fit_route(route, reading), reading, hints, None
 
     def _fit_route(self, route: Route, reading: Reading) -> Route:
-        """A question about a sales table that a tool claims by code (a metric named in full: "average
-        basket value" is no association rule) goes to that tool. A question about a table that is no sales
-        table (reviews, an e-mail test) goes to SQL when the routed tool works on sales tables, or when it
-        asks for a count, share or average that only SQL computes over that table ("how many reviews gave
-        5 stars" is no sentiment prediction)."""
+        """A question about a sales table (or a table describing its rows) that a tool claims by code (a
+        metric named in full: "average basket value" is no association rule, "our AOV in 2024" no ad-hoc
+        SQL) goes to that tool, unless the person named another ("use SQL"). A question about a table that
+        is no sales table (reviews, an e-mail test) goes to SQL when the routed tool works on sales tables,
+        or when it asks for a count, share or average that only SQL computes over that table ("how many
+        reviews gave 5 stars" is no sentiment prediction)."""
         if not any(f.sales for f in table_facts(self.ws).values()):
             route = self._without_sales_tools(route)
         tool = self.registry.get(route.fixed) if route.fixed and route.fixed in self.registry else None
-        if tool is not None and (tool.name == FALLBACK_TOOL or getattr(tool, "writes_answer", False)):
+        if tool is not None and getattr(tool, "writes_answer", False):
             return route
         on_sales = reading.table == reading.sales_table or reading.table_why not in STRONG_EVIDENCE
+        # "the average order value of Gold tier members": the tier is in the customers file, which
+        # describes the sales table's rows, so a claiming tool can answer it (tools.joins.lookups)
+        sales = reading.sales_table
+        describes_sales = bool(sales) and (
+            on_sales or reading.table in {lk.table for lk in lookups(self.ws, sales or "")}
+        )
         # a tool the person names ("use SQL") is their word; a claim does not override it
         named = any(rx.search(reading.question) for rx in NAMED_TOOLS.values())
-        if on_sales and reading.sales_table and not named:
+        if describes_sales and not named:
             claimant = next((t.name for t in self.registry if t.claims(reading)), None)
             if claimant:
                 return Route(ranked=put_first(route.ranked, claimant), fixed=claimant)
-        if tool is None or FALLBACK_TOOL not in self.registry or on_sales:
+        if tool is None or tool.name == FALLBACK_TOOL or FALLBACK_TOOL not in self.registry or on_sales:
             return route
         if not fields_with_role(tool.Args, TABLE) and not asks_aggregate(reading.question):
             return route
@@ -359,9 +373,18 @@ class Agent:
                 yield from self._chat(question, turn)
                 return
             tool = self.registry.get(name)
-            call, result = yield from self._call_tool(
-                caller, question, tool, state, turn, reading, hints, ready
-            )
+            try:
+                call, result = yield from self._call_tool(
+                    caller, question, tool, state, turn, reading, hints, ready
+                )
+            except RetriesExhausted as e:
+                if not self._falls_back(tool):
+                    raise
+                # SQL can express any question about the data: a tool whose calls all failed ("total
+                # turnover across the whole export" read as a Country filter) is not the last word
+                yield turn.step("retry", tool=FALLBACK_TOOL, text=f"{e} Trying {FALLBACK_TOOL} instead.")
+                name, tool = FALLBACK_TOOL, self.registry.get(FALLBACK_TOOL)
+                call, result = yield from self._call_tool(caller, question, tool, state, turn, reading, hints)
         except ModelError as e:
             message = model_failed_message(e)
             yield turn.step("error", text=message)
@@ -442,7 +465,7 @@ class Agent:
                 seconds=time.perf_counter() - start,
             )
             return call, result
-        raise ToolError(
+        raise RetriesExhausted(
             prompts.render(
                 "messages",
                 "retries_exhausted",
@@ -450,6 +473,15 @@ class Agent:
                 attempts=1 + self.max_retries,
                 error=error,
             )
+        )
+
+    def _falls_back(self, tool: Tool) -> bool:
+        """Whether SQL gets a turn after ``tool``'s calls all failed: not after SQL itself, nor after a
+        writing tool (its request is no data question)."""
+        return (
+            FALLBACK_TOOL in self.registry
+            and tool.name != FALLBACK_TOOL
+            and not getattr(tool, "writes_answer", False)
         )
 
     def _candidates(

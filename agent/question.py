@@ -130,13 +130,22 @@ def _before(text: str, point: re.Match[str]) -> str:
     return text[: point.start()] + (f" {point.group('prep')} " if point.group("prep") else "")
 
 
+# A date of another event than a sale ("customers born before 1970", "who signed up in 2024") is a condition
+# on that event's own column (a birth year, a sign-up date), not the period of the sales.
+_OTHER_EVENT = re.compile(
+    r"\b(?:born|birth|signed\s+up|sign[\s-]?ups?|joined|registered|registration|founded|established)\b"
+    r"(?:\s+[\w-]+){0,2}\s*$",
+    re.IGNORECASE,
+)
+
+
 def read_period(text: str) -> str | None:
     """The one period the question states, as text ``parse_period`` reads; None when it states none.
 
     Two points joined by to/and/until make a range ("from March to June 2011"), "since X" an open range;
     two unrelated periods ("2010 against 2011") are not one period, so None: the model handles comparisons.
     """
-    points = list(_POINT.finditer(text))
+    points = [p for p in _POINT.finditer(text) if not _OTHER_EVENT.search(_before(text, p))]
     if not points:
         return None
     texts = [_point_text(m) for m in points]
@@ -251,7 +260,8 @@ _ONE_FIGURE = re.compile(
     r"(?:how\s+(?:many|much)|what\s+(?:share|percentage|proportion|fraction|percent)"
     r"|(?:count|find|give|return|show|tell\s+me|what\s+is|what's|what\s+was)\s+(?:me\s+)?(?:the\s+|our\s+)?"
     r"(?:total\s+|overall\s+)?(?:number|count)\s+of"
-    r"|what\s+(?:is|was|'s)\s+(?:the\s+|our\s+)(?:total|overall|average|mean))\b",
+    r"|what\s+(?:is|was|'s)\s+(?:the\s+|our\s+)(?:total|overall|average|mean)"
+    r"|what\s+did\b(?![^?.]*\b(?:most|least|best|worst)\b)(?=[^?.]*\b(?:make|earn|bring|spend|generate)\b))\b",
     re.IGNORECASE,
 )
 # "What have we sold in total over the two years?": one figure, whatever the sentence opens with
@@ -278,6 +288,11 @@ def read_counted(text: str) -> str | None:
     return next((noun for noun in nouns if noun not in _NOT_NOUNS), None)
 
 
+def asks_for_rows(text: str) -> bool:
+    """The question asks for rows: a breakdown, a ranking, a list or a comparison ("each", "by", "top")."""
+    return bool(_BREAKDOWN.search(text))
+
+
 def asks_one_figure(text: str) -> bool:
     """The question asks for a single number ("How many customers ordered in 2024?", "How much did London
     customers spend?"): a grouping the model adds (per customer) answers something else."""
@@ -302,6 +317,7 @@ class Reading:
         values: stored values it names (confident matches of the value index).
         groupings: words after "by"/"per"/"each" ("region", "month").
         one_figure: it asks for a single number (``asks_one_figure``).
+        rows: it asks for rows (``asks_for_rows``); neither this nor ``one_figure`` when it does not say.
         counted: the noun it counts ("how many households" -> households; ``read_counted``).
         names_time: it names a time, period or time grouping (``speaks_of_time``).
         continues: it is asked after an earlier call in the conversation (a period may come from there).
@@ -317,6 +333,7 @@ class Reading:
     values: list[ValueMatch] = field(default_factory=list)
     groupings: list[str] = field(default_factory=list)
     one_figure: bool = False
+    rows: bool = False
     counted: str | None = None
     names_time: bool = False
     continues: bool = False
@@ -415,6 +432,7 @@ def read_question(
     reading = Reading(question=question, period=read_period(question), top=read_top(question), values=exact)
     reading.groupings = read_groupings(question)
     reading.one_figure = asks_one_figure(question)
+    reading.rows = asks_for_rows(question)
     reading.counted = read_counted(question)
     reading.names_time = speaks_of_time(question)
     reading.continues = bool(state and state.last_call)

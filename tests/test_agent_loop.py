@@ -89,6 +89,18 @@ def test_invalid_arguments_are_retried_with_the_validation_error(assistant, mode
     assert answer.error is None and answer.tool_calls[-1]["args"]["by"] == ["country"]
 
 
+def test_a_tool_whose_calls_all_fail_hands_the_question_to_sql(assistant, model):
+    invalid = {"by": "country"}  # a string, not a list: refused every time
+    good = {"sql": "SELECT Country, count(*) AS n FROM sales GROUP BY 1 ORDER BY 1"}
+    model.enqueue({"tool": "revenue_by"}, *[invalid] * (1 + 2 * RETRY_SAMPLES), good, "Three countries.")
+    events = list(assistant.stream("lines per country"))
+    answer = events[-1]
+    switch = [e for e in events if isinstance(e, Step) and e.kind == "retry"][-1]
+    assert "revenue_by call after 3 attempts" in switch.text and "Trying sql_query" in switch.text
+    assert answer.error is None and answer.tool_calls[-1] == {"name": "sql_query", "args": good}
+    assert answer.tables[0].df["n"].sum() == 20
+
+
 def test_gives_up_after_the_retry_budget_with_a_clear_message(assistant, model):
     bad = {"sql": "SELECT nope FROM sales"}
     model.enqueue({"tool": "sql_query"}, *[bad] * (1 + 2 * RETRY_SAMPLES))

@@ -9,7 +9,7 @@ import pytest
 
 from agent.schema_link import join_keys, link
 from tools.base import ToolError
-from tools.joins import declare_keys, declared_keys, parse_column
+from tools.joins import Lookup, declare_keys, declared_keys, lookups, parse_column
 from ui.cli import main
 
 
@@ -88,3 +88,94 @@ def test_the_join_command_declares_and_lists_keys(school, capsys):
     assert json.loads(capsys.readouterr().out) == {"join_keys": [["series", "Channel", "channels", "id"]]}
     assert main(["--home", home, "join", "series.Chanel", "channels.id"]) == 1
     assert "Did you mean Channel?" in capsys.readouterr().err
+
+
+# -- lookup tables: the columns that describe another table's rows, in the metric layer -----------------
+
+
+@pytest.fixture
+def shop(tmp_path):
+    """Orders, and a customers file with each customer once; the key is key-like by name (customer_no)."""
+    from tools.workspace import Workspace
+
+    ws = Workspace(tmp_path / "shop", demo=False)
+    ws.save_table(
+        "orders",
+        pd.DataFrame(
+            {
+                "order_no": [1, 2, 3, 4, 5],
+                "order_date": pd.to_datetime(
+                    ["2024-01-05", "2024-02-01", "2024-02-03", "2025-01-09", "2025-03-01"]
+                ),
+                "customer_no": [10, 11, 10, 12, 13],
+                "Qty": [1, 2, 3, 1, 5],
+                "unit_price": [10.0, 5.0, 2.0, 40.0, 1.0],
+            }
+        ),
+        source="t",
+    )
+    ws.save_table(
+        "customers",
+        pd.DataFrame(
+            {
+                "customer_no": [10, 11, 12, 13],
+                "tier": ["Gold", "Silver", "Gold", "Silver"],
+                "newsletter": [True, False, False, True],
+                "birth_year": [1960, 1985, 1972, 1990],
+            }
+        ),
+        source="t",
+    )
+    yield ws
+    ws.close()
+
+
+def test_a_table_whose_key_is_unique_describes_the_rows_of_another(shop):
+    assert lookups(shop, "orders") == [Lookup("customers", "customer_no", "customer_no")]
+    assert lookups(shop, "customers") == []  # each customer has several orders: no lookup for them
+
+
+def test_a_declared_key_names_the_lookup_whatever_the_column_names(school):
+    assert lookups(school, "series") == []  # Channel and id share no name
+    declare_keys(school, [("series", "Channel", "channels", "id")])
+    assert lookups(school, "series") == [Lookup("channels", "Channel", "id")]
+
+
+def test_the_metric_layer_groups_and_filters_by_a_lookup_tables_columns(shop):
+    from tools.metrics import MetricQuery
+
+    mq = MetricQuery(shop)
+    by_tier = mq(table="orders", metrics=["revenue"], by=["tier"])
+    assert by_tier.table.set_index("tier")["revenue"].to_dict() == {"Gold": 56.0, "Silver": 15.0}
+    assert "joined with customers on customer_no" in by_tier.text
+    subscribed = mq(table="orders", metrics=["orders"], filters=[{"column": "newsletter", "value": True}])
+    assert subscribed.fact("orders") == 3
+    older = mq(
+        table="orders", metrics=["units"], filters=[{"column": "birth_year", "op": "<", "value": 1970}]
+    )
+    assert older.fact("units") == 4
+    gold_2024 = mq(
+        table="orders", metrics=["orders"], date_range="2024", filters=[{"column": "tier", "value": "gold"}]
+    )
+    assert gold_2024.fact("orders") == 2
+
+
+def test_an_unknown_dimension_names_the_lookup_columns_too(shop):
+    from tools.metrics import MetricQuery
+
+    with pytest.raises(ToolError, match=r"Columns of customers \(joined on customer_no\): tier, newsletter"):
+        MetricQuery(shop)(table="orders", metrics=["revenue"], by=["region"])
+
+
+def test_a_value_of_a_lookup_column_the_question_names_filters_the_figure(shop):
+    from agent.context import stated_values
+    from agent.question import read_question
+    from agent.state import ConversationState
+    from tools.metrics import MetricQuery
+
+    question = "How many orders came from Gold customers?"
+    reading = read_question(
+        shop, question, ConversationState(), [m for _, m in stated_values(shop, question)]
+    )
+    args = MetricQuery(shop).refine_args({"metrics": ["orders"], "table": "orders"}, reading)
+    assert args["filters"] == [{"column": "tier", "op": "=", "value": "Gold"}]

@@ -59,6 +59,10 @@ SHOP_CSV = """Order Number,Order Date,Customer ID,Customer Region,Product Name,Q
         ("orders since 3 March 2011", "since 2011-03-03"),
         ("sales on December 24", None),  # no year: the model decides, code does not guess one
         ("top 5 March 2011 products", "march 2011"),
+        # the date of another event than a sale is a condition on its own column, not the sales' period
+        ("revenue from customers born before 1970", None),
+        ("how many customers who signed up in 2024 have ordered?", None),
+        ("revenue in 2024 from customers who joined us in 2023", "2024"),
     ],
 )
 def test_the_period_a_question_states(question, period):
@@ -353,6 +357,18 @@ def test_a_metric_named_in_full_is_a_metric_question_whatever_its_words_suggest(
     assert not tool.claims(_read(assistant.ws, "Which products are often bought in the same basket?"))
 
 
+def test_a_claim_by_code_beats_the_routers_sql_unless_the_person_asks_for_sql(assistant):
+    from agent.router import Route
+
+    def routed(question: str) -> str | None:
+        sql = Route(ranked=[("sql_query", 0.7), ("metric_query", 0.6)], fixed="sql_query")
+        return assistant.agent._fit_route(sql, _read(assistant.ws, question)).fixed
+
+    assert routed("What was our AOV in 2011?") == "metric_query"
+    assert routed("Use SQL: what was our AOV in 2011?") == "sql_query"
+    assert routed("Which products are often bought in the same basket?") == "sql_query"
+
+
 def test_a_stated_value_written_as_a_grouping_is_its_filter(ws):
     tool = MetricQuery(ws)
     args = _read(ws, "How many units of TEA TOWEL did we sell?").apply(
@@ -371,6 +387,9 @@ def test_how_much_asks_for_money_and_a_verb_form_names_a_metric(ws):
     assert stated_metrics(catalog, "How much have we sold since June?") == ["revenue"]
     assert stated_metrics(catalog, "How much did London customers spend?") == ["revenue"]
     assert stated_metrics(catalog, "How much came through each sales channel?") == ["revenue"]
+    assert stated_metrics(catalog, "What did Dutch customers spend with us?") == ["revenue"]
+    assert stated_metrics(catalog, "What did Black Week bring in? I mean 25 Nov to 2 Dec.") == ["revenue"]
+    assert stated_metrics(catalog, "What did we make the most money on?") == []  # a ranking
     assert stated_metrics(catalog, "How many items did we sell?") == ["units"]
     assert stated_metrics(catalog, "How many orders did we refund?") == ["cancelled_orders"]
     assert stated_metrics(catalog, "How many customers ordered in 2011?") == ["customers"]
@@ -465,9 +484,15 @@ def test_a_count_or_a_total_asked_in_other_words_is_one_figure():
         "What is the total number of stores?",
         "Find the number of orders in 2011",
         "What is the average order value?",
+        "What did Dutch customers spend with us in 2025?",
     ):
         assert asks_one_figure(question), question
-    for question in ("What is the average rating in each division?", "Show the number of orders by country"):
+    for question in (
+        "What is the average rating in each division?",
+        "Show the number of orders by country",
+        "What did we make the most money on?",
+        "What did customers buy after the lantern?",
+    ):
         assert not asks_one_figure(question), question
 
 

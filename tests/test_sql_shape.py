@@ -107,6 +107,34 @@ def test_one_figure_in_one_row_passes_whatever_its_form(ws):
     assert _refined(ws, "How many lines came from France?", one_group) == one_group
 
 
+def test_sums_per_unnamed_group_become_the_one_figure_asked(ws):
+    per_customer = "SELECT sum(Quantity * UnitPrice) AS spent FROM sales WHERE Country = 'France' GROUP BY CustomerID ORDER BY spent DESC"
+    sql = _refined(ws, "What did French customers spend with us?", per_customer)
+    assert "GROUP BY" not in sql and "ORDER BY" not in sql
+    assert SqlQuery(ws)(sql=sql).tables[0].df["spent"].tolist() == [pytest.approx(49.0)]
+
+
+@pytest.mark.parametrize(
+    ("question", "sql"),
+    [
+        # the question asks for rows: each group's figure is the answer, labels or not
+        ("What did customers spend each month?", "SELECT sum(Quantity) FROM sales GROUP BY InvoiceDate"),
+        # a ranking's one row, a HAVING's groups and a shown group are the SQL's meaning
+        (
+            "What is the most one customer spent?",
+            "SELECT sum(Quantity) AS s FROM sales GROUP BY CustomerID ORDER BY s DESC LIMIT 1",
+        ),
+        (
+            "What did big customers buy?",
+            "SELECT sum(Quantity) FROM sales GROUP BY CustomerID HAVING sum(Quantity) > 5",
+        ),
+        ("What did customers buy?", "SELECT CustomerID, sum(Quantity) FROM sales GROUP BY CustomerID"),
+    ],
+)
+def test_a_grouping_the_question_or_the_sql_gives_a_meaning_stays(ws, question, sql):
+    assert "GROUP BY" in _refined(ws, question, sql)
+
+
 # -- the period the question states, in the SQL's date conditions ------------------------------------------
 
 YEAR_2011 = "SELECT sum(Quantity * UnitPrice) AS revenue FROM sales WHERE "

@@ -48,6 +48,26 @@ def test_country_names_map_to_stored_spelling(shop, fake):
     assert _first(shop, "Frnace") == ("Country", "France", "fuzzy")
 
 
+def test_a_country_is_found_by_its_iso_code_and_its_code_by_the_name(shop, fake):
+    assert _first(shop, "FR") == ("Country", "France", "synonym")
+    assert _first(shop, "NLD") == ("Country", "Netherlands", "synonym")
+    assert all(m.value != "France" for m in match_values(shop, "fr", semantic=False))  # a word, not a code
+    shop.save_table("coded", pd.DataFrame({"ship_country": ["DE", "AT", "FR"]}), source="test")
+    found = [
+        match_values(shop, name, table="coded", semantic=False)[0].value for name in ("Germany", "Austria")
+    ]
+    assert found == ["DE", "AT"]
+
+
+def test_the_metric_layer_reads_a_country_code_the_model_writes(ws):
+    from tools.metrics import MetricQuery
+
+    r = MetricQuery(ws)(table="sales", metrics=["orders"], filters=[{"column": "country", "value": "DE"}])
+    assert "Country = 'Germany'" in r.text
+    with pytest.raises(RetryableToolError, match="No Country equals 'de'"):
+        MetricQuery(ws)(table="sales", metrics=["orders"], filters=[{"column": "country", "value": "de"}])
+
+
 def test_words_inside_product_names_match_fuzzily(shop, fake):
     assert _first(shop, "lantern") == ("Description", "WHITE METAL LANTERN", "fuzzy")
     found = match_values(shop, "heart holder", limit=3)

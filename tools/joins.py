@@ -9,15 +9,58 @@ are stored in the workspace's settings, so they outlive the process.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tools.base import ToolError
 from tools.names import closest
-from tools.workspace import Workspace, unknown_table_message
+from tools.workspace import Workspace, quote_ident, unknown_table_message
 
 # (table, column, table, column): the two columns hold the same values
 JoinKey = tuple[str, str, str, str]
 SETTING = "join_keys"
+_KEY_WORDS = ("id", "no", "nr", "num", "number", "key", "code")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A table that describes the rows of another: each row of the other meets at most one of its rows
+    (a customers table beside orders), so joining it adds columns and never repeats a row."""
+
+    table: str
+    key: str  # the column of the described table
+    lookup_key: str  # the column of ``table`` it meets
+
+
+def lookups(ws: Workspace, table: str) -> list[Lookup]:
+    """The tables whose columns describe ``table``'s rows: joined on a declared key, else on a column both
+    tables have that is a key by its name (``customer_no``, ``ProductID``, not a bare ``id``) or by its role
+    in ``table`` (its customer or product column). The lookup's side must hold each value once."""
+    schema = ws.columns_by_table()
+    own = schema.get(table, [])
+    pairs = [(b, ca, cb) for a, ca, b, cb in declared_keys(ws) if a == table]
+    pairs += [(a, cb, ca) for a, ca, b, cb in declared_keys(ws) if b == table]
+    roles = ws.roles(table)
+    keys = {c for c in own if _key_like(c)} | {roles[r] for r in ("customer_id", "product_id") if roles[r]}
+    declared = {p[0] for p in pairs}
+    for other, columns in schema.items():
+        if other == table or other in declared:
+            continue
+        by_name = {c.lower(): c for c in columns}
+        pairs += [(other, c, by_name[c.lower()]) for c in own if c in keys and c.lower() in by_name]
+    return [Lookup(*p) for p in pairs if _unique(ws, p[0], p[2])]
+
+
+def _key_like(column: str) -> bool:
+    words = [w.lower() for w in re.findall(r"[a-z]+|[A-Z]+(?![a-z])|[A-Z][a-z]*", column)]
+    return len(words) >= 2 and words[-1] in _KEY_WORDS
+
+
+def _unique(ws: Workspace, table: str, column: str) -> bool:
+    q = quote_ident(column)
+    row = ws.query(f"SELECT count({q}) AS n, count(DISTINCT {q}) AS d FROM {quote_ident(table)}").iloc[0]
+    return bool(row["n"]) and int(row["n"]) == int(row["d"])
 
 
 def declared_keys(ws: Workspace) -> list[JoinKey]:

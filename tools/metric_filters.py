@@ -14,28 +14,35 @@ from tools.metric_sql import WEEKDAYS, Condition, Dimension, TableContext, liter
 from tools.names import closest_many
 from tools.periods import Period, parse_period
 from tools.roles import NUMERIC_TYPES
+from tools.values import other_names
 from tools.workspace import quote_ident
 
 # -- values ----------------------------------------------------------------------------------------------
 
 
 def match_text_value(ctx: TableContext, dim: Dimension, value: str) -> list[str]:
-    """The stored values of ``dim`` that ``value`` means: exact, else case-insensitive, else initials ("UK").
-
-    This is the one place a richer value index (synonyms such as "Eire" or "Holland") plugs in.
+    """The stored values of ``dim`` that ``value`` means: exact, else case-insensitive, else another name
+    of it ("Holland", "DE" for Germany: tools.values.other_names), else initials ("UK").
 
     Raises:
         RetryableToolError: nothing matches; the message names the closest stored values.
     """
     text = " ".join(str(value).split())
     expr = f"CAST({dim.column_sql} AS VARCHAR)"
-    found = ctx.ws.query(
-        f"SELECT DISTINCT {expr} AS v FROM {ctx.ref} WHERE lower(trim({expr})) = lower(?) ORDER BY v", [text]
-    )["v"].tolist()
-    if text in found:
-        return [text]
-    if found:
-        return found
+    for names in ([text.lower()], sorted(other_names(text))):
+        marks = ", ".join("?" for _ in names)
+        found = (
+            ctx.ws.query(
+                f"SELECT DISTINCT {expr} AS v FROM {ctx.ref} WHERE lower(trim({expr})) IN ({marks}) ORDER BY v",
+                names,
+            )["v"].tolist()
+            if names
+            else []
+        )
+        if text in found:
+            return [text]
+        if found:
+            return found
     if dim.kind == "weekday" and text.title() in WEEKDAYS:
         return [text.title()]  # a real weekday with no sales: an empty result, not an error
     stored = ctx.ws.query(
@@ -79,7 +86,21 @@ def filter_condition(
         return _time_filter(ctx, dim, op, values)
     if dtype.startswith(NUMERIC_TYPES):
         return _numeric_filter(dim, op, values, integer="INT" in dtype), []
+    if dtype == "BOOLEAN":
+        return _boolean_filter(dim, op, values[0]), []
     return _text_filter(ctx, dim, op, values), []
+
+
+_YES, _NO = {"true", "yes", "y", "t", "1", "1.0"}, {"false", "no", "n", "f", "0", "0.0"}
+
+
+def _boolean_filter(dim: Dimension, op: str, value: Any) -> Condition:
+    """A yes/no column ("newsletter subscribers": Newsletter = true)."""
+    text = str(value).strip().lower()
+    if op not in ("=", "!=") or text not in _YES | _NO:
+        raise RetryableToolError(f"{dim.label} is true or false: filter it with = true or = false.")
+    flag = (text in _YES) == (op == "=")
+    return Condition(f"{dim.column_sql} = {str(flag).upper()}", f"{dim.label} is {str(flag).lower()}")
 
 
 def _text_filter(ctx: TableContext, dim: Dimension, op: str, values: list[Any]) -> Condition:

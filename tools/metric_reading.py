@@ -95,15 +95,20 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
 
 _HOW_MUCH_MONEY = re.compile(
     r"\bhow\s+much\b[^?.]*?\b(?:sell|sold|make|made|earn|earned|take|took|bring|brought|spend|spent|come|"
-    r"came|generate|generated)\b",
+    r"came|generate|generated)\b"
+    # "what did Dutch customers spend", "what did Black Week bring in" ("what did we sell" asks for products)
+    r"|\bwhat\s+did\b[^?.]*?\b(?:make|earn|bring|spend|generate)\b",
     re.IGNORECASE,
 )
+_RANKING = re.compile(r"\b(?:most|least|best|worst|top|bottom)\b", re.IGNORECASE)
 
 
 def _asks_for_money(question: str) -> bool:
-    """ "How much did we sell / make / spend", "how much came through the app" (an average of it is
-    another metric: aov)."""
-    return bool(_HOW_MUCH_MONEY.search(question)) and not AVERAGE.search(question)
+    """ "How much did we sell / make / spend", "what did the app bring in", "how much came through the
+    app" (an average of it is another metric: aov; "what did we make the most on" ranks)."""
+    return bool(_HOW_MUCH_MONEY.search(question)) and not (
+        AVERAGE.search(question) or _RANKING.search(question)
+    )
 
 
 def names_metric_in_full(catalog: Catalog, question: str) -> bool:
@@ -137,9 +142,7 @@ def asks_for_a_metric(catalog: Catalog, question: str) -> bool:
     """ "How many orders ...", "how many different customers ...", "how much did we sell": the figure
     asked for is a metric ("how many lines have a quantity over 2" counts lines, which no metric is)."""
     m = _HOW_MANY.match(question)
-    if not m:
-        return False
-    return bool(stated_metrics(catalog, m.group(1))) or _asks_for_money(question)
+    return bool(m and stated_metrics(catalog, m.group(1))) or _asks_for_money(question)
 
 
 def refine_metric_args(
@@ -167,7 +170,7 @@ def refine_metric_args(
     values = _values_beside_metrics(metric_words, reading.values)
     # a metric is no grouping ("10 best-selling products by units" ranks by units), nor is a stated value
     # ("sales of Garden Tools": its filter is added below)
-    stated = {m.value.lower() for m in values if m.table == ctx.table}
+    stated = {m.value.lower() for m in values if ctx.reaches(m.table, m.column)}
     by = [
         d
         for d in _as_list(out.get("by"))
@@ -176,7 +179,7 @@ def refine_metric_args(
         and not _names_the_metric(metric_words, str(d), reading.groupings)
     ]
     if follow_up:
-        named = {m.column for m in values if m.table == ctx.table}
+        named = {m.column for m in values if ctx.reaches(m.table, m.column)}
         filters = [f for f in filters if _column_of(ctx, f.get("column")) not in named]
         by = [d for d in by if _column_of(ctx, d) not in named]
         if _INSTEAD.search(reading.question) and reading.groupings:
@@ -305,7 +308,7 @@ def _values_beside_metrics(metric_words: set[str], values: list[Any]) -> list[An
 def _one_figure_groupings(ctx: TableContext, by: list[Any], values: list[Any]) -> list[Any]:
     """The groupings a one-figure question keeps: only a column it names two values of ("how many orders
     came from Scotland and Wales" is a figure for each); "how many customers" is no row per customer."""
-    named = Counter(match.column for match in values if match.table == ctx.table)
+    named = Counter(match.column for match in values if ctx.reaches(match.table, match.column))
     return [d for d in by if named[_column_of(ctx, d) or ""] >= 2]
 
 
@@ -417,7 +420,7 @@ def _with_values(ctx: TableContext, filters: list[dict[str, Any]], values: list[
     filtered = {_column_of(ctx, f.get("column")) for f in filters}
     named: dict[str, list[str]] = {}
     for match in values:
-        if match.table == ctx.table and match.column not in filtered:
+        if ctx.reaches(match.table, match.column) and match.column not in filtered:
             named.setdefault(match.column, []).append(match.value)
     added = [
         {"column": column, "op": "=", "value": found[0]}

@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tools.base import RetryableToolError
+from tools.joins import Lookup, lookups
 from tools.metric_defs import Catalog, MetricDef, MissingRoles
 from tools.names import closest
 from tools.periods import partial_periods
@@ -100,18 +101,58 @@ class Condition:
 
 
 class TableContext:
-    """One table of the workspace as the compiler sees it: columns, roles, dimensions, the data's last date."""
+    """One table of the workspace as the compiler sees it: columns, roles, dimensions, the data's last date.
+
+    A column the table lacks may come from a lookup table that describes its rows (tools.joins.lookups:
+    "revenue by loyalty tier" where the tier is in the customers file): the statement then reads the table
+    joined with that lookup, under the table's own name.
+    """
 
     def __init__(self, ws: Workspace, table: str):
         self.ws = ws
         self.table = table
         self.columns = dict(ws.columns(table))  # RetryableToolError for an unknown table
         self.roles = ws.roles(table)
+        self.joined: dict[
+            str, tuple[Lookup, str]
+        ] = {}  # a lookup's column the statement uses -> (lookup, type)
+        self._lookups: list[Lookup] | None = None
         self._dates: tuple[date, date] | None = None
 
     @property
     def ref(self) -> str:
-        return quote_ident(self.table)
+        """The table, or the table joined with the lookups whose columns the statement uses."""
+        if not self.joined:
+            return quote_ident(self.table)
+        aliases = {lk: f"l{i}" for i, lk in enumerate(dict.fromkeys(lk for lk, _ in self.joined.values()))}
+        added = [f"{aliases[lk]}.{quote_ident(c)}" for c, (lk, _) in self.joined.items()]
+        joins = [
+            f"LEFT JOIN {quote_ident(lk.table)} AS {a} ON t.{quote_ident(lk.key)} = {a}.{quote_ident(lk.lookup_key)}"
+            for lk, a in aliases.items()
+        ]
+        source = f"{quote_ident(self.table)} AS t {' '.join(joins)}"
+        return f"(SELECT t.*, {', '.join(added)} FROM {source}) AS {quote_ident(self.table)}"
+
+    def lookups(self) -> list[Lookup]:
+        if self._lookups is None:
+            self._lookups = lookups(self.ws, self.table)
+        return self._lookups
+
+    def lookup_column(self, name: str) -> tuple[Lookup, str, str] | None:
+        """The lookup column called ``name`` (matched as ``_find_column`` matches): (lookup, column, type)."""
+        for lk in self.lookups():
+            columns = dict(self.ws.columns(lk.table))
+            column = _find_in(columns, name)
+            if column is not None and column not in self.columns:
+                return lk, column, columns[column]
+        return None
+
+    def reaches(self, table: str, column: str) -> bool:
+        """Whether a column of ``table`` is one this table's statements can use (its own or a lookup's)."""
+        if table == self.table:
+            return True
+        found = self.lookup_column(column) if column not in self.columns else None
+        return found is not None and found[0].table == table and found[1] == column
 
     def last_date(self) -> date:
         """The last date in the data: relative ranges ("last 30 days") count back from it."""
@@ -158,7 +199,11 @@ class TableContext:
                 return self._column_dimension(column, "country")
         column = self._find_column(str(name))
         if column is None:
-            raise RetryableToolError(self._unknown_dimension(str(name)))
+            found = self.lookup_column(str(name))
+            if found is None:
+                raise RetryableToolError(self._unknown_dimension(str(name)))
+            lookup, column, dtype = found
+            self.joined[column] = (lookup, dtype)
         return self._column_dimension(column, column)
 
     def _time_dimension(self, key: str) -> Dimension:
@@ -172,30 +217,42 @@ class TableContext:
 
     def _column_dimension(self, column: str, name: str) -> Dimension:
         ref = quote_ident(column)
-        dtype = self.columns[column]
+        dtype = self.columns[column] if column in self.columns else self.joined[column][1]
         kind = "day" if dtype.upper().startswith(("DATE", "TIMESTAMP")) else "value"
         return Dimension(name, ref, kind, ref, dtype, column)
 
     def _find_column(self, name: str) -> str | None:
-        """The column called ``name`` (any case or spelling), else the one column with it as a word of its
-        name ("region" -> customer_region)."""
-        if name in self.columns:
-            return name
-        for column in self.columns:
-            if column.lower() == name.lower() or normalise(column) == normalise(name):
-                return column
-        word = normalise(name)
-        holding = [c for c in self.columns if word and word in _words(c)]
-        return holding[0] if len(holding) == 1 else None
+        return _find_in(self.columns, name)
 
     def _unknown_dimension(self, name: str) -> str:
-        options = list(NAMED_DIMENSIONS) + list(self.columns)
+        described = {
+            lk: [c for c, _ in self.ws.columns(lk.table) if c not in self.columns] for lk in self.lookups()
+        }
+        options = list(NAMED_DIMENSIONS) + list(self.columns) + [c for cs in described.values() for c in cs]
         hint = closest(name, options)
         guess = f" Did you mean {hint}?" if hint else ""
+        more = "".join(
+            f" Columns of {lk.table} (joined on {lk.key}): {', '.join(cs)}."
+            for lk, cs in described.items()
+            if cs
+        )
         return (
             f"Unknown dimension {name!r} for table {self.table!r}.{guess} Use one of "
-            f"{', '.join(NAMED_DIMENSIONS)} or a column: {', '.join(self.columns)}."
+            f"{', '.join(NAMED_DIMENSIONS)} or a column: {', '.join(self.columns)}.{more}"
         )
+
+
+def _find_in(columns: dict[str, str], name: str) -> str | None:
+    """The column called ``name`` (any case or spelling), else the one column with it as a word of its name
+    ("region" -> customer_region)."""
+    if name in columns:
+        return name
+    for column in columns:
+        if column.lower() == name.lower() or normalise(column) == normalise(name):
+            return column
+    word = normalise(name)
+    holding = [c for c in columns if word and word in _words(c)]
+    return holding[0] if len(holding) == 1 else None
 
 
 def _words(column: str) -> set[str]:

@@ -47,8 +47,8 @@ class MetricFilter(BaseModel):
     op: FilterOp = Field(
         "=", description="Comparison: = (default), !=, in, not in, >, >=, <, <=, between, contains."
     )
-    value: str | float | None = Field(
-        None, description="The value for =, !=, >, >=, <, <= and contains, e.g. Germany, 10, 2011-05."
+    value: str | bool | float | None = Field(
+        None, description="The value for =, !=, >, >=, <, <= and contains, e.g. Germany, 10, 2011-05, true."
     )
     values: list[str | float] | None = Field(
         None, description="The values for in / not in, or [low, high] for between."
@@ -256,6 +256,8 @@ class MetricQuery(Tool):
     ) -> str:
         names = ", ".join(m.name for m in metrics)
         head = f"{names}{' by ' + ', '.join(d.name for d in dims) if dims else ''} from {ctx.table}"
+        for lookup in dict.fromkeys(lk for lk, _ in ctx.joined.values()):
+            head += f" (joined with {lookup.table} on {lookup.key})"
         if args.top:
             head += f", top {args.top} by {args.sort_by or metrics[0].name}"
         filters = "; ".join(c.label for c in conditions) if conditions else "none (all rows)"
@@ -289,7 +291,7 @@ class MetricQuery(Tool):
         if not conditions:
             return f"table {ctx.table} has no lines."
         counts = ", ".join(f"count(*) FILTER (WHERE {c.sql}) AS f{i}" for i, c in enumerate(conditions))
-        row = self.ws.query(f"SELECT {counts} FROM {quote_ident(ctx.table)}").iloc[0]
+        row = self.ws.query(f"SELECT {counts} FROM {ctx.ref}").iloc[0]
         alone = [f"{c.label} matches {int(row[f'f{i}']):,} lines" for i, c in enumerate(conditions)]
         empty = [c.label for i, c in enumerate(conditions) if int(row[f"f{i}"]) == 0]
         cause = (

@@ -81,4 +81,4 @@ def text_words(text: str) -> list[str]:
 
 
 # Words that ask for an average: "average spend per order" divides by orders, it groups by nothing.
-AVERAGE = re.compile(r"\b(?:average|avg|mean|typical|typically)\b", re.IGNORECASE)
+AVERAGE = re.compile(r"\b(?:average|avg|(?<!\bi )mean|typical|typically)\b", re.IGNORECASE)  # not "I mean"

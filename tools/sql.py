@@ -18,7 +18,13 @@ from tools.roles import Roles
 from tools.sql_cancelled import leave_out_cancelled
 from tools.sql_period import period_problem, unstated_period_problem, whole_last_days
 from tools.sql_repair import drop_impossible_ordinals, respell_columns, retarget_single_table
-from tools.sql_shape import count_listed, one_figure_problem, set_stated_limit, show_group_labels
+from tools.sql_shape import (
+    count_listed,
+    drop_unlabelled_grouping,
+    one_figure_problem,
+    set_stated_limit,
+    show_group_labels,
+)
 from tools.sqlguard import check_sql
 
 # A question about cancelled, refunded or returned orders decides about statuses itself.
@@ -93,6 +99,11 @@ class SqlQuery(Tool):
         """Change what has one meaning (the stated N as LIMIT, the group labels shown, a list of different
         things counted where "how many" asks for their number); refuse other lists and breakdowns where
         the question asks for one number. Returns the query and its changes."""
+        ungrouped = None
+        if not (getattr(reading, "rows", True) or getattr(reading, "groupings", None)):
+            ungrouped = drop_unlabelled_grouping(tree)
+        if ungrouped:
+            return tree, [ungrouped]
         if getattr(reading, "one_figure", False):
             problem = one_figure_problem(tree, lambda: self._count_rows(tree))
             noun = getattr(reading, "counted", None)

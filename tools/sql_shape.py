@@ -52,6 +52,28 @@ def set_stated_limit(tree: exp.Expression, top: int | None) -> str | None:
     return f"LIMIT {top}, the number of rows the question asks for"
 
 
+def drop_unlabelled_grouping(tree: exp.Expression) -> str | None:
+    """One figure from a grouping whose groups the result cannot name, in place, for a question that asks
+    for no rows (the caller knows): "what did Dutch customers spend in 2025" written with ``GROUP BY
+    customer_no`` and only ``SUM(...)`` selected lists 217 sums nobody can tell apart. A ranking (LIMIT)
+    or a HAVING keeps its grouping: "the biggest one customer spent" is one group's figure.
+
+    Returns:
+        A note of the change, or None when nothing changed.
+    """
+    select = outer_select(tree)
+    groups = _group_terms(select) if select is not None else []
+    if select is None or not groups or select.args.get("limit") or select.args.get("having"):
+        return None
+    if any(isinstance(g, exp.Literal) for g in groups):  # an ordinal: the group is in the select list
+        return None
+    if not all(aggregates_here(c, select) and not c.find(exp.Window) for c in select.expressions):
+        return None
+    select.set("group", None)
+    select.set("order", None)
+    return f"one figure over all the rows, not one per {', '.join(g.sql() for g in groups)} unlabelled"
+
+
 def show_group_labels(tree: exp.Expression) -> list[str]:
     """Put the grouping columns a grouped query leaves out of its select list in front of it, in place.
 

@@ -9,7 +9,7 @@ how         score  when
 ==========  =====  ============================================================
 exact       1.00   the text is a stored value
 case        0.97   equal ignoring case and spacing
-synonym     0.93   a known other name (``tools/value_synonyms.yaml``)
+synonym     0.93   a known other name (``tools/value_synonyms.yaml``, ISO 3166 country codes)
 fuzzy       <0.90  rapidfuzz WRatio (typos, words inside a longer value)
 semantic    <0.85  cosine similarity of embeddings (meaning, different words)
 ==========  =====  ============================================================
@@ -86,6 +86,30 @@ def synonyms() -> dict[str, frozenset[str]]:
         names = frozenset(normalise(n) for n in group)
         for name in names:
             out[name] = out.get(name, frozenset()) | names
+    return out
+
+
+def other_names(text: str) -> frozenset[str]:
+    """The normalised other names of ``text``: its synonyms, and for a country its ISO 3166 codes and name
+    ("Germany" -> de, deu; "DE" -> germany). Exports store countries either way. A code counts only when
+    written in capitals, so the words "at", "it" or "de" of a sentence are no Austria, Italy or Germany."""
+    query = normalise(text)
+    names = set(synonyms().get(query, frozenset()))
+    if len(query) > 3 or text.strip().isupper():
+        names |= _countries().get(query, frozenset())
+    return frozenset(names - {query})
+
+
+@lru_cache(maxsize=1)
+def _countries() -> dict[str, frozenset[str]]:
+    """Normalised ISO 3166 name or code -> every normalised name and code of that country."""
+    import iso3166
+
+    out: dict[str, frozenset[str]] = {}
+    for c in iso3166.countries:
+        names = frozenset(normalise(n) for n in (c.name, c.apolitical_name, c.alpha2, c.alpha3))
+        for name in names:
+            out[name] = names
     return out
 
 
@@ -237,7 +261,7 @@ def _match_column(
                 "exact" if value == text.strip() else "case",
             )
         )
-    for name in synonyms().get(query, frozenset()) - {query}:
+    for name in other_names(text):
         out += [ValueMatch(cv.table, cv.column, v, 0.93, "synonym") for v in cv.by_key.get(name, [])]
     if out:  # an exact, case or synonym hit is what the person meant; fuzzy neighbours would only add noise
         return out
