@@ -146,6 +146,12 @@ def read_period(text: str) -> str | None:
     two unrelated periods ("2010 against 2011") are not one period, so None: the model handles comparisons.
     """
     points = [p for p in _POINT.finditer(text) if not _OTHER_EVENT.search(_before(text, p))]
+    # a year restated by a finer period of it ("Black Week 2024, I mean 25 Nov to 2 Dec 2024") is that period
+    points = [
+        p
+        for p in points
+        if not (p.group("year") and any(p.group("year") in o.group(0) for o in points if o is not p))
+    ]
     if not points:
         return None
     texts = [_point_text(m) for m in points]

@@ -10,6 +10,7 @@ import re
 import openpyxl
 import pandas as pd
 import pytest
+from pathlib import Path
 
 from tools.base import ToolError
 from tools.loader import load_file, sanitise
@@ -123,7 +124,9 @@ BAD_INPUTS = [
         r"junk\.parquet is not a readable Parquet file",
     ),
     ("junk xlsx", "junk.xlsx", b"not a workbook", [], r"junk\.xlsx is not a readable Excel workbook"),
-    ("old xls", "old.xls", b"\xd0\xcf\x11\xe0", [], r"old\.xls is not a file type martmind reads.*\.xlsx"),
+    ("broken xls", "old.xls", b"\xd0\xcf\x11\xe0", [], r"old\.xls is not a readable Excel workbook"),
+    ("broken ods", "sheet.ods", b"PK\x03\x04", [], r"sheet\.ods is not a readable spreadsheet"),
+    ("unknown type", "notes.docx", b"PK\x03\x04", [], r"notes\.docx is not a file type martmind reads.*\.ods"),
     ("unknown extension", "data.pdf", b"%PDF-1.4", [], r"data\.pdf is not a file type martmind reads"),
     ("invalid JSON", "bad.json", '[{"a": 1},', [], r"bad\.json is not valid JSON: .* at line 1"),
     ("NDJSON bad line", "bad.ndjson", '{"a": 1}\n{"a": \n', [], r"Line 2 of bad\.ndjson is not valid JSON"),
@@ -202,6 +205,19 @@ def test_latin1_and_cp1252_text_loads(tmp_path, home, capsys):
     df = ws.query("SELECT * FROM people")
     assert df["name"].tolist() == ["José", "Zoë"] and df["city"].tolist() == ["Köln", "São Paulo"]
     assert df["price"].tolist() == [5, 7]  # "€ 5": the cp1252 euro sign, stripped as a currency
+
+
+@pytest.mark.parametrize("name", ["till_export.xls", "till_export.ods"])
+def test_old_excel_and_opendocument_sheets_load_like_any_workbook(tmp_path, home, capsys, name):
+    # tests/data/till_export.*: one till system's export, written by xlwt (BIFF8 .xls) and odfpy (.ods)
+    path = tmp_path / name
+    path.write_bytes((Path(__file__).parent / "data" / name).read_bytes())
+    code, out = cli(capsys, home, "load", str(path))
+    assert code == 0 and out["sheet"] == "Orders" and "has 2 sheets" in out["warnings"][0]
+    types = {c["name"]: c["type"] for c in out["columns"]}
+    assert types["order_date"] == "TIMESTAMP" and types["Qty"] == "BIGINT" and types["net_amount"] == "DOUBLE"
+    df = Workspace(home, demo=False).query("SELECT * FROM till_export ORDER BY order_no")
+    assert df["order_no"].tolist() == [9001, 9002, 9003] and df["net_amount"].sum() == pytest.approx(180.4)
 
 
 def test_excel_with_two_sheets_loads_the_first_and_says_so(tmp_path, home, capsys):

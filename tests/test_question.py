@@ -63,6 +63,9 @@ SHOP_CSV = """Order Number,Order Date,Customer ID,Customer Region,Product Name,Q
         ("revenue from customers born before 1970", None),
         ("how many customers who signed up in 2024 have ordered?", None),
         ("revenue in 2024 from customers who joined us in 2023", "2024"),
+        # a year restated by a finer period of it is that period
+        ("What did Black Week 2024 bring in? I mean 25 Nov to 2 Dec 2024.", "2024-11-25..2024-12-02"),
+        ("orders in 2011, in December 2011 that is", "december 2011"),
     ],
 )
 def test_the_period_a_question_states(question, period):

@@ -151,7 +151,7 @@ def test_a_year_written_as_one_day_is_refused_with_the_conditions_to_write(ws):
 
 
 def test_one_bound_or_no_condition_is_refused(ws):
-    for where in ("InvoiceDate >= '2011-01-01'", "Country = 'France'"):
+    for where in ("InvoiceDate >= '2011-01-01'", "Quantity > 0"):
         with pytest.raises(RetryableToolError, match="does not limit InvoiceDate to it"):
             _refined(ws, "What was the revenue in 2011?", YEAR_2011 + where)
 
@@ -179,3 +179,26 @@ def test_dates_the_question_never_states_are_refused(ws):
         _refined(ws, "How much did France spend?", sql)
     total = "SELECT sum(Quantity * UnitPrice) AS revenue FROM sales"
     assert _refined(ws, "How much did France spend?", total) == total
+
+
+# -- values the question names, and no others -------------------------------------------------------------
+
+
+def test_a_stored_value_the_question_never_names_is_refused_with_the_fix(ws):
+    invented = "SELECT sum(Quantity * UnitPrice) FROM sales WHERE Country = 'Germany'"
+    with pytest.raises(RetryableToolError, match="does not name Country = 'Germany'"):
+        _refined(ws, "What is our total turnover across the whole export?", invented)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What was the revenue from Germany?",
+        "What was the revenue from DE?",  # another name of it
+        "What did German customers spend?",  # its people
+        "What was the revenue from Germany and France by country?",
+    ],
+)
+def test_a_value_the_question_names_in_any_form_stands(ws, question):
+    sql = "SELECT sum(Quantity * UnitPrice) AS revenue FROM sales WHERE Country = 'Germany'"
+    assert "Germany" in _refined(ws, question, sql)

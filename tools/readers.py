@@ -1,4 +1,4 @@
-"""Reading a user's file into a raw DataFrame: CSV/TSV, Parquet, Excel (.xlsx) and JSON/NDJSON.
+"""Reading a user's file into a raw DataFrame: CSV/TSV, Parquet, spreadsheets (Excel, OpenDocument), JSON.
 
 Readers return the header exactly as the file has it (duplicates and odd names included; ``tools.loader``
 sanitises them) and, for text formats, every value as a string, so that ``tools.infer`` decides the types
@@ -29,11 +29,14 @@ FORMATS = {
     ".pq": "parquet",
     ".xlsx": "excel",
     ".xlsm": "excel",
+    ".xlsb": "excel",
+    ".xls": "excel",
+    ".ods": "excel",
     ".json": "json",
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
 }
-SUPPORTED = "CSV, TSV, Parquet, Excel (.xlsx), JSON or NDJSON"
+SUPPORTED = "CSV, TSV, Parquet, Excel (.xlsx, .xlsm, .xlsb, .xls), OpenDocument (.ods), JSON or NDJSON"
 _SNIFF_BYTES = 64 * 1024
 _HEADER_CHARS = 1024 * 1024  # a header record longer than this is not a table
 
@@ -59,8 +62,7 @@ def read_raw(path: Path, sheet: str | None = None) -> RawTable:
         raise ToolError(f"{path} is a folder; give the path of one {SUPPORTED} file.")
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        hint = " Save old .xls workbooks as .xlsx or CSV first." if path.suffix.lower() == ".xls" else ""
-        raise ToolError(f"{path.name} is not a file type martmind reads; use {SUPPORTED}.{hint}")
+        raise ToolError(f"{path.name} is not a file type martmind reads; use {SUPPORTED}.")
     if path.stat().st_size == 0:
         raise ToolError(f"The file {path.name} is empty.")
     if sheet is not None and fmt != "excel":
@@ -252,19 +254,26 @@ def read_parquet(path: Path) -> RawTable:
 
 # -- Excel ---------------------------------------------------------------------------------------------------
 def read_excel(path: Path, sheet: str | None) -> RawTable:
-    """One sheet of a workbook: the one named by ``sheet`` (a name or 1-based number), else the first."""
-    import openpyxl
+    """One sheet of a workbook (.xlsx, .xlsm, .xlsb, .xls or .ods, read by calamine): the one named by
+    ``sheet`` (a name or 1-based number), else the first. Cells hold their computed values."""
+    from python_calamine import CalamineWorkbook
 
+    kind = "spreadsheet" if path.suffix.lower() == ".ods" else "Excel workbook"
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # noqa: BLE001 - openpyxl raises zipfile, KeyError, InvalidFileException...
-        raise ToolError(f"{path.name} is not a readable Excel workbook ({str(e).splitlines()[0]}).") from None
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as e:  # noqa: BLE001 - calamine raises its own errors for a broken or foreign file
+        raise ToolError(f"{path.name} is not a readable {kind} ({str(e).splitlines()[0]}).") from None
     try:
-        names = list(book.sheetnames)
+        names = list(book.sheet_names)
         chosen = _pick_sheet(path, names, sheet)
-        rows = list(book[chosen].iter_rows(values_only=True))
+        rows = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+    except ToolError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a sheet calamine cannot decode
+        raise ToolError(f"Sheet {chosen!r} of {path.name} cannot be read ({str(e).splitlines()[0]}).") from None
     finally:
         book.close()
+    rows = [[_cell(v) for v in r] for r in rows]
     rows = [r for r in rows if any(v is not None and str(v).strip() != "" for v in r)]
     if not rows:
         raise ToolError(f"Sheet {chosen!r} of {path.name} is empty.")
@@ -279,6 +288,16 @@ def read_excel(path: Path, sheet: str | None) -> RawTable:
         )
     df = pd.DataFrame(rows[1:], columns=range(width), dtype=object)
     return RawTable(rows[0], df, "excel", sheet=chosen, warnings=warnings)
+
+
+def _cell(value: Any) -> Any:
+    """A cell as the typing step expects it: calamine writes an empty cell as "" and every number of an
+    .xlsx or .ods as a float (a whole quantity of 2 is 2, not 2.0)."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 def _pick_sheet(path: Path, names: list[str], sheet: str | None) -> str:

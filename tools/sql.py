@@ -25,6 +25,7 @@ from tools.sql_shape import (
     set_stated_limit,
     show_group_labels,
 )
+from tools.sql_values import unnamed_values_problem
 from tools.sqlguard import check_sql
 
 # A question about cancelled, refunded or returned orders decides about statuses itself.
@@ -49,7 +50,8 @@ class SqlQuery(Tool):
 
     def refine_args(self, args: dict, reading, follow_up: bool = False) -> dict:
         """The SQL made to agree with what the question states (``reading``, agent.question): the table it
-        names, the top-N it asks for, the labels of its groups, one figure when it asks for one."""
+        names, the values it names (no others), the top-N it asks for, the labels of its groups, one figure
+        when it asks for one."""
         sql = str(args.get("sql", ""))
         try:
             tree = check_sql(sql, self.ws.tables())
@@ -57,6 +59,11 @@ class SqlQuery(Tool):
             return args  # the tool's own error says what is wrong with it
         if not follow_up:
             self._check_table(tree, reading)
+            question = getattr(reading, "question", "")
+            named = [(v.table, v.column) for v in getattr(reading, "values", [])]
+            problem = unnamed_values_problem(tree, self.ws, question, named) if question else None
+            if problem:
+                raise RetryableToolError(problem)
         tree, changes = self._shape(tree, reading)
         changes += self._agree_on_period(tree, reading)
         if not _CANCELLING_WORDS.search(getattr(reading, "question", "")):

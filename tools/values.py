@@ -76,13 +76,23 @@ def normalise(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def synonyms() -> dict[str, frozenset[str]]:
-    """Normalised name -> every normalised name of its group (from tools/value_synonyms.yaml)."""
+def _synonym_file() -> dict[str, Any]:
     import yaml
 
-    text = resources.files("tools").joinpath("value_synonyms.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(resources.files("tools").joinpath("value_synonyms.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def adjectives() -> dict[str, frozenset[str]]:
+    """Normalised country -> the normalised words for its people and things ("netherlands" -> dutch)."""
+    return {normalise(k): frozenset(normalise(w) for w in v) for k, v in _synonym_file()["adjectives"].items()}
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, frozenset[str]]:
+    """Normalised name -> every normalised name of its group (from tools/value_synonyms.yaml)."""
     out: dict[str, frozenset[str]] = {}
-    for group in yaml.safe_load(text)["groups"]:
+    for group in _synonym_file()["groups"]:
         names = frozenset(normalise(n) for n in group)
         for name in names:
             out[name] = out.get(name, frozenset()) | names

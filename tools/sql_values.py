@@ -1,0 +1,75 @@
+"""Conditions on stored values the question never names: the model's invention, refused with the fix.
+
+A small model fills a WHERE clause from what it has seen: "our total turnover across the whole export"
+was written with ``Country = 'Germany' AND Status = 'Completed'``, a silently narrower query. A condition
+``column = 'value'`` (or ``IN``) whose value is a stored value of that column (the value index) stands only
+when the question names it: a word of the value in the question ("Gold tier" for 'Gold', "earbuds" for
+'Wireless Earbuds Pro'), another name of it ("DE" for 'Germany'), or a value of that column the question
+names exactly (the model may spell it differently), or a country's people ("Dutch customers"). Codes of one or two characters ('F', 'Y', '1') are
+left alone: "female" or "left-handed" names them in words no index can match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlglot import exp
+
+from tools.names import text_words
+from tools.values import ColumnValues, adjectives, normalise, other_names, value_columns
+from tools.workspace import Workspace
+
+_WORD = re.compile(r"[\w.&-]+")
+
+
+def unnamed_values_problem(
+    tree: exp.Expression, ws: Workspace, question: str, named: Iterable[tuple[str, str]]
+) -> str | None:
+    """Why the SQL's conditions on stored values go beyond the question, or None when they do not.
+
+    Args:
+        named: (table, column) of the stored values the question names exactly.
+    """
+    tables = {t.name.lower() for t in tree.find_all(exp.Table)}
+    vocabularies = {
+        cv.column.lower(): cv for t in ws.tables() if t.lower() in tables for cv in value_columns(ws, t)
+    }
+    said = {column.lower() for _, column in named}
+    words = set(text_words(question))
+    # the question's words apart from punctuation ("DE?", "Germany."), where a value's names are looked for
+    low = " " + " ".join(w.rstrip(".") for w in _WORD.findall(normalise(question))) + " "
+    invented = []
+    for column, value in _compared_values(tree):
+        cv = vocabularies.get(column.lower())
+        if cv is None or column.lower() in said or len(value.strip()) <= 2 or not _stored(cv, value):
+            continue
+        names = other_names(value) | adjectives().get(normalise(value), frozenset())
+        if set(text_words(value)) & words or any(f" {n.rstrip('.')} " in low for n in names):
+            continue
+        invented.append(f"{column} = '{value}'")
+    if not invented:
+        return None
+    return (
+        f"The question does not name {' or '.join(invented)}; leave out conditions on values it does not "
+        "name (every row the question is about counts)."
+    )
+
+
+def _compared_values(tree: exp.Expression) -> list[tuple[str, str]]:
+    """(column, text) of each ``column = 'text'`` and ``column IN ('text', ...)`` in the query."""
+    out = []
+    for node in tree.find_all(exp.EQ, exp.In):
+        column = node.this if isinstance(node.this, exp.Column) else node.expression
+        if not isinstance(column, exp.Column):
+            continue
+        if isinstance(node, exp.In):
+            literals = node.expressions
+        else:
+            literals = [node.expression if column is node.this else node.this]
+        out += [(column.name, lit.name) for lit in literals if isinstance(lit, exp.Literal) and lit.is_string]
+    return out
+
+
+def _stored(cv: ColumnValues, value: str) -> bool:
+    return normalise(value) in cv.by_key
