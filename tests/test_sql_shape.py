@@ -202,3 +202,12 @@ def test_a_stored_value_the_question_never_names_is_refused_with_the_fix(ws):
 def test_a_value_the_question_names_in_any_form_stands(ws, question):
     sql = "SELECT sum(Quantity * UnitPrice) AS revenue FROM sales WHERE Country = 'Germany'"
     assert "Germany" in _refined(ws, question, sql)
+
+
+def test_a_word_that_begins_another_names_the_value():
+    from tools.sql_values import _shares_a_word
+
+    assert _shares_a_word(["africa"], {"african", "countri"})  # "African countries"
+    assert _shares_a_word(["germany"], {"german"})
+    assert not _shares_a_word(["france"], {"french"})  # its people's word is in the adjectives list
+    assert not _shares_a_word(["art"], {"artisan"})  # a short word begins too many others

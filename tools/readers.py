@@ -270,7 +270,9 @@ def read_excel(path: Path, sheet: str | None) -> RawTable:
     except ToolError:
         raise
     except Exception as e:  # noqa: BLE001 - a sheet calamine cannot decode
-        raise ToolError(f"Sheet {chosen!r} of {path.name} cannot be read ({str(e).splitlines()[0]}).") from None
+        raise ToolError(
+            f"Sheet {chosen!r} of {path.name} cannot be read ({str(e).splitlines()[0]})."
+        ) from None
     finally:
         book.close()
     rows = [[_cell(v) for v in r] for r in rows]

@@ -45,7 +45,7 @@ def unnamed_values_problem(
         if cv is None or column.lower() in said or len(value.strip()) <= 2 or not _stored(cv, value):
             continue
         names = other_names(value) | adjectives().get(normalise(value), frozenset())
-        if set(text_words(value)) & words or any(f" {n.rstrip('.')} " in low for n in names):
+        if _shares_a_word(text_words(value), words) or any(f" {n.rstrip('.')} " in low for n in names):
             continue
         invented.append(f"{column} = '{value}'")
     if not invented:
@@ -69,6 +69,16 @@ def _compared_values(tree: exp.Expression) -> list[tuple[str, str]]:
             literals = [node.expression if column is node.this else node.this]
         out += [(column.name, lit.name) for lit in literals if isinstance(lit, exp.Literal) and lit.is_string]
     return out
+
+
+def _shares_a_word(value_words: Iterable[str], question_words: set[str]) -> bool:
+    """A word of the value in the question, or one word the start of the other ("African" and 'Africa',
+    "German" and 'Germany')."""
+    return any(
+        w == q or (min(len(w), len(q)) >= 4 and (w.startswith(q) or q.startswith(w)))
+        for w in value_words
+        for q in question_words
+    )
 
 
 def _stored(cv: ColumnValues, value: str) -> bool:

@@ -79,13 +79,17 @@ def normalise(text: str) -> str:
 def _synonym_file() -> dict[str, Any]:
     import yaml
 
-    return yaml.safe_load(resources.files("tools").joinpath("value_synonyms.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load(
+        resources.files("tools").joinpath("value_synonyms.yaml").read_text(encoding="utf-8")
+    )
 
 
 @lru_cache(maxsize=1)
 def adjectives() -> dict[str, frozenset[str]]:
     """Normalised country -> the normalised words for its people and things ("netherlands" -> dutch)."""
-    return {normalise(k): frozenset(normalise(w) for w in v) for k, v in _synonym_file()["adjectives"].items()}
+    return {
+        normalise(k): frozenset(normalise(w) for w in v) for k, v in _synonym_file()["adjectives"].items()
+    }
 
 
 @lru_cache(maxsize=1)
