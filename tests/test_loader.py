@@ -6,11 +6,11 @@ import datetime as dt
 import json
 import random
 import re
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
-from pathlib import Path
 
 from tools.base import ToolError
 from tools.loader import load_file, sanitise
