@@ -179,3 +179,25 @@ def test_a_value_of_a_lookup_column_the_question_names_filters_the_figure(shop):
     )
     args = MetricQuery(shop).refine_args({"metrics": ["orders"], "table": "orders"}, reading)
     assert args["filters"] == [{"column": "tier", "op": "=", "value": "Gold"}]
+
+
+@pytest.mark.parametrize(
+    ("question", "flag"),
+    [
+        ("How many orders came from newsletter subscribers?", True),
+        ("How many orders came from customers not on the newsletter?", False),
+        ("How many orders came from newsletter subscribers vs the others?", None),  # compared, no condition
+    ],
+)
+def test_a_yes_no_column_the_question_names_is_its_condition(shop, question, flag):
+    from agent.context import stated_values
+    from agent.question import read_question
+    from agent.state import ConversationState
+    from tools.metrics import MetricQuery
+
+    reading = read_question(
+        shop, question, ConversationState(), [m for _, m in stated_values(shop, question)]
+    )
+    args = MetricQuery(shop).refine_args({"metrics": ["orders"], "table": "orders"}, reading)
+    expected = [] if flag is None else [{"column": "newsletter", "op": "=", "value": flag}]
+    assert args.get("filters", []) == expected

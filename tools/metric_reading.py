@@ -204,6 +204,8 @@ def refine_metric_args(
     if reading.period:
         filters = [f for f in filters if not _is_time_filter(ctx, f)]
     out["filters"] = _with_values(ctx, filters, values)
+    if not follow_up:
+        out["filters"] = _with_flags(ctx, out["filters"], out["by"], reading.question)
     out = _cancelled_part(catalog, ctx, out, reading.values)
     if not follow_up:  # a share only where the question asks for one (a follow-up keeps the last call's)
         out.pop("share", None)
@@ -428,6 +430,32 @@ def _with_values(ctx: TableContext, filters: list[dict[str, Any]], values: list[
         else {"column": column, "op": "in", "values": list(dict.fromkeys(found))}
         for column, found in named.items()
     ]
+    return [*filters, *added]
+
+
+# A yes/no column named beside these words is compared, not a condition ("subscribers vs non-subscribers")
+_COMPARES = re.compile(r"\b(?:vs|versus|compared?|against|or\s+not|split|by|per|each)\b", re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:non|not|no|without|never)[\s-]*(?:\w+\s+){0,2}$", re.IGNORECASE)
+
+
+def _with_flags(
+    ctx: TableContext, filters: list[dict[str, Any]], by: list[Any], question: str
+) -> list[dict[str, Any]]:
+    """``filters`` plus a condition on each yes/no column the question names and neither filters nor
+    groups by: "orders from newsletter subscribers" keeps the rows where Newsletter is true ("not on the
+    newsletter": false)."""
+    if _COMPARES.search(question):
+        return filters
+    used = {_column_of(ctx, f.get("column")) for f in filters} | {_column_of(ctx, d) for d in by}
+    words = set(text_words(question))
+    added = []
+    for column in ctx.flags():
+        named = name_words(column)
+        if column in used or not named or not named <= words:
+            continue
+        found = (m.start() for w in named for m in re.finditer(rf"\b{re.escape(w)}", question.lower()))
+        first = min(found, default=0)
+        added.append({"column": column, "op": "=", "value": not _NEGATED.search(question[:first])})
     return [*filters, *added]
 
 

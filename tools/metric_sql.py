@@ -147,6 +147,12 @@ class TableContext:
                 return lk, column, columns[column]
         return None
 
+    def flags(self) -> list[str]:
+        """The yes/no columns a statement can filter on: the table's, then its lookups' ("Newsletter")."""
+        own = [c for c, t in self.columns.items() if t == "BOOLEAN"]
+        described = [c for lk in self.lookups() for c, t in self.ws.columns(lk.table) if t == "BOOLEAN"]
+        return own + [c for c in described if c not in self.columns]
+
     def reaches(self, table: str, column: str) -> bool:
         """Whether a column of ``table`` is one this table's statements can use (its own or a lookup's)."""
         if table == self.table:
