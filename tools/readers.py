@@ -275,12 +275,12 @@ def read_excel(path: Path, sheet: str | None) -> RawTable:
         ) from None
     finally:
         book.close()
-    rows = [[_cell(v) for v in r] for r in rows]
-    rows = [r for r in rows if any(v is not None and str(v).strip() != "" for v in r)]
-    if not rows:
+    cells: list[list[Any]] = [[_cell(v) for v in r] for r in rows]
+    cells = [r for r in cells if any(v is not None and str(v).strip() != "" for v in r)]
+    if not cells:
         raise ToolError(f"Sheet {chosen!r} of {path.name} is empty.")
-    width = max(len(r) for r in rows)
-    rows = [list(r) + [None] * (width - len(r)) for r in rows]
+    width = max(len(r) for r in cells)
+    cells = [r + [None] * (width - len(r)) for r in cells]
     warnings = []
     if sheet is None and len(names) > 1:
         others = ", ".join(repr(n) for n in names[1:])
@@ -288,8 +288,8 @@ def read_excel(path: Path, sheet: str | None) -> RawTable:
             f"{path.name} has {len(names)} sheets; loaded the first, {chosen!r} (others: {others}); "
             "use --sheet to load another."
         )
-    df = pd.DataFrame(rows[1:], columns=range(width), dtype=object)
-    return RawTable(rows[0], df, "excel", sheet=chosen, warnings=warnings)
+    df = pd.DataFrame(cells[1:], columns=range(width), dtype=object)
+    return RawTable(cells[0], df, "excel", sheet=chosen, warnings=warnings)
 
 
 def _cell(value: Any) -> Any:
