@@ -372,19 +372,10 @@ class Agent:
             if name == NO_TOOL:
                 yield from self._chat(question, turn)
                 return
-            tool = self.registry.get(name)
-            try:
-                call, result = yield from self._call_tool(
-                    caller, question, tool, state, turn, reading, hints, ready
-                )
-            except RetriesExhausted as e:
-                if not self._falls_back(tool):
-                    raise
-                # SQL can express any question about the data: a tool whose calls all failed ("total
-                # turnover across the whole export" read as a Country filter) is not the last word
-                yield turn.step("retry", tool=FALLBACK_TOOL, text=f"{e} Trying {FALLBACK_TOOL} instead.")
-                name, tool = FALLBACK_TOOL, self.registry.get(FALLBACK_TOOL)
-                call, result = yield from self._call_tool(caller, question, tool, state, turn, reading, hints)
+            call, result = yield from self._call_or_fall_back(
+                caller, question, self.registry.get(name), state, turn, reading, hints, ready
+            )
+            name = call.name
         except ModelError as e:
             message = model_failed_message(e)
             yield turn.step("error", text=message)
@@ -475,14 +466,32 @@ class Agent:
             )
         )
 
-    def _falls_back(self, tool: Tool) -> bool:
-        """Whether SQL gets a turn after ``tool``'s calls all failed: not after SQL itself, nor after a
-        writing tool (its request is no data question)."""
-        return (
-            FALLBACK_TOOL in self.registry
-            and tool.name != FALLBACK_TOOL
-            and not getattr(tool, "writes_answer", False)
-        )
+    def _call_or_fall_back(
+        self,
+        caller: ToolCaller,
+        question: str,
+        tool: Tool,
+        state: ConversationState,
+        turn: _Turn,
+        reading: Reading,
+        hints: str,
+        ready: ToolCall | None,
+    ):
+        """``_call_tool``; when every call of a data tool failed, SQL gets a turn: it can express any
+        question about the data ("total turnover across the whole export" read as a Country filter by the
+        metric layer). When SQL fails too, the first tool's reason is the one said."""
+        try:
+            return (yield from self._call_tool(caller, question, tool, state, turn, reading, hints, ready))
+        except RetriesExhausted as e:
+            fallback = FALLBACK_TOOL in self.registry and tool.name != FALLBACK_TOOL
+            if not fallback or getattr(tool, "writes_answer", False):  # a writing request is no data question
+                raise
+            yield turn.step("retry", tool=FALLBACK_TOOL, text=f"{e} Trying {FALLBACK_TOOL} instead.")
+            sql = self.registry.get(FALLBACK_TOOL)
+            try:
+                return (yield from self._call_tool(caller, question, sql, state, turn, reading, hints))
+            except RetriesExhausted:
+                raise e from None
 
     def _candidates(
         self,

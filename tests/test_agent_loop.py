@@ -101,6 +101,17 @@ def test_a_tool_whose_calls_all_fail_hands_the_question_to_sql(assistant, model)
     assert answer.tables[0].df["n"].sum() == 20
 
 
+def test_when_sql_fails_too_the_first_tools_reason_is_said(assistant, model):
+    attempts = 1 + 2 * RETRY_SAMPLES
+    model.enqueue(
+        {"tool": "revenue_by"},
+        *[{"by": "country"}] * attempts,
+        *[{"sql": "SELECT nope FROM sales"}] * attempts,
+    )
+    answer = assistant.ask("lines per country")
+    assert answer.error and "revenue_by call after 3 attempts" in answer.text and "nope" not in answer.text
+
+
 def test_gives_up_after_the_retry_budget_with_a_clear_message(assistant, model):
     bad = {"sql": "SELECT nope FROM sales"}
     model.enqueue({"tool": "sql_query"}, *[bad] * (1 + 2 * RETRY_SAMPLES))

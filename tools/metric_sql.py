@@ -113,9 +113,8 @@ class TableContext:
         self.table = table
         self.columns = dict(ws.columns(table))  # RetryableToolError for an unknown table
         self.roles = ws.roles(table)
-        self.joined: dict[
-            str, tuple[Lookup, str]
-        ] = {}  # a lookup's column the statement uses -> (lookup, type)
+        # a lookup table's column the statement uses -> (the lookup, the column's type)
+        self.joined: dict[str, tuple[Lookup, str]] = {}
         self._lookups: list[Lookup] | None = None
         self._dates: tuple[date, date] | None = None
 
