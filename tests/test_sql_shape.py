@@ -211,3 +211,9 @@ def test_a_word_that_begins_another_names_the_value():
     assert _shares_a_word(["germany"], {"german"})
     assert not _shares_a_word(["france"], {"french"})  # its people's word is in the adjectives list
     assert not _shares_a_word(["art"], {"artisan"})  # a short word begins too many others
+
+
+def test_how_many_things_grouped_by_the_thing_still_counts_the_groups(ws):
+    per_customer = "SELECT count(*) AS lines FROM sales GROUP BY CustomerID"
+    sql = _refined(ws, "How many customers bought something?", per_customer)
+    assert SqlQuery(ws)(sql=sql).tables[0].df.iloc[0, 0] == 6  # the groups (guests' too), not 20 lines

@@ -106,14 +106,16 @@ class SqlQuery(Tool):
         """Change what has one meaning (the stated N as LIMIT, the group labels shown, a list of different
         things counted where "how many" asks for their number); refuse other lists and breakdowns where
         the question asks for one number. Returns the query and its changes."""
-        ungrouped = None
-        if not (getattr(reading, "rows", True) or getattr(reading, "groupings", None)):
+        noun = getattr(reading, "counted", None)
+        # "how many households redeemed" grouped by household counts the groups (below); other groups no
+        # one can name are the one figure over all rows, where the question asks for no rows
+        by_noun = bool(noun) and count_listed(tree, noun) is not None
+        if not (by_noun or getattr(reading, "rows", True) or getattr(reading, "groupings", None)):
             ungrouped = drop_unlabelled_grouping(tree)
-        if ungrouped:
-            return tree, [ungrouped]
+            if ungrouped:
+                return tree, [ungrouped]
         if getattr(reading, "one_figure", False):
             problem = one_figure_problem(tree, lambda: self._count_rows(tree))
-            noun = getattr(reading, "counted", None)
             counted = count_listed(tree, noun) if problem and noun else None
             if counted is not None:
                 return counted, [f"counted the {noun} it lists"]
