@@ -201,3 +201,12 @@ def test_a_yes_no_column_the_question_names_is_its_condition(shop, question, fla
     args = MetricQuery(shop).refine_args({"metrics": ["orders"], "table": "orders"}, reading)
     expected = [] if flag is None else [{"column": "newsletter", "op": "=", "value": flag}]
     assert args.get("filters", []) == expected
+
+
+def test_a_key_name_alone_does_not_join_tables_whose_keys_do_not_meet(shop):
+    shop.save_table(
+        "customers_2019", pd.DataFrame({"customer_no": [501, 502], "tier": ["A", "B"]}), source="t"
+    )
+    demo = pd.DataFrame({"customer_no": [10, 11, 12, 13], "segment": list("abcd")})
+    shop.save_table("demo_households", demo, source="demo:test")  # the same numbers, other customers
+    assert [lk.table for lk in lookups(shop, "orders")] == ["customers"]

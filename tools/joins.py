@@ -36,25 +36,39 @@ class Lookup:
 def lookups(ws: Workspace, table: str) -> list[Lookup]:
     """The tables whose columns describe ``table``'s rows: joined on a declared key, else on a column both
     tables have that is a key by its name (``customer_no``, ``ProductID``, not a bare ``id``) or by its role
-    in ``table`` (its customer or product column). The lookup's side must hold each value once."""
+    in ``table`` (its customer or product column). The lookup's side must hold each value once. A key
+    found by its name also needs the two tables to come from one place (a shop's export and the demo data
+    may both have a ``product_id``; they mean different products) and most of ``table``'s keys to be in
+    the lookup."""
     schema = ws.columns_by_table()
     own = schema.get(table, [])
-    pairs = [(b, ca, cb) for a, ca, b, cb in declared_keys(ws) if a == table]
-    pairs += [(a, cb, ca) for a, ca, b, cb in declared_keys(ws) if b == table]
+    declared = [(b, ca, cb) for a, ca, b, cb in declared_keys(ws) if a == table]
+    declared += [(a, cb, ca) for a, ca, b, cb in declared_keys(ws) if b == table]
     roles = ws.roles(table)
     keys = {c for c in own if _key_like(c)} | {roles[r] for r in ("customer_id", "product_id") if roles[r]}
-    declared = {p[0] for p in pairs}
+    named = []
     for other, columns in schema.items():
-        if other == table or other in declared:
+        if other == table or other in {d[0] for d in declared} or ws.is_demo(other) != ws.is_demo(table):
             continue
         by_name = {c.lower(): c for c in columns}
-        pairs += [(other, c, by_name[c.lower()]) for c in own if c in keys and c.lower() in by_name]
-    return [Lookup(*p) for p in pairs if _unique(ws, p[0], p[2])]
+        named += [(other, c, by_name[c.lower()]) for c in own if c in keys and c.lower() in by_name]
+    named = [p for p in named if _mostly_found(ws, table, *p)]
+    return [Lookup(*p) for p in [*declared, *named] if _unique(ws, p[0], p[2])]
 
 
 def _key_like(column: str) -> bool:
     words = [w.lower() for w in re.findall(r"[a-z]+|[A-Z]+(?![a-z])|[A-Z][a-z]*", column)]
     return len(words) >= 2 and words[-1] in _KEY_WORDS
+
+
+def _mostly_found(ws: Workspace, table: str, other: str, key: str, other_key: str) -> bool:
+    """Whether at least half of ``table``'s distinct keys are keys of ``other``."""
+    a, b = quote_ident(key), quote_ident(other_key)
+    row = ws.query(
+        f"SELECT count(DISTINCT t.{a}) AS n, count(DISTINCT o.{b}) AS found FROM {quote_ident(table)} AS t "
+        f"LEFT JOIN {quote_ident(other)} AS o ON CAST(t.{a} AS VARCHAR) = CAST(o.{b} AS VARCHAR)"
+    ).iloc[0]
+    return bool(row["n"]) and 2 * int(row["found"]) >= int(row["n"])
 
 
 def _unique(ws: Workspace, table: str, column: str) -> bool:
