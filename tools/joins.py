@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from tools.base import ToolError
 from tools.names import closest
+from tools.values import table_versions
 from tools.workspace import Workspace, quote_ident, unknown_table_message
 
 # (table, column, table, column): the two columns hold the same values
@@ -33,7 +34,20 @@ class Lookup:
     lookup_key: str  # the column of ``table`` it meets
 
 
+_found: dict[tuple[str, str, str], list[Lookup]] = {}  # (database, table, what is loaded) -> its lookups
+
+
 def lookups(ws: Workspace, table: str) -> list[Lookup]:
+    """``find_lookups``, cached until a table is loaded again or a key declared (checking that keys meet
+    reads whole tables: seconds on the demo data)."""
+    state = f"{sorted(table_versions(ws).items())}{declared_keys(ws)}"
+    key = (str(ws.db_path), table, state)
+    if key not in _found:
+        _found[key] = find_lookups(ws, table)
+    return _found[key]
+
+
+def find_lookups(ws: Workspace, table: str) -> list[Lookup]:
     """The tables whose columns describe ``table``'s rows: joined on a declared key, else on a column both
     tables have that is a key by its name (``customer_no``, ``ProductID``, not a bare ``id``) or by its role
     in ``table`` (its customer or product column). The lookup's side must hold each value once. A key
