@@ -109,7 +109,7 @@ class SqlQuery(Tool):
         noun = getattr(reading, "counted", None)
         # "how many households redeemed" grouped by household counts the groups (below); other groups no
         # one can name are the one figure over all rows, where the question asks for no rows
-        by_noun = bool(noun) and count_listed(tree, noun) is not None
+        by_noun = noun is not None and count_listed(tree, noun) is not None
         if not (by_noun or getattr(reading, "rows", True) or getattr(reading, "groupings", None)):
             ungrouped = drop_unlabelled_grouping(tree)
             if ungrouped:
