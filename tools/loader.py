@@ -116,7 +116,7 @@ def load_file(
     replaced = _row_count(ws, name)
     original_names = {c["name"]: c["original"] for c in columns}
     note = raw.format + (f", sheet {raw.sheet!r}" if raw.sheet else "")
-    currency = table_currency(columns, warnings)
+    currency = table_currency(columns, warnings) or currency_column(df)
     _save(ws, name, df, path, note, original_names, currency)
     types = dict(ws.columns(name))
     for c in columns:
@@ -140,6 +140,17 @@ def table_currency(columns: list[dict[str, Any]], warnings: list[str]) -> str | 
             "currency (name one in roles.yaml: <table>: {currency: ...})."
         )
     return found[0] if len(found) == 1 else None
+
+
+def currency_column(df: pd.DataFrame) -> str | None:
+    """The one ISO code a ``Currency`` column holds on every row (exports that write amounts as plain
+    numbers beside it, as Shopify's do), else None."""
+    for name in df.columns:
+        if re.sub(r"[^a-z]", "", str(name).lower()) in ("currency", "currencycode"):
+            codes = {str(v).strip().upper() for v in df[name].dropna()}
+            if len(codes) == 1 and re.fullmatch(r"[A-Z]{3}", next(iter(codes))):
+                return next(iter(codes))
+    return None
 
 
 def _save(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from tools.base import ToolError
+from tools.workspace import quote_ident
 
 if TYPE_CHECKING:
     from tools.workspace import Workspace
@@ -64,6 +65,11 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         "memberid",
         "buyerid",
         "accountid",
+        # an export without a customer number keys its customers by e-mail (Shopify, WooCommerce)
+        "customeremail",
+        "buyeremail",
+        "email",
+        "emailaddress",
     ),
     "timestamp": (
         "invoicedate",
@@ -205,12 +211,17 @@ def detect_roles(ws: Workspace, table: str) -> Roles:
     used: set[str] = set()
     # Names that are a role's own word first, for every role; a name containing one after: "Product
     # Group" is the category's own name before it is a longer name holding the product's.
+    numbered = _numbers_as_text(ws, table, columns)
     for exact in (True, False):
         for role in ROLE_NAMES:
             if chosen[role] is None:
-                chosen[role] = _best_column(role, columns, used, exact)
+                # a text column of numbers ("#1001") names no product or category, whatever its header
+                skip = used | (set(numbered) if role in ("product_name", "category") else set())
+                chosen[role] = _best_column(role, columns, skip, exact)
                 if chosen[role]:
                     used.add(chosen[role])  # type: ignore[arg-type]
+    if chosen["order_id"] is None:  # "#1001" in a column called Name: Shopify's order number
+        chosen["order_id"] = next((c for c, hashed in numbered.items() if hashed and c not in used), None)
     overrides = load_overrides(ws).get(table, {})
     unknown = set(overrides) - set(ROLE_NAMES) - set(_SETTINGS)
     if unknown:
@@ -245,16 +256,32 @@ def load_overrides(ws: Workspace) -> dict[str, dict[str, str | None]]:
     return data
 
 
+def _numbers_as_text(ws: Workspace, table: str, columns: list[tuple[str, str]]) -> dict[str, bool]:
+    """Text columns whose values are all numbers, each with whether they are written ``#1001``."""
+    text = [c for c, t in columns if t.upper().startswith("VARCHAR")]
+    if not text:
+        return {}
+    parts = ", ".join(
+        f"coalesce(bool_and(regexp_full_match(trim({quote_ident(c)}), '#?[0-9][0-9-]*')), FALSE) AS n{i}, "
+        f"coalesce(bool_and(starts_with(trim({quote_ident(c)}), '#')), FALSE) AS h{i}"
+        for i, c in enumerate(text)
+    )
+    row = ws.query(f"SELECT {parts} FROM (SELECT * FROM {quote_ident(table)} LIMIT 10000)").iloc[0]
+    return {c: bool(row[f"h{i}"]) for i, c in enumerate(text) if bool(row[f"n{i}"])}
+
+
 def _best_column(role: str, columns: list[tuple[str, str]], used: set[str], exact: bool) -> str | None:
-    """The column whose name is the role's earliest pattern (``exact``), else contains one."""
+    """The column whose name is the role's earliest pattern (``exact``), else contains one (a short
+    pattern only as a word of the name: "Lineitem sku", not "skull")."""
     patterns = _PATTERNS[role]
     best: tuple[int, str] | None = None
     for name, dtype in columns:
         if name in used or not _type_fits(role, dtype):
             continue
         norm = normalise(name)
+        words = set(re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower()))
         for rank, pattern in enumerate(patterns):
-            contains = not exact and pattern in norm and len(pattern) > 3
+            contains = not exact and (pattern in norm and len(pattern) > 3 or pattern in words)
             score = rank if norm == pattern else (100 + rank if contains else None)
             if score is not None and (best is None or score < best[0]):
                 best = (score, name)
