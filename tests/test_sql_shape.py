@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import sqlglot
 
@@ -217,3 +218,9 @@ def test_how_many_things_grouped_by_the_thing_still_counts_the_groups(ws):
     per_customer = "SELECT count(*) AS lines FROM sales GROUP BY CustomerID"
     sql = _refined(ws, "How many customers bought something?", per_customer)
     assert SqlQuery(ws)(sql=sql).tables[0].df.iloc[0, 0] == 6  # the groups (guests' too), not 20 lines
+
+
+def test_a_flag_the_question_names_by_its_column_stands(ws):
+    ws.save_table("channels", pd.DataFrame({"name": ["A", "B", "C"], "hd": ["yes", "no", "yes"]}), source="t")
+    sql = "SELECT name FROM channels WHERE hd = 'yes'"
+    assert "'yes'" in _refined(ws, "Which channels broadcast in high definition?", sql)

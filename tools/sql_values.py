@@ -5,8 +5,9 @@ was written with ``Country = 'Germany' AND Status = 'Completed'``, a silently na
 ``column = 'value'`` (or ``IN``) whose value is a stored value of that column (the value index) stands only
 when the question names it: a word of the value in the question ("Gold tier" for 'Gold', "earbuds" for
 'Wireless Earbuds Pro'), another name of it ("DE" for 'Germany'), or a value of that column the question
-names exactly (the model may spell it differently), or a country's people ("Dutch customers"). Codes of one or two characters ('F', 'Y', '1') are
-left alone: "female" or "left-handed" names them in words no index can match.
+names exactly (the model may spell it differently), or a country's people ("Dutch customers"). Flags and
+codes of one or two characters ('yes', 'F', '1') are left alone: "high definition" or "female" names them in
+words no index can match.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def unnamed_values_problem(
     invented = []
     for column, value in _compared_values(tree):
         cv = vocabularies.get(column.lower())
-        if cv is None or column.lower() in said or len(value.strip()) <= 2 or not _stored(cv, value):
+        if cv is None or column.lower() in said or _a_code(value) or not _stored(cv, value):
             continue
         names = other_names(value) | adjectives().get(normalise(value), frozenset())
         if _shares_a_word(text_words(value), words) or any(f" {n.rstrip('.')} " in low for n in names):
@@ -79,6 +80,12 @@ def _shares_a_word(value_words: Iterable[str], question_words: set[str]) -> bool
         for w in value_words
         for q in question_words
     )
+
+
+def _a_code(value: str) -> bool:
+    """A flag or a code of one or two characters ('yes', 'F', '1'): a question names it by its column's
+    words ("high definition TV", "female"), which no index matches."""
+    return len(value.strip()) <= 2 or normalise(value) in ("yes", "no", "true", "false")
 
 
 def _stored(cv: ColumnValues, value: str) -> bool:
