@@ -210,3 +210,23 @@ def test_a_key_name_alone_does_not_join_tables_whose_keys_do_not_meet(shop):
     demo = pd.DataFrame({"customer_no": [10, 11, 12, 13], "segment": list("abcd")})
     shop.save_table("demo_households", demo, source="demo:test")  # the same numbers, other customers
     assert [lk.table for lk in lookups(shop, "orders")] == ["customers"]
+
+
+def test_the_same_role_in_two_tables_joins_them_whatever_the_names(tmp_path):
+    from tools.workspace import Workspace
+
+    ws = Workspace(tmp_path / "pets", demo=False)
+    lines = pd.DataFrame(
+        {
+            "created_at": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-02-03"]),
+            "lineitem_sku": ["DF-1", "TY-2", "DF-1"],
+            "lineitem_quantity": [1, 2, 3],
+            "lineitem_price": [10.0, 5.0, 10.0],
+        }
+    )
+    ws.save_table("lines", lines, source="t")
+    ws.save_table(
+        "catalogue", pd.DataFrame({"sku": ["DF-1", "TY-2"], "product_type": ["Dog Food", "Toys"]}), source="t"
+    )
+    assert lookups(ws, "lines") == [Lookup("catalogue", "lineitem_sku", "sku")]
+    ws.close()

@@ -22,6 +22,7 @@ from tools.workspace import Workspace, quote_ident, unknown_table_message
 JoinKey = tuple[str, str, str, str]
 SETTING = "join_keys"
 _KEY_WORDS = ("id", "no", "nr", "num", "number", "key", "code")
+_KEY_ROLES = ("customer_id", "product_id")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ def lookups(ws: Workspace, table: str) -> list[Lookup]:
 def find_lookups(ws: Workspace, table: str) -> list[Lookup]:
     """The tables whose columns describe ``table``'s rows: joined on a declared key, else on a column both
     tables have that is a key by its name (``customer_no``, ``ProductID``, not a bare ``id``) or by its role
-    in ``table`` (its customer or product column). The lookup's side must hold each value once. A key
+    in ``table`` (its customer or product column), or on the columns holding one such role in both tables
+    (``lineitem_sku`` and a catalogue's ``sku``). The lookup's side must hold each value once. A key
     found by its name also needs the two tables to come from one place (a shop's export and the demo data
     may both have a ``product_id``; they mean different products) and most of ``table``'s keys to be in
     the lookup."""
@@ -59,13 +61,17 @@ def find_lookups(ws: Workspace, table: str) -> list[Lookup]:
     declared = [(b, ca, cb) for a, ca, b, cb in declared_keys(ws) if a == table]
     declared += [(a, cb, ca) for a, ca, b, cb in declared_keys(ws) if b == table]
     roles = ws.roles(table)
-    keys = {c for c in own if _key_like(c)} | {roles[r] for r in ("customer_id", "product_id") if roles[r]}
+    keys = {c for c in own if _key_like(c)} | {roles[r] for r in _KEY_ROLES if roles[r]}
     named = []
     for other, columns in schema.items():
         if other == table or other in {d[0] for d in declared} or ws.is_demo(other) != ws.is_demo(table):
             continue
         by_name = {c.lower(): c for c in columns}
-        named += [(other, c, by_name[c.lower()]) for c in own if c in keys and c.lower() in by_name]
+        pairs = [(other, c, by_name[c.lower()]) for c in own if c in keys and c.lower() in by_name]
+        # the same role on both sides: orders' "Lineitem sku" meets the catalogue's "sku"
+        theirs = ws.roles(other)
+        pairs += [(other, roles[r], theirs[r]) for r in _KEY_ROLES if roles[r] and theirs[r]]
+        named += list(dict.fromkeys(pairs))
     named = [p for p in named if _mostly_found(ws, table, *p)]
     return [Lookup(*p) for p in [*declared, *named] if _unique(ws, p[0], p[2])]
 
