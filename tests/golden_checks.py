@@ -40,6 +40,15 @@ def check_no_tie_at_the_cut(ws, golden: Path) -> None:
         assert len(set(rows)) == len(rows), f"{item.id}: tie in {rows}"
 
 
+def check_metric_items_listed(golden: Path, calls: dict[str, dict[str, Any]]) -> None:
+    """The items either tool may answer are exactly those with a metric call to check; the rest are SQL's."""
+    items = load_golden(golden)
+    layer = {i.id for i in items if "metric_query" in i.tool}
+    assert set(calls) == layer
+    assert all(i.tool == ["metric_query", "sql_query"] for i in items if i.id in layer)
+    assert all(i.tool == ["sql_query"] for i in items if i.id not in layer)
+
+
 def check_against_the_layer(ws, golden: Path, table: str | None, calls: dict[str, dict[str, Any]]) -> None:
     """Each item's gold result is what metric_query gives for its call (on ``table``; None: the current
     sales table)."""

@@ -18,7 +18,13 @@ import pytest
 from agent.evaluation import load_golden
 from agent.evaluation.scoring import gold_orders
 from benchmarks import make_electronics_data
-from tests.golden_checks import check_against_the_layer, check_gold_sql, check_no_tie_at_the_cut, where
+from tests.golden_checks import (
+    check_against_the_layer,
+    check_gold_sql,
+    check_metric_items_listed,
+    check_no_tie_at_the_cut,
+    where,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "benchmarks" / "golden_electronics.jsonl"
@@ -219,11 +225,7 @@ METRIC_CALLS = {
 
 
 def test_every_metric_item_is_checked_against_the_layer():
-    items = load_golden(GOLDEN)
-    layer = {i.id for i in items if "metric_query" in i.tool}
-    assert set(METRIC_CALLS) == layer
-    assert all(i.tool == ["metric_query", "sql_query"] for i in items if i.id in layer)
-    assert all(i.tool == ["sql_query"] for i in items if i.id not in layer)
+    check_metric_items_listed(GOLDEN, METRIC_CALLS)
 
 
 def test_gold_sql_agrees_with_the_metric_layer(shop_ws):
