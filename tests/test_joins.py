@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from agent.schema_link import join_keys, link
+from tests.readings import read
 from tools.base import ToolError
 from tools.joins import Lookup, declare_keys, declared_keys, lookups, parse_column
 from ui.cli import main
@@ -168,15 +169,10 @@ def test_an_unknown_dimension_names_the_lookup_columns_too(shop):
 
 
 def test_a_value_of_a_lookup_column_the_question_names_filters_the_figure(shop):
-    from agent.context import stated_values
-    from agent.question import read_question
-    from agent.state import ConversationState
     from tools.metrics import MetricQuery
 
     question = "How many orders came from Gold customers?"
-    reading = read_question(
-        shop, question, ConversationState(), [m for _, m in stated_values(shop, question)]
-    )
+    reading = read(shop, question)
     args = MetricQuery(shop).refine_args({"metrics": ["orders"], "table": "orders"}, reading)
     assert args["filters"] == [{"column": "tier", "op": "=", "value": "Gold"}]
 
@@ -190,14 +186,9 @@ def test_a_value_of_a_lookup_column_the_question_names_filters_the_figure(shop):
     ],
 )
 def test_a_yes_no_column_the_question_names_is_its_condition(shop, question, flag):
-    from agent.context import stated_values
-    from agent.question import read_question
-    from agent.state import ConversationState
     from tools.metrics import MetricQuery
 
-    reading = read_question(
-        shop, question, ConversationState(), [m for _, m in stated_values(shop, question)]
-    )
+    reading = read(shop, question)
     args = MetricQuery(shop).refine_args({"metrics": ["orders"], "table": "orders"}, reading)
     expected = [] if flag is None else [{"column": "newsletter", "op": "=", "value": flag}]
     assert args.get("filters", []) == expected

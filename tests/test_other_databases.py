@@ -8,11 +8,9 @@ import pytest
 from sqlglot import parse_one
 
 from agent.assistant import Assistant
-from agent.context import stated_values
 from agent.models import ScriptedModel
-from agent.question import read_question
 from agent.router import Route
-from agent.state import ConversationState
+from tests.readings import read
 from tools.base import RetryableToolError
 from tools.registry import default_registry
 from tools.sql import SqlQuery
@@ -40,13 +38,9 @@ def clinic(tmp_path):
     ws.close()
 
 
-def _read(ws, question):
-    return read_question(ws, question, ConversationState(), [m for _, m in stated_values(ws, question)])
-
-
 def test_sql_may_read_any_table_the_question_names(clinic):
     question = "List the date of each treatment, together with the first name of the professional"
-    reading = _read(clinic, question)
+    reading = read(clinic, question)
     assert reading.table_why == "named" and set(reading.named_tables) == {"Professionals", "Treatments"}
     tool = SqlQuery(clinic)
     for sql in (
@@ -60,7 +54,7 @@ def test_sql_may_read_any_table_the_question_names(clinic):
 
 def test_sql_over_a_table_the_question_does_not_name_is_still_refused(clinic):
     clinic.save_table("Dogs", pd.DataFrame({"dog_id": [1], "name": ["Rex"]}), source="t")
-    reading = _read(clinic, "How many treatments were there?")
+    reading = read(clinic, "How many treatments were there?")
     with pytest.raises(RetryableToolError, match="about table Treatments"):
         SqlQuery(clinic).refine_args({"sql": "SELECT count(*) FROM Dogs"}, reading)
 
@@ -69,7 +63,7 @@ def test_without_a_sales_table_the_sales_tools_are_not_routed(clinic):
     assistant = Assistant(
         model=ScriptedModel(), workspace=clinic, registry=default_registry(clinic), router_mode="top1"
     )
-    reading = _read(clinic, "How many treatments were given per professional?")
+    reading = read(clinic, "How many treatments were given per professional?")
     route = Route(
         ranked=[("metric_query", 0.7), ("cluster_texts", 0.5), ("sql_query", 0.4)], fixed="metric_query"
     )
@@ -83,7 +77,7 @@ def test_a_sales_table_keeps_the_routed_sales_tool(ws):
         model=ScriptedModel(), workspace=ws, registry=default_registry(ws), router_mode="top1"
     )
     route = Route(ranked=[("segment_customers", 0.7), ("sql_query", 0.4)], fixed="segment_customers")
-    assert assistant.agent._fit_route(route, _read(ws, "segment the customers")).fixed == "segment_customers"
+    assert assistant.agent._fit_route(route, read(ws, "segment the customers")).fixed == "segment_customers"
 
 
 def test_a_column_in_the_model_s_own_style_gets_the_table_s_spelling(clinic):
@@ -128,10 +122,10 @@ def test_sql_over_demo_tables_is_refused_when_the_question_is_about_the_person_s
     load_file(ws, path)
     tool = SqlQuery(ws)
     question = "whats the revnue since july 2025, just the total"
-    reading = _read(ws, question)
+    reading = read(ws, question)
     assert reading.table == "shop_orders"
     # "spend" is what every sales table answers to, not evidence for hillstrom_email's spend column
-    assert _read(ws, "what did our customers spend with us in 2025").table == "shop_orders"
+    assert read(ws, "what did our customers spend with us in 2025").table == "shop_orders"
     with pytest.raises(
         RetryableToolError, match=r"about shop_orders, the person's own data.*cdnow_transactions"
     ):
@@ -141,7 +135,7 @@ def test_sql_over_demo_tables_is_refused_when_the_question_is_about_the_person_s
     mine = "SELECT sum(qty * unit_price) AS revenue FROM shop_orders WHERE order_date >= '2025-07-01'"
     assert "shop_orders" in tool.refine_args({"sql": mine}, reading)["sql"]
     # a question that points at the demo data may read it
-    demo = _read(ws, "How many customers are in the cdnow transactions?")
+    demo = read(ws, "How many customers are in the cdnow transactions?")
     sql = "SELECT count(DISTINCT customer_id) FROM cdnow_transactions"
     assert tool.refine_args({"sql": sql}, demo) == {"sql": sql}
     ws.close()

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 
 from agent.assistant import Assistant
-from agent.context import stated_values
-from agent.question import read_groupings, read_period, read_question, read_top, split_requests
+from agent.question import read_groupings, read_period, read_top, split_requests
 from agent.state import ConversationState
 from agent.types import Answer, combine_answers
+from tests.readings import read
 from tools.base import RetryableToolError
 from tools.loader import load_file
 from tools.metrics import MetricQuery
@@ -154,31 +154,25 @@ def shop(ws, tmp_path):
     return ws
 
 
-def _read(ws, question, state=None):
-    return read_question(
-        ws, question, state or ConversationState(), [m for _, m in stated_values(ws, question)]
-    )
-
-
 def test_a_loaded_sales_table_becomes_the_current_one(shop):
     assert shop.sales_table() == "shop"
-    reading = _read(shop, "How much did we sell?")
+    reading = read(shop, "How much did we sell?")
     assert (reading.sales_table, reading.table_why) == ("shop", "current")
 
 
 def test_the_table_whose_columns_the_question_names_wins(shop):
-    assert _read(shop, "revenue by region").sales_table == "shop"
-    assert _read(shop, "revenue by country").sales_table == "sales"  # only `sales` has a country
+    assert read(shop, "revenue by region").sales_table == "shop"
+    assert read(shop, "revenue by country").sales_table == "sales"  # only `sales` has a country
 
 
 def test_a_period_rules_out_a_table_whose_dates_it_misses(shop):
-    reading = _read(shop, "What was the revenue in 2011?")
+    reading = read(shop, "What was the revenue in 2011?")
     assert reading.sales_table == "sales"  # shop's data is from 2023
 
 
 def test_the_conversation_table_is_kept_when_the_question_names_none(shop):
     state = ConversationState(active_table="sales")
-    assert _read(shop, "and the total?", state).sales_table == "sales"
+    assert read(shop, "and the total?", state).sales_table == "sales"
 
 
 def test_use_makes_a_table_current(shop):
@@ -193,7 +187,7 @@ def test_use_makes_a_table_current(shop):
 
 def test_the_question_overrides_what_the_model_retyped(ws):
     tool = MetricQuery(ws)
-    reading = _read(ws, "Revenue in Germany in 2011 by month")
+    reading = read(ws, "Revenue in Germany in 2011 by month")
     model_args = {
         "metrics": ["orders"],
         "filters": [{"column": "InvoiceDate", "op": "between", "value": "2011-01-01"}],
@@ -209,14 +203,14 @@ def test_the_question_overrides_what_the_model_retyped(ws):
 
 def test_a_metric_the_question_supports_in_words_is_kept(ws):
     tool = MetricQuery(ws)
-    reading = _read(ws, "How many orders were cancelled?")
+    reading = read(ws, "How many orders were cancelled?")
     assert reading.apply(tool, {"metrics": ["cancelled_orders"]}, ws)["metrics"] == ["cancelled_orders"]
     assert tool(metrics=["cancelled_orders"]).fact("cancelled_orders") == 1
 
 
 def test_top_n_stated_in_the_question_is_the_call_s(ws):
     tool = MetricQuery(ws)
-    args = _read(ws, "top 2 countries by revenue").apply(
+    args = read(ws, "top 2 countries by revenue").apply(
         tool, {"metrics": ["revenue"], "by": ["country"], "top": 5}, ws
     )
     assert args["top"] == 2
@@ -300,23 +294,23 @@ def test_words_of_a_metric_name_may_stand_apart_and_a_top_n_ranks_a_named_noun(w
     assert stated_metrics(tool.catalog, "How many orders were cancelled in 2011?") == ["cancelled_orders"]
     assert stated_metrics(tool.catalog, "Which 3 countries have the most orders?") == ["orders"]
     assert stated_metrics(tool.catalog, "top 5 customers by revenue") == ["revenue"]
-    args = _read(ws, "What were our 3 best sellers by quantity?").apply(
+    args = read(ws, "What were our 3 best sellers by quantity?").apply(
         tool, {"metrics": ["units"], "top": 3}, ws
     )
     assert args["by"] == ["product"] and args["top"] == 3
 
 
 def test_a_fuzzy_value_match_is_a_hint_not_a_filter(ws):
-    reading = _read(ws, "revenue of red mugs")  # "red mugs" is close to RED MUG, not equal to it
+    reading = read(ws, "revenue of red mugs")  # "red mugs" is close to RED MUG, not equal to it
     assert all(m.how in ("exact", "case", "synonym") for m in reading.values)
 
 
 def test_a_period_the_question_never_states_is_dropped_and_a_metric_is_no_grouping(ws):
     tool = MetricQuery(ws)
-    reading = _read(ws, "What share of invoices were cancelled?")
+    reading = read(ws, "What share of invoices were cancelled?")
     args = reading.apply(tool, {"metrics": ["cancellation_rate"], "date_range": "InvoiceDate"}, ws)
     assert "date_range" not in args
-    args = _read(ws, "the 2 best-selling products by units").apply(
+    args = read(ws, "the 2 best-selling products by units").apply(
         tool, {"metrics": ["units"], "by": ["units"]}, ws
     )
     assert list(tool(**args).table.columns) == ["product", "units"] and args["top"] == 2
@@ -325,16 +319,16 @@ def test_a_period_the_question_never_states_is_dropped_and_a_metric_is_no_groupi
 def test_a_one_figure_question_gets_one_figure_not_a_row_per_customer(ws):
     tool = MetricQuery(ws)
     model_args = {"metrics": ["customers"], "by": ["customer"], "top": 10, "grain": "month"}
-    args = _read(ws, "How many different customers ordered in 2011?").apply(tool, model_args, ws)
+    args = read(ws, "How many different customers ordered in 2011?").apply(tool, model_args, ws)
     assert not args.get("by") and "top" not in args and "grain" not in args
     assert tool(**args).fact("customers") == 5
     # a column the question names two values of stays a grouping: one figure for each
-    args = _read(ws, "How many orders came from Germany and France?").apply(
+    args = read(ws, "How many orders came from Germany and France?").apply(
         tool, {"metrics": ["orders"], "by": ["country"]}, ws
     )
     assert args["by"] == ["country"] and len(tool(**args).table) == 2
     # a breakdown word keeps the rows
-    args = _read(ws, "How many orders did each country place?").apply(
+    args = read(ws, "How many orders did each country place?").apply(
         tool, {"metrics": ["orders"], "by": ["country"]}, ws
     )
     assert args["by"] == ["country"]
@@ -357,7 +351,7 @@ def test_a_metric_named_in_full_is_a_metric_question_whatever_its_words_suggest(
     assert answer.tool_calls[-1]["name"] == "metric_query"
     assert answer.tool_calls[-1]["args"]["date_range"] == "2011"
     tool = MetricQuery(assistant.ws)
-    assert not tool.claims(_read(assistant.ws, "Which products are often bought in the same basket?"))
+    assert not tool.claims(read(assistant.ws, "Which products are often bought in the same basket?"))
 
 
 def test_a_claim_by_code_beats_the_routers_sql_unless_the_person_asks_for_sql(assistant):
@@ -365,7 +359,7 @@ def test_a_claim_by_code_beats_the_routers_sql_unless_the_person_asks_for_sql(as
 
     def routed(question: str) -> str | None:
         sql = Route(ranked=[("sql_query", 0.7), ("metric_query", 0.6)], fixed="sql_query")
-        return assistant.agent._fit_route(sql, _read(assistant.ws, question)).fixed
+        return assistant.agent._fit_route(sql, read(assistant.ws, question)).fixed
 
     assert routed("What was our AOV in 2011?") == "metric_query"
     assert routed("Use SQL: what was our AOV in 2011?") == "sql_query"
@@ -374,7 +368,7 @@ def test_a_claim_by_code_beats_the_routers_sql_unless_the_person_asks_for_sql(as
 
 def test_a_stated_value_written_as_a_grouping_is_its_filter(ws):
     tool = MetricQuery(ws)
-    args = _read(ws, "How many units of TEA TOWEL did we sell?").apply(
+    args = read(ws, "How many units of TEA TOWEL did we sell?").apply(
         tool, {"metrics": ["units"], "by": ["TEA TOWEL"]}, ws
     )
     assert not args.get("by") and args["filters"] == [
@@ -411,22 +405,22 @@ def test_statuses_that_name_the_metric_filter_nothing_and_sql_reads_the_settled_
     path.write_text(STATUS_CSV, encoding="utf-8")
     load_file(ws, path, table="orders")
     tool = MetricQuery(ws)
-    reading = _read(ws, "How many orders were cancelled or refunded?")
+    reading = read(ws, "How many orders were cancelled or refunded?")
     assert {m.value for m in reading.values} >= {"Cancelled", "Refunded"}
     args = reading.apply(tool, {"metrics": ["orders", "cancelled_orders"], "by": ["order_status"]}, ws)
     assert args["metrics"] == ["cancelled_orders"] and not args.get("filters") and not args.get("by")
     assert tool(**args).fact("cancelled_orders") == 2
     sql = default_registry(ws).get("sql_query")
     with pytest.raises(RetryableToolError, match="about table orders"):
-        _read(ws, "How many rows has the orders table?").apply(sql, {"sql": "SELECT count(*) FROM sales"}, ws)
+        read(ws, "How many rows has the orders table?").apply(sql, {"sql": "SELECT count(*) FROM sales"}, ws)
     # a question naming no table may be about any of them
     in_2023 = "SELECT count(*) FROM sales WHERE InvoiceDate >= '2023-01-01' AND InvoiceDate < '2024-01-01'"
-    assert _read(ws, "What did we take in 2023?").apply(sql, {"sql": in_2023}, ws)
+    assert read(ws, "What did we take in 2023?").apply(sql, {"sql": in_2023}, ws)
 
 
 def test_a_model_filter_that_names_the_metric_filters_nothing(ws):
     tool = MetricQuery(ws)
-    reading = _read(ws, "What share of invoices were cancelled?")
+    reading = read(ws, "What share of invoices were cancelled?")
     args = reading.apply(
         tool,
         {"metrics": ["cancellation_rate"], "filters": [{"column": "status", "value": "Cancelled"}]},
@@ -451,21 +445,21 @@ def test_some_of_the_cancelling_statuses_count_those_orders_only(ws, tmp_path):
     load_file(ws, path, table="orders")
     tool = MetricQuery(ws)
     for metrics in (["orders"], ["cancelled_orders"]):  # "orders" leaves cancelled ones out: it would say 0
-        args = _read(ws, "How many orders were refunded?").apply(tool, {"metrics": metrics}, ws)
+        args = read(ws, "How many orders were refunded?").apply(tool, {"metrics": metrics}, ws)
         assert args["metrics"] == ["cancelled_orders"]
         assert args["filters"] == [{"column": "order_status", "op": "=", "value": "Refunded"}]
         assert tool(**args).fact("cancelled_orders") == 1
-    both = _read(ws, "How many orders were cancelled or refunded?").apply(tool, {"metrics": ["orders"]}, ws)
+    both = read(ws, "How many orders were cancelled or refunded?").apply(tool, {"metrics": ["orders"]}, ws)
     assert not both.get("filters") and tool(**both).fact("cancelled_orders") == 2
 
 
 def test_a_word_of_the_metric_s_name_is_no_grouping_unless_asked_for(ws):
     tool = MetricQuery(ws)
-    args = _read(ws, "What is the repeat customer rate?").apply(
+    args = read(ws, "What is the repeat customer rate?").apply(
         tool, {"metrics": ["repeat_customer_rate"], "by": ["customer"]}, ws
     )
     assert not args.get("by") and len(tool(**args).table) == 1
-    args = _read(ws, "repeat customer rate by country").apply(
+    args = read(ws, "repeat customer rate by country").apply(
         tool, {"metrics": ["repeat_customer_rate"], "by": ["country"]}, ws
     )
     assert args["by"] == ["country"]
@@ -511,14 +505,14 @@ def test_a_value_both_tables_store_leaves_the_choice_to_the_current_table(ws, tm
     path = tmp_path / "shop.csv"
     path.write_text(SHOP_CSV.replace("London", "France"), encoding="utf-8")
     load_file(ws, path, table="shop")  # the person's table, now the current one; `sales` has France too
-    reading = _read(ws, "How many customers do we have in France?")
+    reading = read(ws, "How many customers do we have in France?")
     assert {m.table for m in reading.values} == {"sales", "shop"}
     assert (reading.table, reading.table_why) == ("shop", "current")
 
 
 def test_the_noun_after_a_top_n_is_what_is_ranked(ws):
     tool = MetricQuery(ws)
-    args = _read(ws, "top 2 descriptions by units").apply(tool, {"metrics": ["units"]}, ws)
+    args = read(ws, "top 2 descriptions by units").apply(tool, {"metrics": ["units"]}, ws)
     table = tool(**args).table
     assert len(table) == 2 and "product" in table.columns  # Description is the product dimension
 
@@ -528,7 +522,7 @@ def test_the_day_of_the_week_is_the_weekday_grouping(ws):
     assert read_groupings("Which day of the week brings the most orders?") == ["weekday"]
     assert read_groupings("orders by hour of the day") == ["hour"]
     tool = MetricQuery(ws)
-    args = _read(ws, "Which day of the week brings the most orders?").apply(
+    args = read(ws, "Which day of the week brings the most orders?").apply(
         tool, {"metrics": ["orders"], "by": ["day"]}, ws
     )
     assert args["by"] == ["weekday"]
@@ -552,7 +546,7 @@ def test_a_share_of_a_count_is_its_rate_and_an_acronym_names_a_metric(ws):
 def test_a_share_of_an_amount_is_the_part_over_the_whole_of_the_period(ws):
     tool = MetricQuery(ws)
     question = "What share of 2011 revenue came from Germany?"
-    reading = read_question(ws, question, ConversationState(), [m for _, m in stated_values(ws, question)])
+    reading = read(ws, question)
     args = tool.refine_args({"metrics": ["revenue"], "date_range": "2011"}, reading)
     assert args["share"] is True and args["filters"] == [{"column": "Country", "op": "=", "value": "Germany"}]
     result = tool(**args)
@@ -561,7 +555,7 @@ def test_a_share_of_an_amount_is_the_part_over_the_whole_of_the_period(ws):
     assert result.fact("share_of_revenue") == pytest.approx(53 / 183)
     # not asked for, a share the model adds is dropped; a ratio has no share
     plain = "What was the 2011 revenue from Germany?"
-    reading = read_question(ws, plain, ConversationState(), [m for _, m in stated_values(ws, plain)])
+    reading = read(ws, plain)
     assert "share" not in tool.refine_args({"metrics": ["revenue"], "share": True}, reading)
     with pytest.raises(RetryableToolError, match="already a ratio"):
         tool(metrics=["aov"], by=["country"], share=True)

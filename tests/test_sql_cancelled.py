@@ -6,10 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from agent.context import stated_values
-from agent.question import read_question
-from agent.state import ConversationState
 from tests.conftest import tiny_sales
+from tests.readings import read
 from tools.metrics import MetricQuery
 from tools.sql import SqlQuery
 
@@ -41,7 +39,7 @@ def shop(tmp_path):
 
 
 def _refined(ws, question: str, sql: str) -> str:
-    reading = read_question(ws, question, ConversationState(), [m for _, m in stated_values(ws, question)])
+    reading = read(ws, question)
     return SqlQuery(ws).refine_args({"sql": sql}, reading)["sql"]
 
 
@@ -114,9 +112,7 @@ def test_a_rate_of_some_cancelling_statuses_keeps_all_orders_as_its_denominator(
     shop, question, model_args, rate
 ):
     tool = MetricQuery(shop)
-    reading = read_question(
-        shop, question, ConversationState(), [m for _, m in stated_values(shop, question)]
-    )
+    reading = read(shop, question)
     args = tool.refine_args({"metrics": ["cancellation_rate"], "table": "orders", **model_args}, reading)
     result = tool(**args)
     assert result.fact("cancellation_rate") == pytest.approx(rate)
@@ -127,9 +123,7 @@ def test_named_statuses_are_no_grouping_and_orders_without_them_stay_orders(shop
     tool = MetricQuery(shop)
 
     def refined(question, args):
-        reading = read_question(
-            shop, question, ConversationState(), [m for _, m in stated_values(shop, question)]
-        )
+        reading = read(shop, question)
         return tool.refine_args({"table": "orders", **args}, reading)
 
     voided = refined("Number of voided orders?", {"metrics": ["orders"], "by": ["Payment Status"]})

@@ -6,16 +6,14 @@ import pandas as pd
 import pytest
 import sqlglot
 
-from agent.context import stated_values
-from agent.question import read_question
-from agent.state import ConversationState
+from tests.readings import read
 from tools.base import RetryableToolError
 from tools.sql import SqlQuery
 from tools.sql_shape import set_stated_limit, show_group_labels
 
 
 def _refined(ws, question: str, sql: str) -> str:
-    reading = read_question(ws, question, ConversationState(), [m for _, m in stated_values(ws, question)])
+    reading = read(ws, question)
     return SqlQuery(ws).refine_args({"sql": sql}, reading)["sql"]
 
 
