@@ -19,6 +19,15 @@ def where(column: str, value: str | float | list[str], op: str = "=") -> dict:
     return {"column": column, "op": op, "value": value}
 
 
+def check_set_shape(items: list) -> None:
+    """Either tool may answer each item, and a gold SQL orders its rows exactly where the item is a ranking
+    or a series (its tags say so), so an answer is scored in order only there."""
+    assert all(set(i.tool) <= {"metric_query", "sql_query"} for i in items)
+    ordered = [i for i in items if {"topn", "series"} & set(i.tags)]
+    assert ordered and all(gold_orders(i.sql) for i in ordered)
+    assert not any(gold_orders(i.sql) for i in items if not {"topn", "series"} & set(i.tags))
+
+
 def check_gold_sql(ws, golden: Path, many_rows: set[str] | None = None) -> None:
     """Every gold SQL returns rows over real columns; without a tag of ``many_rows`` (or a LIMIT), one."""
     schema = workspace_schema(ws)

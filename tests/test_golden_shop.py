@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from agent.evaluation import load_golden
-from agent.evaluation.scoring import gold_orders
 from benchmarks import make_shop_data
-from tests.golden_checks import check_against_the_layer, check_gold_sql, where
+from tests.golden_checks import check_against_the_layer, check_gold_sql, check_set_shape, where
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "benchmarks" / "golden_shop.jsonl"
@@ -66,9 +65,7 @@ def test_loaded_types_and_roles(shop_ws):
 def test_golden_set_shape():
     items = load_golden(GOLDEN)
     assert len(items) >= 32 and all(i.sql and i.table == "shop_orders" for i in items)
-    assert all(set(i.tool) <= {"metric_query", "sql_query"} for i in items)
-    ordered = [i for i in items if {"topn", "series"} & set(i.tags)]
-    assert ordered and all(gold_orders(i.sql) for i in ordered)
+    check_set_shape(items)
 
 
 def test_every_gold_sql_runs_and_names_only_real_columns(shop_ws):

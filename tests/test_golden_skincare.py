@@ -14,9 +14,14 @@ from pathlib import Path
 import pytest
 
 from agent.evaluation import load_golden
-from agent.evaluation.scoring import gold_orders
 from benchmarks import make_store_data
-from tests.golden_checks import check_against_the_layer, check_gold_sql, check_no_tie_at_the_cut, where
+from tests.golden_checks import (
+    check_against_the_layer,
+    check_gold_sql,
+    check_no_tie_at_the_cut,
+    check_set_shape,
+    where,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "benchmarks" / "golden_skincare.jsonl"
@@ -86,10 +91,7 @@ def test_loaded_types_and_roles(store_ws):
 def test_golden_set_shape():
     items = load_golden(GOLDEN)
     assert len(items) >= 36 and all(i.sql and i.table == TABLE for i in items)
-    assert all(set(i.tool) <= {"metric_query", "sql_query"} for i in items)
-    ordered = [i for i in items if {"topn", "series"} & set(i.tags)]
-    assert ordered and all(gold_orders(i.sql) for i in ordered)
-    assert not any(gold_orders(i.sql) for i in items if not {"topn", "series"} & set(i.tags))
+    check_set_shape(items)
 
 
 def test_every_gold_sql_runs_and_names_only_real_columns(store_ws):
