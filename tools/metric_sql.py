@@ -115,7 +115,7 @@ class TableContext:
         self.roles = ws.roles(table)
         # a lookup table's column the statement uses -> (the lookup, the column's type)
         self.joined: dict[str, tuple[Lookup, str]] = {}
-        self._lookups: list[Lookup] | None = None
+        self._described: dict[Lookup, dict[str, str]] | None = None
         self._dates: tuple[date, date] | None = None
 
     @property
@@ -132,15 +132,15 @@ class TableContext:
         source = f"{quote_ident(self.table)} AS t {' '.join(joins)}"
         return f"(SELECT t.*, {', '.join(added)} FROM {source}) AS {quote_ident(self.table)}"
 
-    def lookups(self) -> list[Lookup]:
-        if self._lookups is None:
-            self._lookups = lookups(self.ws, self.table)
-        return self._lookups
+    def described(self) -> dict[Lookup, dict[str, str]]:
+        """Each lookup table of this one (tools.joins.lookups) with its columns and their types, read once."""
+        if self._described is None:
+            self._described = {lk: dict(self.ws.columns(lk.table)) for lk in lookups(self.ws, self.table)}
+        return self._described
 
     def lookup_column(self, name: str) -> tuple[Lookup, str, str] | None:
         """The lookup column called ``name`` (matched as ``_find_column`` matches): (lookup, column, type)."""
-        for lk in self.lookups():
-            columns = dict(self.ws.columns(lk.table))
+        for lk, columns in self.described().items():
             column = _find_in(columns, name)
             if column is not None and column not in self.columns:
                 return lk, column, columns[column]
@@ -149,7 +149,7 @@ class TableContext:
     def flags(self) -> list[str]:
         """The yes/no columns a statement can filter on: the table's, then its lookups' ("Newsletter")."""
         own = [c for c, t in self.columns.items() if t == "BOOLEAN"]
-        described = [c for lk in self.lookups() for c, t in self.ws.columns(lk.table) if t == "BOOLEAN"]
+        described = [c for cols in self.described().values() for c, t in cols.items() if t == "BOOLEAN"]
         return own + [c for c in described if c not in self.columns]
 
     def reaches(self, table: str, column: str) -> bool:
@@ -230,9 +230,7 @@ class TableContext:
         return _find_in(self.columns, name)
 
     def _unknown_dimension(self, name: str) -> str:
-        described = {
-            lk: [c for c, _ in self.ws.columns(lk.table) if c not in self.columns] for lk in self.lookups()
-        }
+        described = {lk: [c for c in cols if c not in self.columns] for lk, cols in self.described().items()}
         options = list(NAMED_DIMENSIONS) + list(self.columns) + [c for cs in described.values() for c in cs]
         hint = closest(name, options)
         guess = f" Did you mean {hint}?" if hint else ""
