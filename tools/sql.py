@@ -107,17 +107,16 @@ class SqlQuery(Tool):
         things counted where "how many" asks for their number); refuse other lists and breakdowns where
         the question asks for one number. Returns the query and its changes."""
         noun = getattr(reading, "counted", None)
+        counted = count_listed(tree, noun) if noun else None
         # "how many households redeemed" grouped by household counts the groups (below); other groups no
         # one can name are the one figure over all rows, where the question asks for no rows
-        by_noun = noun is not None and count_listed(tree, noun) is not None
-        if not (by_noun or getattr(reading, "rows", True) or getattr(reading, "groupings", None)):
+        if not (counted is not None or getattr(reading, "rows", True) or getattr(reading, "groupings", None)):
             ungrouped = drop_unlabelled_grouping(tree)
             if ungrouped:
                 return tree, [ungrouped]
         if getattr(reading, "one_figure", False):
             problem = one_figure_problem(tree, lambda: self._count_rows(tree))
-            counted = count_listed(tree, noun) if problem and noun else None
-            if counted is not None:
+            if problem and counted is not None:
                 return counted, [f"counted the {noun} it lists"]
             if problem:
                 raise RetryableToolError(problem)
