@@ -10,6 +10,7 @@ import logging
 import re
 from typing import Any
 
+from tools.values import CONFIDENT
 from tools.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def stated_values(ws: Workspace, text: str) -> list[tuple[str, Any]]:
     except ImportError:
         return []
     found: dict[str, tuple[str, Any]] = {}
+    named_in: dict[tuple[str, str], list[tuple[str, str]]] = {}  # column -> (phrase, the value it named)
     for phrase in candidate_phrases(text):
         try:
             matches = match_values(ws, phrase, limit=5, semantic=False)
@@ -75,17 +77,24 @@ def stated_values(ws: Workspace, text: str) -> list[tuple[str, Any]]:
             return []
         # every table that stores the value exactly ("Canada" is a country of the demo data and of the
         # person's own table: the table choice must see both), else the best near match only
-        exact = [m for m in matches if m.how in ("exact", "case", "synonym")]
+        exact = [m for m in matches if m.how in CONFIDENT]
         for m in exact or matches[:1]:
-            confident = m.how in ("exact", "case", "synonym") or (
-                len(phrase.split()) > 1 and m.score >= FUZZY_MIN
-            )
+            confident = m.how in CONFIDENT or (len(phrase.split()) > 1 and m.score >= FUZZY_MIN)
             key = f"{m.table}.{m.column}={m.value}"
+            others = [p for p, value in named_in.get((m.table, m.column), []) if value != m.value]
+            if _inside_any(phrase, others):
+                continue  # "refunded" of "partially refunded", which named another value of that column
             # one per value: the first phrase naming it, unless that was a near match and this one is exact
             # ("end up refunded" ~ 'refunded', then "refunded" itself)
             if confident and (key not in found or (found[key][1].how == "fuzzy" and m.how != "fuzzy")):
                 found[key] = (phrase, m)
+                named_in.setdefault((m.table, m.column), []).append((phrase, m.value))
     return list(found.values())[:MAX_VALUE_HINTS]
+
+
+def _inside_any(phrase: str, longer: list[str]) -> bool:
+    words = f" {phrase.lower()} "
+    return any(words in f" {other.lower()} " and other != phrase for other in longer)
 
 
 def value_hints(ws: Workspace, text: str, stated: list[tuple[str, Any]] | None = None) -> str:

@@ -19,6 +19,7 @@ from tools.arg_types import PERIOD, PERIOD_END, PERIOD_START, TABLE, TOP, fields
 from tools.base import ToolError
 from tools.names import AVERAGE
 from tools.periods import MONTHS, Period, parse_period
+from tools.values import CONFIDENT
 
 if TYPE_CHECKING:
     from agent.state import ConversationState
@@ -243,8 +244,6 @@ _NOT_NOUNS = frozenset(
 )
 
 
-EXACT_MATCHES = ("exact", "case", "synonym")
-
 # How a table choice was made from the question itself (not from the conversation or the workspace).
 EVIDENCE = ("named", "values", "columns", "column", "period")
 STRONG_EVIDENCE = ("named", "values", "columns")
@@ -434,7 +433,7 @@ def read_question(
 
     # Only values the question names exactly (any case, or a known synonym) are ground truth: a fuzzy
     # match ("discount code" ~ a product called "Discount") is a hint for the model, not a filter.
-    exact = [m for m in values if m.how in EXACT_MATCHES]
+    exact = [m for m in values if m.how in CONFIDENT]
     reading = Reading(question=question, period=read_period(question), top=read_top(question), values=exact)
     reading.groupings = read_groupings(question)
     reading.one_figure = asks_one_figure(question)

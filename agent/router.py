@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 
 import prompts
+from tools.names import prose
 
 RouterMode = Literal["off", "shortlist", "auto", "top1"]
 # A request that names its tool ("use SQL", "as a SQL query") gets that tool, whatever its neighbours say.
@@ -173,10 +174,11 @@ class Router:
             by_tool.setdefault(label, []).append(float(sim))
             if is_learned and sim >= LEARNED_MATCH and (learned is None or sim > learned[1]):
                 learned = (label, float(sim))
+        words = prose(text)
         scores = {
             tool: float(np.mean(sorted(s, reverse=True)[: self.k]))
             for tool, s in by_tool.items()
-            if tool not in self._cues or self._cues[tool].search(text)
+            if tool not in self._cues or self._cues[tool].search(words)
         }
         if learned is not None:  # the taught question itself: its own similarity, not a mean with others
             scores[learned[0]] = max(scores[learned[0]], learned[1])

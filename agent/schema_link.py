@@ -28,6 +28,7 @@ import numpy as np
 
 from tools.joins import JoinKey, declared_keys
 from tools.schema import ident
+from tools.values import CONFIDENT
 from tools.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -190,9 +191,7 @@ def _value_links(ws: Workspace, question: str, scores: dict[tuple[str, str], flo
             log.warning("value matching failed for %r: %s", phrase, e)
             return list(lines.values())
         for m in matches:
-            confident = m.how in ("exact", "case", "synonym") or (
-                len(phrase.split()) > 1 and m.score >= FUZZY_VALUE_MIN
-            )
+            confident = m.how in CONFIDENT or (len(phrase.split()) > 1 and m.score >= FUZZY_VALUE_MIN)
             if not confident:
                 continue
             key = (m.table, m.column)

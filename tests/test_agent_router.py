@@ -42,6 +42,32 @@ def test_a_tool_with_a_cue_is_never_ranked_for_a_question_without_it(router):
     assert router.route("weekly orders for the coming two months", "auto").names[0] == "forecast_sales"
 
 
+@pytest.mark.parametrize(
+    ("request_text", "not_ranked"),
+    [
+        ("who are our 5 best customers by total spend?", "segment_customers"),
+        ("on average how many items are in an order?", "sequential_patterns"),
+        ("on average how many items are in an order?", "association_rules"),
+        # an e-mail address is no request for an outlook
+        ("List all the orders from cwalsh@outlook.com with their dates", "forecast_sales"),
+    ],
+)
+def test_an_analysis_is_ranked_only_for_a_request_in_its_own_words(router, request_text, not_ranked):
+    assert not_ranked not in router.route(request_text, "top1").names
+
+
+@pytest.mark.parametrize(
+    ("request_text", "tool"),
+    [
+        ("Can you break our customer base into groups?", "segment_customers"),
+        ("What do people usually buy on their second order?", "sequential_patterns"),
+        ("Products that customers buy with candles", "association_rules"),
+    ],
+)
+def test_an_analysis_in_its_own_words_is_still_ranked(router, request_text, tool):
+    assert tool in router.route(request_text, "top1").names
+
+
 def test_shortlist_never_fixes_and_off_does_not_rank(router):
     assert router.route("revenue by country, top 5", "shortlist").fixed is None
     assert router.route("revenue by country, top 5", "off").ranked == []

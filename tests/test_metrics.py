@@ -336,3 +336,47 @@ def test_a_status_column_marks_cancelled_orders_and_revenue_is_net_of_them(tmp_p
         1,
         2,
     )
+
+
+@pytest.fixture
+def coded(ws):
+    """The tiny sales with a discount code on some invoices (blank or missing on the rest, as exports write)."""
+    df = ws.query("SELECT * FROM sales")
+    codes = {"1002": "SPRING10", "1005": "SPRING10", "1009": "VIP", "1010": " "}
+    df["Discount Code"] = df["InvoiceNo"].map(codes)
+    ws.save_table("coded", df, source="test")
+    return ws
+
+
+def test_a_filter_keeps_the_rows_where_a_column_is_present_or_absent(coded):
+    used = q(coded, table="coded", metrics=["orders"], filters=[{"column": "discount_code", "op": "present"}])
+    assert used.fact("orders") == 3 and "Discount Code is present" in used.text  # 1010's blank is no code
+    unused = q(
+        coded, table="coded", metrics=["orders"], filters=[{"column": "Discount Code", "op": "absent"}]
+    )
+    assert unused.fact("orders") == 8
+
+
+@pytest.mark.parametrize(
+    ("question", "filters"),
+    [
+        ("How many orders used a discount code?", [{"column": "Discount Code", "op": "present"}]),
+        ("How many orders had no discount code?", [{"column": "Discount Code", "op": "absent"}]),
+        ("Orders that didn't use a discount code", [{"column": "Discount Code", "op": "absent"}]),
+        ("How many orders by discount code?", []),  # a grouping, no condition
+        ("How many orders in Germany?", [{"column": "Country", "op": "=", "value": "Germany"}]),
+    ],
+)
+def test_a_question_naming_an_optional_column_keeps_the_rows_that_have_it(coded, question, filters):
+    from tests.readings import read
+
+    reading = read(coded, question)
+    args = MetricQuery(coded).refine_args({"metrics": ["orders"], "table": "coded"}, reading)
+    assert args.get("filters", []) == filters
+
+
+def test_a_ranking_ranks_values_not_the_rows_without_one(coded):
+    top = q(coded, table="coded", metrics=["orders"], by=["Discount Code"], top=1)
+    assert top.table["Discount Code"].tolist() == ["SPRING10"]  # not the 7 orders without a code
+    every = q(coded, table="coded", metrics=["orders"], by=["Discount Code"])
+    assert every.table["Discount Code"].isna().any()  # a breakdown shows them

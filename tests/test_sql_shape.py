@@ -222,3 +222,29 @@ def test_a_flag_the_question_names_by_its_column_stands(ws):
     ws.save_table("channels", pd.DataFrame({"name": ["A", "B", "C"], "hd": ["yes", "no", "yes"]}), source="t")
     sql = "SELECT name FROM channels WHERE hd = 'yes'"
     assert "'yes'" in _refined(ws, "Which channels broadcast in high definition?", sql)
+
+
+def test_a_ranking_ranks_values_not_the_rows_without_one(ws):
+    df = ws.query("SELECT * FROM sales")
+    df["coupon"] = df["InvoiceNo"].map({"1002": "SPRING10", "1005": "SPRING10", "1009": "VIP"})
+    ws.save_table("coded", df, source="test")
+    sql = _refined(
+        ws,
+        "Which coupon was used on the most orders?",
+        "SELECT coupon, count(DISTINCT InvoiceNo) AS orders FROM coded GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+    )
+    assert SqlQuery(ws)(sql=sql).tables[0].df["coupon"].tolist() == ["SPRING10"]  # not the 8 without one
+    breakdown = "SELECT coupon, count(DISTINCT InvoiceNo) AS orders FROM coded GROUP BY 1 ORDER BY 2 DESC"
+    assert _refined(ws, "Orders by coupon", breakdown) == breakdown  # a breakdown shows them
+
+
+@pytest.mark.parametrize("condition", ["order_no = '1002'", "order_no = 1002", "order_no IN ('1002')"])
+def test_a_value_no_row_holds_takes_the_one_stored_spelling(ws, condition):
+    df = ws.query("SELECT * FROM sales")
+    df["order_no"] = "#" + df["InvoiceNo"]
+    ws.save_table("shop", df, source="test")
+    result = SqlQuery(ws)(sql=f"SELECT Description, Quantity FROM shop WHERE {condition}")
+    assert result.table["Description"].tolist() == ["RED MUG", "TEA TOWEL"]
+    assert "'#1002'" in result.sql[0]
+    unknown = SqlQuery(ws)(sql="SELECT Description FROM shop WHERE order_no = '9999'")
+    assert unknown.table.empty and "'9999'" in unknown.sql[0]  # no spelling of it: left as written

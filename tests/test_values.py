@@ -107,3 +107,27 @@ def test_bad_table_or_column_is_retryable(shop):
 def _first(ws, text):
     m = match_values(ws, text, semantic=False)[0]
     return (m.column, m.value, m.how)
+
+
+def test_the_same_words_with_other_endings_name_a_stored_value(ws, fake):
+    from agent.context import stated_values
+
+    statuses = ["paid", "refunded", "partially_refunded", "voided"]
+    ws.save_table("payments", pd.DataFrame({"financial_status": statuses * 5}), source="test")
+    assert _first(ws, "partial refund") == ("financial_status", "partially_refunded", "stem")
+    assert _first(ws, "partially refunded") == ("financial_status", "partially_refunded", "stem")
+    # one word is matched by its spelling only: "refunds" may be a noun of the question, not the status
+    assert all(m.how != "stem" for m in match_values(ws, "refunds", table="payments", semantic=False))
+    # "refunded" inside "partially refunded" names no second status
+    stated = [(p, m.value) for p, m in stated_values(ws, "how many orders were partially refunded")]
+    assert stated == [("partially refunded", "partially_refunded")]
+    assert [m.value for _, m in stated_values(ws, "orders refunded or voided")] == ["refunded", "voided"]
+
+
+def test_the_metric_layer_reads_a_value_written_with_other_endings(ws):
+    from tools.metrics import MetricQuery
+
+    r = MetricQuery(ws)(
+        table="sales", metrics=["units"], filters=[{"column": "product", "value": "tea towels"}]
+    )
+    assert "Description = 'TEA TOWEL'" in r.text and r.table["units"].tolist() == [10]

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from tools.names import prose
+
 if TYPE_CHECKING:
     from tools.workspace import Workspace
 
@@ -130,7 +132,7 @@ class Tool(ABC):
     def claims(self, reading: Any) -> bool:
         """Whether the question read (``agent.question.Reading``) is this tool's by code: by default, one
         that states the tool's cue."""
-        return bool(self.cue and self.cue.search(reading.question))
+        return bool(self.cue and self.cue.search(prose(reading.question)))
 
     @abstractmethod
     def run(self, args: Any) -> ToolResult:

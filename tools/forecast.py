@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from tools import formats
 from tools.arg_types import TableName, TopN
 from tools.base import Fact, Table, Tool, ToolError, ToolResult
+from tools.names import prose
 from tools.periods import FUTURE_PERIOD, future_span, span_in
 from tools.series import SEASON, Series, SeriesGrain, SeriesMetric, SeriesSet, metric_series
 
@@ -95,7 +96,7 @@ class ForecastSales(Tool):
     cue = FUTURE
 
     def claims(self, reading) -> bool:
-        question = reading.question
+        question = prose(reading.question)
         return bool(
             _FORECAST_WORDS.search(question)
             or (FUTURE_PERIOD.search(question) and _SALES_MEASURE.search(question))

@@ -14,7 +14,7 @@ from tools.metric_sql import WEEKDAYS, Condition, Dimension, TableContext, liter
 from tools.names import closest_many
 from tools.periods import Period, parse_period
 from tools.roles import NUMERIC_TYPES
-from tools.values import other_names
+from tools.values import other_names, word_key
 from tools.workspace import quote_ident
 
 # -- values ----------------------------------------------------------------------------------------------
@@ -22,7 +22,8 @@ from tools.workspace import quote_ident
 
 def match_text_value(ctx: TableContext, dim: Dimension, value: str) -> list[str]:
     """The stored values of ``dim`` that ``value`` means: exact, else case-insensitive, else another name
-    of it ("Holland", "DE" for Germany: tools.values.other_names), else initials ("UK").
+    of it ("Holland", "DE" for Germany: tools.values.other_names), else the same words but for their endings
+    ("partial refund" for partially_refunded), else initials ("UK").
 
     Raises:
         RetryableToolError: nothing matches; the message names the closest stored values.
@@ -48,6 +49,9 @@ def match_text_value(ctx: TableContext, dim: Dimension, value: str) -> list[str]
     stored = ctx.ws.query(
         f"SELECT DISTINCT {expr} AS v FROM {ctx.ref} WHERE {expr} IS NOT NULL ORDER BY v LIMIT 100000"
     )["v"].tolist()
+    same_words = [s for s in stored if word_key(s) == word_key(text)]  # "partial refund"
+    if same_words:
+        return same_words
     initials = [
         s for s in stored if len(s.split()) > 1 and "".join(w[0] for w in s.split()).lower() == text.lower()
     ]
@@ -77,6 +81,8 @@ def filter_condition(
 ) -> tuple[Condition, list[Period]]:
     """One filter as an SQL condition; text values are matched to stored values first."""
     dim = ctx.dimension(column)
+    if op in ("present", "absent"):
+        return _presence_filter(dim, op == "present"), []
     if not values:
         raise RetryableToolError(
             f"The filter on {column!r} has no value; give `value` (or `values` for {op})."
@@ -89,6 +95,14 @@ def filter_condition(
     if dtype == "BOOLEAN":
         return _boolean_filter(dim, op, values[0]), []
     return _text_filter(ctx, dim, op, values), []
+
+
+def _presence_filter(dim: Dimension, present: bool) -> Condition:
+    """ "Orders with a discount code": the column is filled (an empty text is no code)."""
+    filled = f"coalesce(trim(CAST({dim.column_sql} AS VARCHAR)) <> '', FALSE)"
+    return Condition(
+        filled if present else f"NOT {filled}", f"{dim.label} is {'present' if present else 'absent'}"
+    )
 
 
 _YES, _NO = {"true", "yes", "y", "t", "1", "1.0"}, {"false", "no", "n", "f", "0", "0.0"}

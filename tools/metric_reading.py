@@ -435,27 +435,31 @@ def _with_values(ctx: TableContext, filters: list[dict[str, Any]], values: list[
 
 # A yes/no column named beside these words is compared, not a condition ("subscribers vs non-subscribers")
 _COMPARES = re.compile(r"\b(?:vs|versus|compared?|against|or\s+not|split|by|per|each)\b", re.IGNORECASE)
-_NEGATED = re.compile(r"\b(?:non|not|no|without|never)[\s-]*(?:\w+\s+){0,2}$", re.IGNORECASE)
+_NEGATED = re.compile(r"(?:\b(?:non|not|no|without|never)|n't)[\s-]*(?:\w+\s+){0,2}$", re.IGNORECASE)
 
 
 def _with_flags(
     ctx: TableContext, filters: list[dict[str, Any]], by: list[Any], question: str
 ) -> list[dict[str, Any]]:
-    """``filters`` plus a condition on each yes/no column the question names and neither filters nor
-    groups by: "orders from newsletter subscribers" keeps the rows where Newsletter is true ("not on the
-    newsletter": false)."""
+    """``filters`` plus a condition on each yes/no or optional column the question names and neither
+    filters nor groups by: "orders from newsletter subscribers" keeps the rows where Newsletter is true ("not
+    on the newsletter": false), "orders that used a discount code" those where the code is present ("without
+    a discount code": absent)."""
     if _COMPARES.search(question):
         return filters
     used = {_column_of(ctx, f.get("column")) for f in filters} | {_column_of(ctx, d) for d in by}
     words = set(text_words(question))
-    added = []
-    for column in ctx.flags():
+    added: list[dict[str, Any]] = []
+    for column in [*ctx.flags(), *ctx.optional_columns()]:
         named = name_words(column)
         if column in used or not named or not named <= words:
             continue
         found = (m.start() for w in named for m in re.finditer(rf"\b{re.escape(w)}", question.lower()))
-        first = min(found, default=0)
-        added.append({"column": column, "op": "=", "value": not _NEGATED.search(question[:first])})
+        said = not _NEGATED.search(question[: min(found, default=0)])
+        if column in ctx.columns and ctx.columns[column] != "BOOLEAN":
+            added.append({"column": column, "op": "present" if said else "absent"})
+        else:
+            added.append({"column": column, "op": "=", "value": said})
     return [*filters, *added]
 
 

@@ -79,6 +79,8 @@ _ROLE_OF = {
     "customer": "customer_id",
     "category": "category",
 }
+# A text column filled on fewer rows than this is an optional detail of a row, not a property every row has.
+OPTIONAL_FILLED = 0.9
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -117,6 +119,7 @@ class TableContext:
         self.joined: dict[str, tuple[Lookup, str]] = {}
         self._described: dict[Lookup, dict[str, str]] | None = None
         self._dates: tuple[date, date] | None = None
+        self._optional: list[str] | None = None
 
     @property
     def ref(self) -> str:
@@ -151,6 +154,23 @@ class TableContext:
         own = [c for c, t in self.columns.items() if t == "BOOLEAN"]
         described = [c for cols in self.described().values() for c, t in cols.items() if t == "BOOLEAN"]
         return own + [c for c in described if c not in self.columns]
+
+    def optional_columns(self) -> list[str]:
+        """The table's text columns that some rows fill and others leave empty (a discount code, a coupon,
+        a gift note): "orders that used a discount code" keeps the rows where it is filled."""
+        if self._optional is None:
+            # a role's column is what a row is (its customer, its product), not a detail some rows add
+            roles = set(self.roles.columns.values())
+            text = [c for c, t in self.columns.items() if t == "VARCHAR" and c not in roles]
+            if not text:
+                return []
+            filled = ", ".join(
+                f"avg(CASE WHEN trim(CAST({quote_ident(c)} AS VARCHAR)) <> '' THEN 1.0 ELSE 0.0 END) AS c{i}"
+                for i, c in enumerate(text)
+            )
+            row = self.ws.query(f"SELECT {filled} FROM {quote_ident(self.table)}").iloc[0]
+            self._optional = [c for i, c in enumerate(text) if 0.0 < (row[f"c{i}"] or 0.0) < OPTIONAL_FILLED]
+        return self._optional
 
     def reaches(self, table: str, column: str) -> bool:
         """Whether a column of ``table`` is one this table's statements can use (its own or a lookup's)."""

@@ -34,7 +34,9 @@ from tools.roles import status_condition
 from tools.sqlguard import check_sql
 from tools.workspace import quote_ident
 
-FilterOp = Literal["=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "contains"]
+FilterOp = Literal[
+    "=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "contains", "present", "absent"
+]
 _SHOWN_ROWS = 20
 _FACT_ROWS = 100
 
@@ -45,7 +47,9 @@ class MetricFilter(BaseModel):
         "month, Quantity, UnitPrice."
     )
     op: FilterOp = Field(
-        "=", description="Comparison: = (default), !=, in, not in, >, >=, <, <=, between, contains."
+        "=",
+        description="Comparison: = (default), !=, in, not in, >, >=, <, <=, between, contains; present or "
+        "absent (no value: the column is filled or empty, e.g. orders with a discount code).",
     )
     value: str | bool | float | None = Field(
         None, description="The value for =, !=, >, >=, <, <= and contains, e.g. Germany, 10, 2011-05, true."
@@ -230,7 +234,9 @@ class MetricQuery(Tool):
     ) -> tuple[list[Condition], list[Period]]:
         conditions, periods = [], []
         for d in dims:
-            if d.label == ctx.roles["customer_id"]:  # lines without a customer id: guests, not one "customer"
+            # lines without a customer id are guests, not one "customer"; a ranking ranks values, and a row
+            # without one is none of them ("the most used discount code")
+            if d.label == ctx.roles["customer_id"] or (args.top and d.kind == "value"):
                 conditions.append(Condition(f"{d.sql} IS NOT NULL", f"{d.label} is not null"))
         if args.date_range and args.date_range.strip():
             condition, period = date_range_condition(ctx, args.date_range)

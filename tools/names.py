@@ -60,9 +60,10 @@ _GENERIC_WORDS = frozenset(
 
 
 def stem(word: str) -> str:
-    """A light stem, so "orders", "ordered" and "order" meet, and "categories" meets "category"."""
+    """A light stem, so "orders", "ordered" and "order" meet, "categories" meets "category" and "partially"
+    meets "partial"."""
     word = word.lower()
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ally", "al")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)] + keep
     return word
@@ -78,6 +79,15 @@ def name_words(name: str) -> set[str]:
 def text_words(text: str) -> list[str]:
     """The stemmed words of a question, in order (generic words left out)."""
     return [stem(w) for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _GENERIC_WORDS]
+
+
+_LITERALS = re.compile(r"\S+@\S+|\bhttps?://\S+|\bwww\.\S+|\"[^\"]*\"|“[^”]*”")
+
+
+def prose(text: str) -> str:
+    """The person's own words: the text without e-mail and web addresses and double-quoted names, which
+    may hold any word ("orders from cwalsh@outlook.com" asks for no outlook)."""
+    return _LITERALS.sub(" ", text)
 
 
 # Words that ask for an average: "average spend per order" divides by orders, it groups by nothing.

@@ -7,7 +7,8 @@ figures (the Groceries data of the arules package); the tool feeds it the basket
 from __future__ import annotations
 
 import math
-from typing import Literal
+import re
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -134,6 +135,16 @@ def _rules_for_item(
     return rules[np.asarray(mask, dtype=bool)] if len(rules) else rules
 
 
+# Products bought together are asked for in those words ("together", "basket", "bundle", "goes with",
+# "cross-sell"); "how many items are in an order" is a count.
+TOGETHER_WORDS = re.compile(
+    r"\b(?:together|baskets?|bundl\w*|cross[- ]?sell\w*|goes?\s+with|go\s+with|associat\w*|rules?|itemsets?|"
+    r"lift|confidence|affinit\w*|pairs?|paired|combination\w*|alongside|complement\w*|"
+    r"same\s+(?:order|basket|cart|invoice)|(?:bought|buy|buys|purchased|ordered|sold)\s+with)\b",
+    re.IGNORECASE,
+)
+
+
 class AssociationRules(Tool):
     name = "association_rules"
     description = (
@@ -141,6 +152,12 @@ class AssociationRules(Tool):
         "with support, confidence and lift; or what goes with one product (cross-sell)."
     )
     Args = RulesArgs
+    cue = TOGETHER_WORDS
+
+    def claims(self, reading: Any) -> bool:
+        """Never by code: its cue's words also name other things ("average basket value" is a metric);
+        they only keep the router from choosing this tool for a question that says none of them."""
+        return False
 
     def run(self, args: RulesArgs) -> ToolResult:
         data = load_baskets(

@@ -10,7 +10,9 @@ loyal, at risk, ...), one name per segment. The per-customer assignment is saved
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -179,6 +181,17 @@ def profile(rfm: pd.DataFrame) -> pd.DataFrame:
     return out.round({c: 4 if c.startswith("share") else 2 for c in out.columns if c != "segment"})
 
 
+# A segmentation is asked for in its own words ("segment", "RFM", "champions and at risk", "split the
+# customers into groups"); "our 5 best customers by spend" is a ranking, not a segmentation.
+SEGMENT_WORDS = re.compile(
+    r"\b(?:segment\w*|rfm|recency|clusters?|clustering|clustered|champions?|at[- ]risk|hibernat\w*|dormant|"
+    r"loyal\w*|vips?|tiers|personas?|profil\w*|slipping|lapsing|customer\s+(?:groups?|base)|"
+    r"(?:groups?|kinds?|types?|sorts?)\s+of\s+(?:our\s+|the\s+)?(?:customers?|shoppers?|buyers?|clients?)|"
+    r"(?:split|divide|group|bucket|break)\w*\s+(?:\w+\s+){0,3}(?:customers?|shoppers?|buyers?|clients?))\b",
+    re.IGNORECASE,
+)
+
+
 class SegmentCustomers(Tool):
     name = "segment_customers"
     description = (
@@ -186,6 +199,12 @@ class SegmentCustomers(Tool):
         "such as champions, loyal customers, at risk and hibernating, with a profile of each."
     )
     Args = SegmentArgs
+    cue = SEGMENT_WORDS
+
+    def claims(self, reading: Any) -> bool:
+        """Never by code: its cue's words also name other things ("loyalty tier" columns, "customer groups" in a breakdown);
+        they only keep the router from choosing this tool for a question that says none of them."""
+        return False
 
     def run(self, args: SegmentArgs) -> ToolResult:
         table = args.table or self.ws.sales_table()

@@ -7,6 +7,8 @@ of customers (with at least one order) whose history contains the pattern.
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -69,6 +71,15 @@ def mine_sequences(sequences: list, min_count: int, max_len: int, cap: int = PAT
     return df.sort_values(["customers", "confidence"], ascending=False, ignore_index=True)
 
 
+# Purchase sequences are asked for with words of order in time ("after", "next", "follows", "sequence");
+# "how many items are in an order" is a count.
+SEQUENCE_WORDS = re.compile(
+    r"\b(?:after|afterwards|next|then|follow\w*|sequen\w*|journey\w*|later|subsequent\w*|leads?\s+to|"
+    r"second\s+(?:order|purchase)|in\s+what\s+order|order\s+of\s+(?:their\s+)?purchases|paths?)\b",
+    re.IGNORECASE,
+)
+
+
 class SequentialPatterns(Tool):
     name = "sequential_patterns"
     description = (
@@ -76,6 +87,12 @@ class SequentialPatterns(Tool):
         "first and what they buy in later orders; or what customers buy after a given product."
     )
     Args = SequenceArgs
+    cue = SEQUENCE_WORDS
+
+    def claims(self, reading: Any) -> bool:
+        """Never by code: its cue's words also name other things ("revenue after January", "next month");
+        they only keep the router from choosing this tool for a question that says none of them."""
+        return False
 
     def run(self, args: SequenceArgs) -> ToolResult:
         data = load_baskets(

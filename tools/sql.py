@@ -22,10 +22,11 @@ from tools.sql_shape import (
     count_listed,
     drop_unlabelled_grouping,
     one_figure_problem,
+    rank_values_only,
     set_stated_limit,
     show_group_labels,
 )
-from tools.sql_values import unnamed_values_problem
+from tools.sql_values import respell_values, unnamed_values_problem
 from tools.sqlguard import check_sql
 
 # A question about cancelled, refunded or returned orders decides about statuses itself.
@@ -121,8 +122,10 @@ class SqlQuery(Tool):
             if problem:
                 raise RetryableToolError(problem)
         changes = show_group_labels(tree) if getattr(reading, "groupings", None) else []
-        limit = set_stated_limit(tree, getattr(reading, "top", None))
-        return tree, [*changes, limit] if limit else changes
+        changes += [
+            c for c in (set_stated_limit(tree, getattr(reading, "top", None)), rank_values_only(tree)) if c
+        ]
+        return tree, changes
 
     def _agree_on_period(self, tree: exp.Expression, reading) -> list[str]:
         """Refuse date conditions that do not cover the period the question states (or that state one
@@ -186,6 +189,7 @@ class SqlQuery(Tool):
         if moved:
             changes.append(f"read {moved[1]} instead of {moved[0]}, the one table with those columns")
         respelt = respell_columns(tree, self.ws.columns_by_table, self._role_columns)
+        respelt += respell_values(tree, self.ws)
         changes += [f"wrote {note}" for note in respelt]
         if changes:
             sql = tree.sql(dialect="duckdb")

@@ -52,6 +52,28 @@ def set_stated_limit(tree: exp.Expression, top: int | None) -> str | None:
     return f"LIMIT {top}, the number of rows the question asks for"
 
 
+def rank_values_only(tree: exp.Expression) -> str | None:
+    """Leave the rows without a value out of a ranking by one column, in place: "which discount code is
+    used most" is a code, not the orders that have none (GROUP BY code, ORDER BY ... LIMIT 1 put them
+    first). A breakdown without a LIMIT keeps them, as a group of their own.
+
+    Returns:
+        A note of the change, or None when nothing changed.
+    """
+    select = outer_select(tree)
+    groups = _group_terms(select) if select is not None else []
+    if select is None or len(groups) != 1 or not select.args.get("order") or not select.args.get("limit"):
+        return None
+    column: exp.Expression | None = groups[0]
+    if isinstance(column, exp.Literal) and column.is_int:  # GROUP BY 1: the first column selected
+        n = int(column.name)
+        column = select.expressions[n - 1].unalias() if 0 < n <= len(select.expressions) else None
+    if not isinstance(column, exp.Column):
+        return None
+    select.where(exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null())), copy=False)
+    return f"{column.sql()} IS NOT NULL: a ranking ranks values"
+
+
 def drop_unlabelled_grouping(tree: exp.Expression) -> str | None:
     """One figure from a grouping whose groups the result cannot name, in place, for a question that asks
     for no rows (the caller knows): "what did Dutch customers spend in 2025" written with ``GROUP BY

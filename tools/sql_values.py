@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from tools.names import text_words
 from tools.values import ColumnValues, adjectives, normalise, other_names, value_columns
-from tools.workspace import Workspace
+from tools.workspace import Workspace, quote_ident
 
 _WORD = re.compile(r"[\w.&-]+")
 
@@ -55,6 +55,68 @@ def unnamed_values_problem(
         f"The question does not name {' or '.join(invented)}; leave out conditions on values it does not "
         "name (every row the question is about counts)."
     )
+
+
+def respell_values(tree: exp.Expression, ws: Workspace) -> list[str]:
+    """Give, in place, a compared text that no row holds the one stored value written with other case or
+    punctuation: "order #2500" written ``Name = '2500'`` (or ``= 2500``) means '#2500', "sku ty4745"
+    means 'TY-4745'. Only a text column is respelled, and only to a value that is the one such spelling.
+
+    Returns:
+        One note per respelled value, e.g. "'2500' -> '#2500'".
+    """
+    tables = {(t.alias or t.name).lower(): t.name for t in tree.find_all(exp.Table) if ws.has_table(t.name)}
+    types = {t: {c.lower(): (c, k.upper()) for c, k in ws.columns(t)} for t in dict.fromkeys(tables.values())}
+    notes = []
+    for column, literal in _compared_literals(tree):
+        owners = (
+            ([tables[column.table.lower()]] if column.table.lower() in tables else [])
+            if column.table
+            else [t for t, cols in types.items() if column.name.lower() in cols]
+        )
+        if len(owners) != 1 or column.name.lower() not in types[owners[0]]:
+            continue
+        name, kind = types[owners[0]][column.name.lower()]
+        if kind != "VARCHAR":
+            continue
+        spelling = _one_spelling(ws, owners[0], name, literal.name)
+        if spelling is not None:
+            literal.replace(exp.Literal.string(spelling))
+            notes.append(f"'{literal.name}' -> '{spelling}'")
+    return notes
+
+
+def _one_spelling(ws: Workspace, table: str, column: str, text: str) -> str | None:
+    """The one value of the column equal to ``text`` but for case and punctuation, when no row holds
+    ``text`` itself."""
+    squashed = re.sub(r"[^0-9a-z]", "", text.lower())
+    if not squashed:
+        return None
+    q, t = quote_ident(column), quote_ident(table)
+    if not ws.query(f"SELECT 1 AS hit FROM {t} WHERE CAST({q} AS VARCHAR) = ? LIMIT 1", [text]).empty:
+        return None
+    found = ws.query(
+        f"SELECT DISTINCT CAST({q} AS VARCHAR) AS v FROM {t} "
+        f"WHERE regexp_replace(lower(CAST({q} AS VARCHAR)), '[^0-9a-z]', '', 'g') = ? LIMIT 2",
+        [squashed],
+    )["v"].tolist()
+    return found[0] if len(found) == 1 else None
+
+
+def _compared_literals(tree: exp.Expression) -> list[tuple[exp.Column, exp.Literal]]:
+    """(column, literal) of each ``column = literal`` and ``column IN (literal, ...)``, numbers too."""
+    out = []
+    for node in tree.find_all(exp.EQ, exp.In):
+        column = node.this if isinstance(node.this, exp.Column) else node.expression
+        if not isinstance(column, exp.Column):
+            continue
+        literals = (
+            node.expressions
+            if isinstance(node, exp.In)
+            else [node.expression if column is node.this else node.this]
+        )
+        out += [(column, lit) for lit in literals if isinstance(lit, exp.Literal)]
+    return out
 
 
 def _compared_values(tree: exp.Expression) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ how         score  when
 exact       1.00   the text is a stored value
 case        0.97   equal ignoring case and spacing
 synonym     0.93   a known other name (``tools/value_synonyms.yaml``, ISO 3166 country codes)
+stem        0.92   the same words but for their endings ("partial refund" -> ``partially_refunded``)
 fuzzy       <0.90  rapidfuzz WRatio (typos, words inside a longer value)
 semantic    <0.85  cosine similarity of embeddings (meaning, different words)
 ==========  =====  ============================================================
@@ -39,6 +40,8 @@ MAX_AVG_LENGTH = 60
 EMBED_ON_DEMAND = 1_000  # larger columns are embedded only by warm_value_embeddings (martmind index --demo)
 FUZZY_CUTOFF = 70.0
 SEMANTIC_CUTOFF = 0.55
+# How a match was made when it is the value the text names, not a guess near it.
+CONFIDENT = ("exact", "case", "synonym", "stem")
 
 
 @dataclass(frozen=True)
@@ -66,13 +69,22 @@ class ColumnValues:
 
     def __post_init__(self) -> None:
         self.by_key: dict[str, list[str]] = {}
+        self.by_words: dict[str, list[str]] = {}
         for value, key in zip(self.values, self.keys, strict=True):
             self.by_key.setdefault(key, []).append(value)
+            self.by_words.setdefault(word_key(key), []).append(value)
         self.vectors: np.ndarray | None = None
 
 
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", str(text)).strip().lower()
+
+
+def word_key(text: str) -> str:
+    """The stemmed words of a text, so "partial refund" meets ``partially_refunded``."""
+    from tools.names import stem
+
+    return " ".join(stem(w) for w in re.findall(r"[a-z0-9]+", str(text).lower()))
 
 
 @lru_cache(maxsize=1)
@@ -277,7 +289,11 @@ def _match_column(
         )
     for name in other_names(text):
         out += [ValueMatch(cv.table, cv.column, v, 0.93, "synonym") for v in cv.by_key.get(name, [])]
-    if out:  # an exact, case or synonym hit is what the person meant; fuzzy neighbours would only add noise
+    if not out and len(query.split()) > 1:  # one word differing in its ending is often another word
+        out += [
+            ValueMatch(cv.table, cv.column, v, 0.92, "stem") for v in cv.by_words.get(word_key(query), [])
+        ]
+    if out:  # an exact, case, synonym or stem hit is what the person meant; fuzzy neighbours would add noise
         return out
     out += _fuzzy(cv, query, limit)
     if query_vector is not None:
