@@ -12,8 +12,8 @@ Customer Ref. These tests load both files the way ``martmind load`` does, check 
 person reading the export would assign, run every gold SQL and compare it with the metric layer wherever the
 layer can express the question. No model runs.
 
-Role expectations are what a person would say, not what detection happens to find; where martmind's detection
-differs, that one assertion is marked xfail (strict), so a fix shows up as an unexpected pass.
+Role expectations are what a person would say, not what detection happens to find (the first run found
+neither the date, the item count nor the account list's lack of products: tools/roles.py now does).
 """
 
 from __future__ import annotations
@@ -67,24 +67,6 @@ HUMAN_CUSTOMER_ROLES = {
     "product_id": None,
     "product_name": None,
 }
-# Where martmind's detection differs from a person's reading (the expectation stays; the test is xfail).
-DETECTION_DIFFERS = {
-    (
-        TABLE,
-        "timestamp",
-    ): "an Excel date column named 'Placed On' (DATE) is not detected as the order timestamp",
-    (TABLE, "quantity"): "'Items' (units in a one-row-per-order export) is not detected as the quantity",
-    (CUSTOMER_TABLE, "product_name"): "the wholesale account's 'Business Name' is detected as a product name",
-}
-
-
-def _role_params(table: str, roles: dict[str, str | None]) -> list:
-    params = []
-    for role, column in roles.items():
-        reason = DETECTION_DIFFERS.get((table, role))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        params.append(pytest.param(role, column, marks=marks, id=role))
-    return params
 
 
 @pytest.fixture(scope="module")
@@ -255,14 +237,14 @@ def test_loaded_values(coffee_ws):
 
 
 # -- roles ----------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("role", "column"), _role_params(TABLE, HUMAN_ROLES))
+@pytest.mark.parametrize(("role", "column"), list(HUMAN_ROLES.items()))
 def test_order_roles(coffee_ws, role, column):
     from tools.roles import detect_roles
 
     assert detect_roles(coffee_ws, TABLE).columns.get(role) == column
 
 
-@pytest.mark.parametrize(("role", "column"), _role_params(CUSTOMER_TABLE, HUMAN_CUSTOMER_ROLES))
+@pytest.mark.parametrize(("role", "column"), list(HUMAN_CUSTOMER_ROLES.items()))
 def test_customer_roles(coffee_ws, role, column):
     from tools.roles import detect_roles
 
@@ -276,9 +258,6 @@ def test_cancelled_orders(coffee_ws):
     assert detect_roles(coffee_ws, TABLE).cancelled == "lower(trim(\"Status\")) IN ('cancelled', 'refunded')"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="without a detected timestamp the orders workbook is not taken as sales"
-)
 def test_the_orders_are_the_sales_table(loaded):
     assert loaded.orders.sales_table and not loaded.customers.sales_table
 

@@ -162,13 +162,11 @@ class TableContext:
             # a role's column is what a row is (its customer, its product), not a detail some rows add
             roles = set(self.roles.columns.values())
             text = [c for c, t in self.columns.items() if t == "VARCHAR" and c not in roles]
-            if not text:
-                return []
             filled = ", ".join(
                 f"avg(CASE WHEN trim(CAST({quote_ident(c)} AS VARCHAR)) <> '' THEN 1.0 ELSE 0.0 END) AS c{i}"
                 for i, c in enumerate(text)
             )
-            row = self.ws.query(f"SELECT {filled} FROM {quote_ident(self.table)}").iloc[0]
+            row = self.ws.query(f"SELECT {filled} FROM {quote_ident(self.table)}").iloc[0] if text else {}
             self._optional = [c for i, c in enumerate(text) if 0.0 < (row[f"c{i}"] or 0.0) < OPTIONAL_FILLED]
         return self._optional
 

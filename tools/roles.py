@@ -82,10 +82,23 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         "date",
         "createdat",
         "orderedat",
+        "placedon",
+        "placedat",
+        "saledate",
         "time",
         "day",
     ),
-    "quantity": ("quantity", "qty", "units", "unitssold", "quantityordered", "numberofitems"),
+    "quantity": (
+        "quantity",
+        "qty",
+        "units",
+        "unitssold",
+        "quantityordered",
+        "numberofitems",
+        "items",
+        "itemcount",
+        "pieces",
+    ),
     "unit_price": ("unitprice", "priceeach", "itemprice", "price", "unitcost"),
     "amount": (
         "salesvalue",
@@ -222,6 +235,10 @@ def detect_roles(ws: Workspace, table: str) -> Roles:
                     used.add(chosen[role])  # type: ignore[arg-type]
     if chosen["order_id"] is None:  # "#1001" in a column called Name: Shopify's order number
         chosen["order_id"] = next((c for c, hashed in numbered.items() if hashed and c not in used), None)
+    if chosen["timestamp"] is None:  # "Placed On", "Booked": a date by its type, whatever its header
+        chosen["timestamp"] = next(
+            (c for c, t in columns if c not in used and _type_fits("timestamp", t)), None
+        )
     overrides = load_overrides(ws).get(table, {})
     unknown = set(overrides) - set(ROLE_NAMES) - set(_SETTINGS)
     if unknown:
@@ -270,6 +287,10 @@ def _numbers_as_text(ws: Workspace, table: str, columns: list[tuple[str, str]]) 
     return {c: bool(row[f"h{i}"]) for i, c in enumerate(text) if bool(row[f"n{i}"])}
 
 
+# Patterns that are a role's name only on their own: a "Business Name" or "Customer Name" names no product.
+_ALONE = {"name"}
+
+
 def _best_column(role: str, columns: list[tuple[str, str]], used: set[str], exact: bool) -> str | None:
     """The column whose name is the role's earliest pattern (``exact``), else contains one (a short
     pattern only as a word of the name: "Lineitem sku", not "skull")."""
@@ -281,7 +302,11 @@ def _best_column(role: str, columns: list[tuple[str, str]], used: set[str], exac
         norm = normalise(name)
         words = set(re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower()))
         for rank, pattern in enumerate(patterns):
-            contains = not exact and (pattern in norm and len(pattern) > 3 or pattern in words)
+            contains = (
+                not exact
+                and pattern not in _ALONE
+                and (pattern in norm and len(pattern) > 3 or pattern in words)
+            )
             score = rank if norm == pattern else (100 + rank if contains else None)
             if score is not None and (best is None or score < best[0]):
                 best = (score, name)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tools.base import RetryableToolError
+from tools.names import stem
 from tools.workspace import quote_ident
 
 if TYPE_CHECKING:
@@ -82,8 +83,6 @@ def normalise(text: str) -> str:
 
 def word_key(text: str) -> str:
     """The stemmed words of a text, so "partial refund" meets ``partially_refunded``."""
-    from tools.names import stem
-
     return " ".join(stem(w) for w in re.findall(r"[a-z0-9]+", str(text).lower()))
 
 
