@@ -227,6 +227,29 @@ def test_revenue_from_an_amount_column(ws):
     assert r.fact("2024-01.aov") == pytest.approx(24.98)
 
 
+def test_revenue_of_an_order_level_export_is_net_of_what_was_refunded(ws):
+    """One row per order: the Order Total, and beside it what went back (a partial refund); a fully
+    refunded order has a refunded status and is no sale."""
+    rows = [
+        ("A1", "2024-01-05", 40.0, 0.0, "Completed"),
+        ("A2", "2024-01-09", 25.0, 5.0, "Partially Refunded"),
+        ("A3", "2024-02-01", 60.0, 60.0, "Refunded"),
+        ("A4", "2024-02-03", 10.0, None, "Completed"),
+    ]
+    df = pd.DataFrame(rows, columns=["Order Ref", "Placed On", "Order Total", "Refunded", "Status"])
+    df["Placed On"] = pd.to_datetime(df["Placed On"])
+    ws.save_table("orders", df, source="test")
+    roles = ws.roles("orders")
+    assert (roles["amount"], roles["refunded"], roles["timestamp"]) == (
+        "Order Total",
+        "Refunded",
+        "Placed On",
+    )
+    r = q(ws, table="orders", metrics=["revenue", "orders", "aov"])
+    assert (r.fact("revenue"), r.fact("orders")) == (pytest.approx(70.0), 3)
+    assert r.fact("aov") == pytest.approx(25.0)  # as placed: A2 is worth 25 though 5 went back later
+
+
 def test_a_metric_needing_a_missing_role_says_which(ws):
     ws.save_table("visits", pd.DataFrame({"customer_id": [1, 2], "amount": [3.0, 4.0]}), source="test")
     with pytest.raises(ToolError, match="no column for order id"):

@@ -30,6 +30,7 @@ ROLE_NAMES = (
     "quantity",
     "unit_price",
     "amount",
+    "refunded",
     "product_id",
     "product_name",
     "category",
@@ -114,6 +115,17 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         "dollarvalue",
         "netsales",
     ),
+    # the money a row's order got back (an order-level export's "Refunded" beside its "Order Total")
+    "refunded": (
+        "refunded",
+        "refundedamount",
+        "amountrefunded",
+        "refundamount",
+        "totalrefunded",
+        "refundtotal",
+        "refunds",
+        "refund",
+    ),
     "product_id": (
         "stockcode",
         "productid",
@@ -158,7 +170,7 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         "brand",
     ),
 }
-_NUMERIC_ROLES = {"quantity", "unit_price", "amount"}
+_NUMERIC_ROLES = {"quantity", "unit_price", "amount", "refunded"}
 NUMERIC_TYPES = (
     "TINYINT",
     "SMALLINT",
