@@ -207,6 +207,8 @@ class Agent:
         """What code reads in the question, and the hint lines the model sees (values, table, period)."""
         stated = stated_values(self.ws, question)
         reading = read_question(self.ws, question, state, [m for _, m in stated])
+        if reading.table and not self.ws.is_demo(reading.table):  # their own data: no demo values as hints
+            stated = [(phrase, m) for phrase, m in stated if not self.ws.is_demo(m.table)]
         hints = "\n".join(h for h in (value_hints(self.ws, question, stated), reading.describe()) if h)
         return reading, hints
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from agent.arg_guard import NUMBER_WORDS, speaks_of_time
@@ -42,7 +43,10 @@ _NO_YEAR = "----"
 _ORDINAL_QUARTER = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 # One period as written, most specific first; each alternative is turned into text parse_period reads.
 _POINT = re.compile(
-    rf"(?P<iso>{_YEAR}-\d{{1,2}}-\d{{1,2}})"
+    # a financial year: "FY 2023/24", "financial year 2024-25", "FY23/24", or "2023/24" alone
+    r"(?P<fy>(?:\b(?:fy|financial\s+year|fiscal\s+year|tax\s+year)\s*'?(?P<fa>(?:19|20)?\d\d)\s*[/-]"
+    rf"|\b(?P<fc>{_YEAR})/)(?P<fb>\d\d)\b)"
+    rf"|(?P<iso>{_YEAR}-\d{{1,2}}-\d{{1,2}})"
     rf"|(?P<qy>\bq(?P<q1>[1-4])\s*(?:of\s+|,\s*)?(?P<y1>{_YEAR})\b)"
     rf"|(?P<yq>\b(?P<y2>{_YEAR})\s*[-/ ]?\s*q(?P<q2>[1-4])\b)"
     rf"|(?P<oq>\b(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?(?P<y3>{_YEAR})\b)"
@@ -77,9 +81,37 @@ _NUMBER_WORDS = {
 }
 
 
-def _point_text(m: re.Match[str]) -> str:
+# "(April to March)", "our year runs July to June": twelve months from the first, a financial year's months
+_YEAR_SPAN = re.compile(
+    rf"\b(?P<first>{_MONTH})\s+(?:to|-|–|through|until)\s+(?P<last>{_MONTH})\b", re.IGNORECASE
+)
+FISCAL_START = 4  # a split year ("2023/24") starts in April unless the question says otherwise (UK, India)
+
+
+def _fiscal_start(text: str) -> tuple[int, tuple[int, int] | None]:
+    """The month a financial year starts in, and where the question says so (a span of twelve months)."""
+    for m in _YEAR_SPAN.finditer(text):
+        first, last = MONTHS[m["first"][:3].lower()], MONTHS[m["last"][:3].lower()]
+        if (first - last) % 12 == 1:
+            return first, m.span()
+    return FISCAL_START, None
+
+
+def _fiscal_year(m: re.Match[str], start: int) -> str | None:
+    """ "2023-04..2024-03" for "FY 2023/24" starting in April; None for two years that do not follow."""
+    first = m["fa"] or m["fc"]
+    year = int(first) if len(first) == 4 else 2000 + int(first)
+    if (year + 1) % 100 != int(m["fb"]):
+        return None
+    end_month = (start - 2) % 12 + 1  # the month before the first
+    return f"{year}-{start:02d}..{year + (start > 1)}-{end_month:02d}"
+
+
+def _point_text(m: re.Match[str], fiscal_start: int = FISCAL_START) -> str:
     """One matched period as text that tools.periods.parse_period reads."""
     g = m.groupdict()
+    if g["fy"]:
+        return _fiscal_year(m, fiscal_start) or m.group(0)
     if g["iso"]:
         return g["iso"]
     if g["qy"]:
@@ -147,6 +179,15 @@ def read_period(text: str) -> str | None:
     two unrelated periods ("2010 against 2011") are not one period, so None: the model handles comparisons.
     """
     points = [p for p in _POINT.finditer(text) if not _OTHER_EVENT.search(_before(text, p))]
+    start, span = _fiscal_start(text)
+    if span and any(p.group("fy") for p in points):  # "(April to March)" says when the year starts
+        points = [p for p in points if not span[0] <= p.start() < span[1]]
+    points = [p for p in points if not p.group("fy") or _fiscal_year(p, start)]
+    fiscal = [p for p in points if p.group("fy")]
+    if len(fiscal) == 1 and len(points) > 1:  # "FY 2024/25 (April 2024 to March 2025)": restated in full
+        restated = read_period(text[: fiscal[0].start()] + text[fiscal[0].end() :])
+        if restated and _same_period(restated, _point_text(fiscal[0], start)):
+            return restated
     # a year restated by a finer period of it ("Black Week 2024, I mean 25 Nov to 2 Dec 2024") is that period
     points = [
         p
@@ -155,13 +196,13 @@ def read_period(text: str) -> str | None:
     ]
     if not points:
         return None
-    texts = [_point_text(m) for m in points]
+    texts = [_point_text(m, start) for m in points]
     between = text[points[0].end() : points[1].start()] if len(points) == 2 else ""
     ranged = _RANGE_JOIN.match(between) and (
         not re.fullmatch(r"\s*and\s*", between) or _RANGE_WORDS.search(_before(text, points[0]))
     )
     if ranged:
-        left, right = texts
+        left, right = texts[0].split("..")[0], texts[1].split("..")[-1]  # a financial year is a range
         if re.fullmatch(r"[a-z]+", left) and re.search(_YEAR, right):  # "March to June 2011"
             left = f"{left} {right[-4:]}" if re.fullmatch(rf"[a-z]+ {_YEAR}", right) else left
         if left.startswith(_NO_YEAR) and re.match(_YEAR, right):  # "Nov 29 - Dec 2, 2024"
@@ -177,6 +218,14 @@ def read_period(text: str) -> str | None:
     if _BEFORE.search(before):
         return f"before {texts[0]}"
     return texts[0]
+
+
+def _same_period(a: str, b: str) -> bool:
+    try:
+        first, second = (parse_period(t, date.today) for t in (a, b))
+    except ToolError:
+        return False
+    return (first.start, first.end) == (second.start, second.end)
 
 
 # -- top-N -----------------------------------------------------------------------------------------------

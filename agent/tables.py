@@ -185,6 +185,11 @@ def choose_table(
         if t in fitting
     ]
     scores = {t: s for t, s in _evidence(question, reading, facts).items() if t in fitting}
+    own = {t: s for t, s in scores.items() if not ws.is_demo(t)}
+    if own and not _names_a_demo_table(question, [t for t in scores if t not in own], own, facts):
+        # the person's own data answers to the question's words: the demo tables beside it are examples,
+        # not what they ask about, unless the question names one ("the cdnow customers")
+        scores = own
     if scores:
         best = max(scores.values())
         top = [t for t, s in scores.items() if s == best]
@@ -227,6 +232,15 @@ def _strength(question: str, reading: Reading, table: str, facts: dict[str, Tabl
     return "columns" if len(words & facts[table].words) >= 2 else "column"
 
 
+def _names_a_demo_table(
+    question: str, demo: list[str], own: dict[str, float], facts: dict[str, TableFacts]
+) -> bool:
+    """A word of a demo table's name that none of the person's tables uses ("cdnow"; not "coupon" when
+    their orders have a Coupon column)."""
+    words = _question_words(question) - {w for t in own for w in facts[t].words | facts[t].names}
+    return any(words & facts[t].names for t in demo)
+
+
 def _named(question: str, tables: list[str]) -> str | None:
     low = question.lower()
     hits = [t for t in tables if re.search(rf"\b{re.escape(t.lower())}\b", low)]
@@ -241,7 +255,7 @@ def _evidence(question: str, reading: Reading, facts: dict[str, TableFacts]) -> 
         weight = math.log(1 + len(facts) / len(having)) if having else 0.0
         for t in having:
             scores[t] = scores.get(t, 0.0) + weight
-    for table, _column in {(m.table, m.column) for m in reading.values}:
+    for table in {m.table for m in reading.values}:  # once per table: 'COUPON' in three of its columns
         if table in facts:
             scores[table] = scores.get(table, 0.0) + VALUE_WEIGHT
     return scores

@@ -186,9 +186,6 @@ def test_loaded_types(coffee_ws):
     }
 
 
-@pytest.mark.xfail(
-    strict=True, reason="an Excel time cell ('Time', hh:mm:ss) loads as VARCHAR text ('12:54:04')"
-)
 def test_time_of_day_loads_as_a_time(coffee_ws):
     assert dict(coffee_ws.columns(TABLE))["Time"] == "TIME"
 

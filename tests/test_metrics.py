@@ -403,3 +403,46 @@ def test_a_ranking_ranks_values_not_the_rows_without_one(coded):
     assert top.table["Discount Code"].tolist() == ["SPRING10"]  # not the 7 orders without a code
     every = q(coded, table="coded", metrics=["orders"], by=["Discount Code"])
     assert every.table["Discount Code"].isna().any()  # a breakdown shows them
+
+
+def test_the_money_refunded_is_a_metric_where_the_export_records_it(ws):
+    from tools.metric_reading import stated_metrics
+
+    df = pd.DataFrame(
+        {
+            "Order Ref": ["A1", "A2", "A3"],
+            "Placed On": pd.to_datetime(["2024-01-05", "2024-01-09", "2025-02-01"]),
+            "Order Total": [40.0, 25.0, 60.0],
+            "Refunded": [0.0, 5.0, 60.0],
+        }
+    )
+    ws.save_table("orders", df, source="test")
+    r = q(ws, table="orders", metrics=["refunded_amount"], date_range="2024")
+    assert r.fact("refunded_amount") == pytest.approx(5.0)
+    catalog = MetricQuery(ws).catalog
+    assert stated_metrics(catalog, "How much money did we refund in 2024?") == ["refunded_amount"]
+    with pytest.raises(ToolError, match="no column for refunded"):
+        q(ws, table="sales", metrics=["refunded_amount"])
+
+
+def test_the_hour_comes_from_the_time_beside_a_date(ws):
+    from tools.infer import infer_strings
+
+    times = infer_strings(pd.Series(["09:15:00", "14:05:30", "14:50:00", None]), "Time")
+    assert times.kind == "time"
+    df = pd.DataFrame(
+        {
+            "Order Ref": ["A1", "A2", "A3", "A4"],
+            "Placed On": pd.to_datetime(["2024-01-05", "2024-01-05", "2024-01-06", "2024-01-07"]).date,
+            "Time": times.values,
+            "Order Total": [10.0, 20.0, 30.0, 40.0],
+        }
+    )
+    ws.save_table("orders", df, source="test")
+    assert dict(ws.columns("orders"))["Time"] == "TIME"
+    r = q(ws, table="orders", metrics=["orders"], by=["hour"])
+    hours = r.table.dropna(subset=["hour"])  # A4 has no time: a group of its own
+    assert dict(zip(hours["hour"], hours["orders"], strict=True)) == {9: 1, 14: 2}
+    ws.save_table("dates_only", df.drop(columns=["Time"]), source="test")
+    with pytest.raises(ToolError, match="dates without a time of day"):
+        q(ws, table="dates_only", metrics=["orders"], by=["hour"])

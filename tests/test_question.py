@@ -66,6 +66,13 @@ SHOP_CSV = """Order Number,Order Date,Customer ID,Customer Region,Product Name,Q
         # a year restated by a finer period of it is that period
         ("What did Black Week 2024 bring in? I mean 25 Nov to 2 Dec 2024.", "2024-11-25..2024-12-02"),
         ("orders in 2011, in December 2011 that is", "december 2011"),
+        # a financial year: from April unless the question says when it starts; ISO year-months stay months
+        ("revenue for FY 2022/23", "2022-04..2023-03"),
+        ("sales in our financial year 2021-22? It runs July to June.", "2021-07..2022-06"),
+        ("orders in 2020/21 by channel", "2020-04..2021-03"),
+        ("top customers in FY 2022/23 (April 2022 to March 2023)", "april 2022..march 2023"),
+        ("sales in 2011-12", "2011-12"),
+        ("sales in 2020/22", None),  # two years that do not follow each other: no financial year
     ],
 )
 def test_the_period_a_question_states(question, period):

@@ -122,9 +122,12 @@ class Tool(ABC):
     description: ClassVar[str]
     Args: ClassVar[type[BaseModel]]
     # The words a question must state for this tool to answer it (a forecast: a future period), or None.
-    # Such a tool claims the questions that state its cue (agent.loop) and is never routed the others
-    # (agent.router): an embedding router cannot tell "weekly orders" from "weekly orders next month".
+    # Such a tool is never routed the questions without them (agent.router): an embedding router cannot
+    # tell "weekly orders" from "weekly orders next month", nor "our 5 best customers by spend" from a
+    # segmentation. It claims the questions that state them (agent.loop) unless ``cue_claims`` is False:
+    # a segmentation's words ("loyal", "customer groups") also name columns and breakdowns.
     cue: ClassVar[re.Pattern[str] | None] = None
+    cue_claims: ClassVar[bool] = True
 
     def __init__(self, workspace: Workspace):
         self.ws = workspace
@@ -132,7 +135,7 @@ class Tool(ABC):
     def claims(self, reading: Any) -> bool:
         """Whether the question read (``agent.question.Reading``) is this tool's by code: by default, one
         that states the tool's cue."""
-        return bool(self.cue and self.cue.search(prose(reading.question)))
+        return bool(self.cue_claims and self.cue and self.cue.search(prose(reading.question)))
 
     @abstractmethod
     def run(self, args: Any) -> ToolResult:

@@ -18,6 +18,7 @@ how often they buy; no new customers are counted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -327,6 +328,15 @@ class ClvArgs(BaseModel):
     top: TopN = Field(None, ge=1, le=1000, description="Customers listed in the summary (default 20).")
 
 
+# Lifetime value is asked for in its words ("lifetime", "CLV", "worth", "expected purchases"); "what share of
+# customers came back" is a repeat rate.
+LIFETIME_WORDS = re.compile(
+    r"\b(?:lifetime|clv|ltv|worth|bg/?nbd|expect\w*|alive|still\s+(?:be\s+)?active|"
+    r"future|long[- ]term|valuable|predict\w*|will\s+(?:bring|spend|buy|purchase|order|be\s+worth))\b",
+    re.IGNORECASE,
+)
+
+
 class CustomerLifetimeValue(Tool):
     name = "customer_lifetime_value"
     description = (
@@ -334,6 +344,8 @@ class CustomerLifetimeValue(Tool):
         "expected purchases, chance of still being active and value over the coming months."
     )
     Args = ClvArgs
+    cue = LIFETIME_WORDS
+    cue_claims = False
 
     def refine_args(self, args: dict, reading, follow_up: bool = False) -> dict:
         """The horizon the question states ("over the next 2 years"), in months, read by code."""

@@ -58,7 +58,7 @@ class Inferred:
     """A typed column and how it was read."""
 
     values: pd.Series
-    kind: str  # text, boolean, integer, number, date, timestamp
+    kind: str  # text, boolean, integer, number, date, timestamp, time
     note: str = ""  # how it was read, e.g. "currency $ stripped"
     warning: str | None = None
     currency: str | None = None  # the ISO code of the symbol its amounts carried ("£12.50" -> GBP)
@@ -81,7 +81,7 @@ def infer_strings(series: pd.Series, name: str, *, decimal_comma: bool = False) 
     values = [u for u in uniques if u.lower() not in NULL_TOKENS]
     if not values:
         return Inferred(series, "text")
-    for attempt in (_as_bool, _as_number, _as_date):
+    for attempt in (_as_bool, _as_number, _as_date, _as_time):
         result = attempt(values, name, decimal_comma)
         if result is None:
             continue
@@ -109,7 +109,7 @@ def _apply(codes: np.ndarray, uniques: list[str], mapping: dict, kind: str, inde
         values = pd.array(typed, dtype="Int64").take(codes)
     elif kind == "number":
         values = np.array([np.nan if v is None else v for v in typed], dtype="float64").take(codes)
-    elif kind == "date":
+    elif kind in ("date", "time"):
         values = np.array(typed, dtype=object).take(codes)
     else:
         values = pd.DatetimeIndex([pd.NaT if v is None else v for v in typed]).take(codes)
@@ -266,6 +266,27 @@ def _as_date(values: list[str], name: str, decimal_comma: bool):
     return dict(zip(values, parsed.dt.date if kind == "date" else parsed, strict=True)), kind, label, warning
 
 
+_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([AaPp][Mm])?$")
+
+
+def _as_time(values: list[str], name: str, decimal_comma: bool):
+    """A time of day beside a date ("Time": 12:54:04, 7:05 PM): hours and minutes, not text."""
+    times = {}
+    for v in values:
+        m = _TIME_OF_DAY.match(v)
+        if m is None:
+            return None
+        hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
+        if m[4]:
+            if not 1 <= hour <= 12:
+                return None
+            hour = hour % 12 + (12 if m[4].lower() == "pm" else 0)
+        if hour > 23 or minute > 59 or second > 59:
+            return None
+        times[v] = dt.time(hour, minute, second)
+    return times, "time", "", None
+
+
 _ZONE = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
@@ -344,6 +365,8 @@ def _infer_objects(series: pd.Series, name: str, decimal_comma: bool) -> Inferre
         return Inferred(stamps, "timestamp")
     if all(issubclass(t, dt.date) for t in types):
         return Inferred(series, "date")
+    if all(issubclass(t, dt.time) for t in types):  # a spreadsheet's time cell
+        return Inferred(series, "time")
     as_text = series.map(_to_text)
     result = infer_strings(as_text.astype("str"), name, decimal_comma=decimal_comma)
     if any(t in (list, dict) for t in types):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tools.base import RetryableToolError
+from tools.base import RetryableToolError, ToolError
 from tools.joins import Lookup, lookups
 from tools.metric_defs import Catalog, MetricDef, MissingRoles
 from tools.names import closest
@@ -236,7 +236,22 @@ class TableContext:
             return Dimension(key, sql, key, ts, "DATE", key)
         if key == "weekday":
             return Dimension(key, f"dayname({ts})", key, f"dayname({ts})", "VARCHAR", key)
-        return Dimension(key, f"hour({ts})", key, f"hour({ts})", "BIGINT", key)
+        hour = f"hour({self._time_of_day()})"
+        return Dimension(key, hour, key, hour, "BIGINT", key)
+
+    def _time_of_day(self) -> str:
+        """The SQL of each row's time of day: the timestamp's, or where the timestamp is a date, the column
+        beside it that holds the time ("Placed On" and "Time")."""
+        ts = self.timestamp_column("the hour dimension")
+        if self.columns.get(ts, "").upper() != "DATE":
+            return quote_ident(ts)
+        beside = next((c for c, t in self.columns.items() if t.upper() == "TIME"), None)
+        if beside is None:
+            raise ToolError(
+                f"{ts} holds dates without a time of day, and {self.table} has no time column: "
+                "there is no hour to group or filter by."
+            )
+        return quote_ident(beside)
 
     def _column_dimension(self, column: str, name: str) -> Dimension:
         ref = quote_ident(column)

@@ -20,6 +20,7 @@ the other three sources, says so, and the model trains in a background thread
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -209,6 +210,14 @@ def item_similarity(user_items: sp.csr_matrix) -> sp.csr_matrix:
     return sim
 
 
+# Recommendations are asked for in their words ("recommend", "suggest", "what would they like").
+SUGGEST_WORDS = re.compile(
+    r"\b(?:recommend\w*|suggest\w*|offer|like|add\s+to|next\s+best|personali[sz]\w*|might\s+\w+|"
+    r"could\s+they|suits?|what\s+else|should\s+we\s+(?:show|sell|pitch|offer))\b",
+    re.IGNORECASE,
+)
+
+
 class RecommendProducts(Tool):
     name = "recommend_products"
     description = (
@@ -216,6 +225,8 @@ class RecommendProducts(Tool):
         "blending basket rules, later-purchase sequences and item similarity, with a reason for each."
     )
     Args = RecommendArgs
+    cue = SUGGEST_WORDS
+    cue_claims = False
 
     def run(self, args: RecommendArgs) -> ToolResult:
         if bool(args.customer) == bool(args.products):

@@ -8,6 +8,7 @@ Formulas live in ``tools.roi_math``; probabilistic CLV is its own tool (``tools.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import pandas as pd
@@ -110,6 +111,15 @@ class RoiArgs(BaseModel):
     _check_margin = field_validator("margin", mode="before")(fraction_hint)
 
 
+# The calculator works on figures the person gives: spend, cost, margin, ROI, payback ("revenue by channel for
+# 2024" gives none; it is a breakdown of the data).
+MONEY_IN_OUT_WORDS = re.compile(
+    r"\b(?:roi|roas|cac|clv|return\s+on|returning|break[- ]?even|payback|profit\w*|margins?|spen[dt]|paid|pay|"
+    r"costs?|costing|budget\w*|invest\w*|worth\s+it|acquisition)\b",
+    re.IGNORECASE,
+)
+
+
 class RoiCalculator(Tool):
     name = "roi_calculator"
     description = (
@@ -118,6 +128,8 @@ class RoiCalculator(Tool):
         "and campaigns or channels compared side by side."
     )
     Args = RoiArgs
+    cue = MONEY_IN_OUT_WORDS
+    cue_claims = False
 
     def run(self, args: RoiArgs) -> ToolResult:
         calculation = args.calculation or ("scenarios" if args.scenarios else "metrics")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -153,11 +153,7 @@ class AssociationRules(Tool):
     )
     Args = RulesArgs
     cue = TOGETHER_WORDS
-
-    def claims(self, reading: Any) -> bool:
-        """Never by code: its cue's words also name other things ("average basket value" is a metric);
-        they only keep the router from choosing this tool for a question that says none of them."""
-        return False
+    cue_claims = False
 
     def run(self, args: RulesArgs) -> ToolResult:
         data = load_baskets(

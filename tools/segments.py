@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,11 +199,7 @@ class SegmentCustomers(Tool):
     )
     Args = SegmentArgs
     cue = SEGMENT_WORDS
-
-    def claims(self, reading: Any) -> bool:
-        """Never by code: its cue's words also name other things ("loyalty tier" columns, "customer groups" in a breakdown);
-        they only keep the router from choosing this tool for a question that says none of them."""
-        return False
+    cue_claims = False
 
     def run(self, args: SegmentArgs) -> ToolResult:
         table = args.table or self.ws.sales_table()

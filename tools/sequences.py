@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -75,7 +74,7 @@ def mine_sequences(sequences: list, min_count: int, max_len: int, cap: int = PAT
 # "how many items are in an order" is a count.
 SEQUENCE_WORDS = re.compile(
     r"\b(?:after|afterwards|next|then|follow\w*|sequen\w*|journey\w*|later|subsequent\w*|leads?\s+to|"
-    r"second\s+(?:order|purchase)|in\s+what\s+order|order\s+of\s+(?:their\s+)?purchases|paths?)\b",
+    r"in\s+what\s+order|order\s+of\s+(?:their\s+)?purchases|paths?)\b",
     re.IGNORECASE,
 )
 
@@ -88,11 +87,7 @@ class SequentialPatterns(Tool):
     )
     Args = SequenceArgs
     cue = SEQUENCE_WORDS
-
-    def claims(self, reading: Any) -> bool:
-        """Never by code: its cue's words also name other things ("revenue after January", "next month");
-        they only keep the router from choosing this tool for a question that says none of them."""
-        return False
+    cue_claims = False
 
     def run(self, args: SequenceArgs) -> ToolResult:
         data = load_baskets(

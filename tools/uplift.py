@@ -8,6 +8,7 @@ aggregate; the statistics (``tools.uplift_stats``) run on those summaries.
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal
 
 import pandas as pd
@@ -70,6 +71,14 @@ class UpliftArgs(BaseModel):
     _check_margin = field_validator("margin", mode="before")(fraction_hint)
 
 
+# An experiment is asked about in its words ("campaign", "e-mail", "treatment vs control", "uplift").
+EXPERIMENT_WORDS = re.compile(
+    r"\b(?:uplift|lift|campaigns?|e-?mails?|mail\w*|treatment|treated|control|experiment\w*|tests?|tested|"
+    r"significan\w*|p-?values?|incremental\w*|a/b|holdout|variants?|hillstrom)\b",
+    re.IGNORECASE,
+)
+
+
 class CampaignUplift(Tool):
     name = "campaign_uplift"
     description = (
@@ -78,6 +87,8 @@ class CampaignUplift(Tool):
         "sample-ratio and small-sample warnings."
     )
     Args = UpliftArgs
+    cue = EXPERIMENT_WORDS
+    cue_claims = False
 
     def run(self, args: UpliftArgs) -> ToolResult:
         sql = self._summary_sql(args)
