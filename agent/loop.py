@@ -255,10 +255,17 @@ class Agent:
         )
         # a tool the person names ("use SQL") is their word; a claim does not override it
         named = any(rx.search(reading.question) for rx in NAMED_TOOLS.values())
+        claimant = None
         if describes_sales and not named:
             claimant = next((t.name for t in self.registry if t.claims(reading)), None)
             if claimant:
-                return Route(ranked=put_first(route.ranked, claimant), fixed=claimant)
+                route = Route(ranked=put_first(route.ranked, claimant), fixed=claimant)
+                tool = self.registry.get(claimant)
+        if reading.looks_up and tool is not None and tool.figures_only and FALLBACK_TOOL in self.registry:
+            # "the date and status of order KH-24210": the rows themselves, which only SQL lists
+            return Route(ranked=put_first(route.ranked, FALLBACK_TOOL), fixed=FALLBACK_TOOL)
+        if claimant:
+            return route
         if tool is None or tool.name == FALLBACK_TOOL or FALLBACK_TOOL not in self.registry or on_sales:
             return route
         if not fields_with_role(tool.Args, TABLE) and not asks_aggregate(reading.question):

@@ -16,11 +16,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from agent.arg_guard import NUMBER_WORDS, speaks_of_time
-from tools.arg_types import PERIOD, PERIOD_END, PERIOD_START, TABLE, TOP, fields_with_role
+from tools.arg_types import COMPARED, PERIOD, PERIOD_END, PERIOD_START, TABLE, TOP, fields_with_role
 from tools.base import ToolError
 from tools.names import AVERAGE
 from tools.periods import MONTHS, Period, parse_period
 from tools.values import CONFIDENT
+from tools.workspace import quote_ident
 
 if TYPE_CHECKING:
     from agent.state import ConversationState
@@ -172,17 +173,49 @@ _OTHER_EVENT = re.compile(
 )
 
 
+def _period_points(text: str) -> tuple[list[re.Match[str]], int]:
+    """The periods written in ``text`` (not those of another event than a sale), and the month its
+    financial years start in."""
+    points = [p for p in _POINT.finditer(text) if not _OTHER_EVENT.search(_before(text, p))]
+    start, span = _fiscal_start(text)
+    if span and any(p.group("fy") for p in points):  # "(April to March)" says when the year starts
+        points = [p for p in points if not span[0] <= p.start() < span[1]]
+    return [p for p in points if not p.group("fy") or _fiscal_year(p, start)], start
+
+
+# Words that set two periods against each other: "Q4 2024 compared with Q4 2023", "grow from 2023 to 2024"
+_COMPARES_PERIODS = re.compile(
+    r"\b(?:vs\.?|versus|compar\w*|against|grow\w*|grew|growth|chang\w*|increas\w*|decreas\w*|declin\w*|"
+    r"drop\w*|dropped|ris(?:e|en)|rose|f[ae]ll\w*|differ\w*|yoy|year[- ]on[- ]year|year[- ]over[- ]year)\b",
+    re.IGNORECASE,
+)
+
+
+def read_comparison(text: str) -> tuple[str, str] | None:
+    """(the later period, the earlier one) when the question sets two periods against each other ("how did
+    Q4 2024 compare with Q4 2023", "growth from FY 2023/24 to FY 2024/25"); None otherwise."""
+    if not _COMPARES_PERIODS.search(text):
+        return None
+    points, start = _period_points(text)
+    texts = list(dict.fromkeys(_point_text(m, start) for m in points))
+    if len(texts) != 2 or any(t.startswith(_NO_YEAR) for t in texts):
+        return None
+    try:
+        first, second = (parse_period(t, date.today) for t in texts)
+    except ToolError:
+        return None
+    if first.relative or second.relative or first.start is None or second.start is None:
+        return None
+    return (texts[0], texts[1]) if first.start > second.start else (texts[1], texts[0])
+
+
 def read_period(text: str) -> str | None:
     """The one period the question states, as text ``parse_period`` reads; None when it states none.
 
     Two points joined by to/and/until make a range ("from March to June 2011"), "since X" an open range;
     two unrelated periods ("2010 against 2011") are not one period, so None: the model handles comparisons.
     """
-    points = [p for p in _POINT.finditer(text) if not _OTHER_EVENT.search(_before(text, p))]
-    start, span = _fiscal_start(text)
-    if span and any(p.group("fy") for p in points):  # "(April to March)" says when the year starts
-        points = [p for p in points if not span[0] <= p.start() < span[1]]
-    points = [p for p in points if not p.group("fy") or _fiscal_year(p, start)]
+    points, start = _period_points(text)
     fiscal = [p for p in points if p.group("fy")]
     if len(fiscal) == 1 and len(points) > 1:  # "FY 2024/25 (April 2024 to March 2025)": restated in full
         restated = read_period(text[: fiscal[0].start()] + text[fiscal[0].end() :])
@@ -375,10 +408,20 @@ class Reading:
         counted: the noun it counts ("how many households" -> households; ``read_counted``).
         names_time: it names a time, period or time grouping (``speaks_of_time``).
         continues: it is asked after an earlier call in the conversation (a period may come from there).
+        compared: (the later period, the earlier one) when it sets two periods against each other
+            (``read_comparison``); ``period`` is then None: neither is the one period of the question.
+        records: (column, value) of the orders or customers it names by their id ("order KH-24210").
+        summary: it asks for a figure over rows (how many, how much, an average, a share).
     """
+
+    @property
+    def looks_up(self) -> bool:
+        """It asks about named orders or customers themselves ("pull up order KH-24210"), not a figure."""
+        return bool(self.records) and not self.summary
 
     question: str
     period: str | None = None
+    compared: tuple[str, str] | None = None
     top: int | None = None
     table: str | None = None
     table_why: str = ""
@@ -391,6 +434,8 @@ class Reading:
     counted: str | None = None
     names_time: bool = False
     continues: bool = False
+    records: list[tuple[str, str]] = field(default_factory=list)
+    summary: bool = False
 
     def states_same_as(self, other: Reading) -> bool:
         """Both questions state the same period, top-N, groupings, values and numbers (a rewording of one
@@ -399,7 +444,7 @@ class Reading:
         def stated(r: Reading) -> tuple[Any, ...]:
             values = sorted((v.table, v.column, v.value) for v in r.values)
             numbers = sorted(re.findall(r"\d+(?:\.\d+)?", r.question))
-            return r.period, r.top, sorted(r.groupings), values, numbers
+            return r.period, r.compared, r.top, sorted(r.groupings), values, numbers
 
         return stated(self) == stated(other)
 
@@ -410,6 +455,8 @@ class Reading:
             lines.append(f"The question is about table {self.table}.")
         if self.period:
             lines.append(f"Period stated: {self.period}.")
+        if self.compared:
+            lines.append(f"Periods compared: {self.compared[0]} against {self.compared[1]}.")
         return "\n".join(lines)
 
     # -- making a call agree ------------------------------------------------------------------------------
@@ -430,7 +477,16 @@ class Reading:
         if self.top is not None:
             for name in fields_with_role(model, TOP):
                 out[name] = self.top
-        if self.period:
+        compared_fields = fields_with_role(model, COMPARED)
+        for name in compared_fields:  # a comparison is the question's, never the model's idea
+            if self.compared:
+                out[name] = self.compared[1]
+            elif not follow_up:
+                out.pop(name, None)
+        if self.compared and compared_fields:
+            for name in fields_with_role(model, PERIOD):
+                out[name] = self.compared[0]
+        elif self.period:
             out = self._apply_period(out, model, ws)
         elif not follow_up and not speaks_of_time(self.question):
             # The guard keeps a period when what was said speaks of time, and hint lines said "date";
@@ -483,7 +539,11 @@ def read_question(
     # Only values the question names exactly (any case, or a known synonym) are ground truth: a fuzzy
     # match ("discount code" ~ a product called "Discount") is a hint for the model, not a filter.
     exact = [m for m in values if m.how in CONFIDENT]
-    reading = Reading(question=question, period=read_period(question), top=read_top(question), values=exact)
+    compared = read_comparison(question)
+    period = None if compared else read_period(question)
+    reading = Reading(
+        question=question, period=period, top=read_top(question), values=exact, compared=compared
+    )
     reading.groupings = read_groupings(question)
     reading.one_figure = asks_one_figure(question)
     reading.rows = asks_for_rows(question)
@@ -493,7 +553,37 @@ def read_question(
     reading.table, reading.table_why = choose_table(ws, question, reading, state)
     reading.named_tables = named_tables(ws, question)
     reading.sales_table, _ = choose_table(ws, question, reading, state, sales_only=True)
+    reading.records = read_records(ws, question, reading.sales_table)
+    reading.summary = bool(_SUMMARY.search(question))
     return reading
+
+
+_SUMMARY = re.compile(
+    r"\b(?:how\s+many|how\s+much|average|avg|mean|number\s+of|count|in\s+total|sum\s+of|share|percentage|"
+    r"proportion|fraction)\b",
+    re.IGNORECASE,
+)
+# A token that may be a record's id: letters, digits and dashes with a digit in it ("KH-24210", "#2500")
+_ID_TOKEN = re.compile(r"#?\b(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,}\b")
+
+
+def read_records(ws: Workspace, question: str, table: str | None) -> list[tuple[str, str]]:
+    """(column, stored value) of each order or customer id of ``table`` the question names."""
+    if not table:
+        return []
+    roles = ws.roles(table)
+    columns = [c for c in (roles["order_id"], roles["customer_id"]) if c]
+    tokens = [t for t in dict.fromkeys(_ID_TOKEN.findall(question)) if not re.fullmatch(r"(?:19|20)\d\d", t)]
+    if not columns or not tokens:
+        return []
+    forms = list(dict.fromkeys([*tokens, *(f"#{t}" for t in tokens if not t.startswith("#"))]))
+    marks = ", ".join("?" for _ in forms)
+    found = []
+    for column in columns:
+        q = f"CAST({quote_ident(column)} AS VARCHAR)"
+        df = ws.query(f"SELECT DISTINCT {q} AS v FROM {quote_ident(table)} WHERE {q} IN ({marks})", forms)
+        found += [(column, v) for v in df["v"]]
+    return found
 
 
 # The words after the keyword are looked ahead at, not consumed: "per customer in each segment" has two.

@@ -183,13 +183,18 @@ def test_a_value_of_a_lookup_column_the_question_names_filters_the_figure(shop):
         ("How many orders came from newsletter subscribers?", True),
         ("How many orders came from customers not on the newsletter?", False),
         ("How many orders came from newsletter subscribers vs the others?", None),  # compared, no condition
+        ("Orders in 2024, leaving out newsletter subscribers", False),
     ],
 )
 def test_a_yes_no_column_the_question_names_is_its_condition(shop, question, flag):
     from tools.metrics import MetricQuery
 
     reading = read(shop, question)
-    args = MetricQuery(shop).refine_args({"metrics": ["orders"], "table": "orders"}, reading)
+    # the model's own polarity gives way to the question's
+    model = [{"column": "newsletter", "value": not flag}] if flag is not None else []
+    args = MetricQuery(shop).refine_args(
+        {"metrics": ["orders"], "table": "orders", "filters": model}, reading
+    )
     expected = [] if flag is None else [{"column": "newsletter", "op": "=", "value": flag}]
     assert args.get("filters", []) == expected
 

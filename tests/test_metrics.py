@@ -446,3 +446,15 @@ def test_the_hour_comes_from_the_time_beside_a_date(ws):
     ws.save_table("dates_only", df.drop(columns=["Time"]), source="test")
     with pytest.raises(ToolError, match="dates without a time of day"):
         q(ws, table="dates_only", metrics=["orders"], by=["hour"])
+
+
+def test_two_periods_side_by_side_with_the_change(ws):
+    r = q(ws, metrics=["revenue"], by=["country"], date_range="2011-03", compare_to="2011-01")
+    rows = r.table.set_index("country")
+    assert list(rows.columns) == ["revenue 2011-03", "revenue 2011-01", "revenue change %"]
+    assert rows.loc["Germany"].tolist() == pytest.approx([36.0, 17.0, (36 - 17) / 17 * 100])
+    assert "2011-03 against 2011-01" in r.text
+    with pytest.raises(RetryableToolError, match="leave out the time grouping"):
+        q(ws, metrics=["revenue"], by=["month"], date_range="2011-03", compare_to="2011-01")
+    with pytest.raises(RetryableToolError, match="give both"):
+        q(ws, metrics=["revenue"], compare_to="2011-01")

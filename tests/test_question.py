@@ -373,6 +373,22 @@ def test_a_claim_by_code_beats_the_routers_sql_unless_the_person_asks_for_sql(as
     assert routed("Which products are often bought in the same basket?") == "sql_query"
 
 
+def test_a_question_about_named_orders_gets_their_rows_from_sql(assistant):
+    """The order or customer ids a question names: their rows, which no metric lists; a figure about them
+    stays a metric question."""
+    from agent.router import Route
+
+    def routed(question: str) -> str | None:
+        metric = Route(ranked=[("metric_query", 0.7), ("sql_query", 0.6)], fixed="metric_query")
+        return assistant.agent._fit_route(metric, read(assistant.ws, question)).fixed
+
+    assert read(assistant.ws, "Show me order 1005 with its lines").records == [("InvoiceNo", "1005")]
+    assert routed("Show me order 1005 with its lines") == "sql_query"
+    assert routed("Which products were in order 1009, and when was it placed?") == "sql_query"
+    assert routed("How many units were in order 1005?") == "metric_query"
+    assert routed("What did we sell in 2011?") == "metric_query"  # a year is no order id
+
+
 def test_a_stated_value_written_as_a_grouping_is_its_filter(ws):
     tool = MetricQuery(ws)
     args = read(ws, "How many units of TEA TOWEL did we sell?").apply(
@@ -566,3 +582,34 @@ def test_a_share_of_an_amount_is_the_part_over_the_whole_of_the_period(ws):
     assert "share" not in tool.refine_args({"metrics": ["revenue"], "share": True}, reading)
     with pytest.raises(RetryableToolError, match="already a ratio"):
         tool(metrics=["aov"], by=["country"], share=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "compared"),
+    [
+        ("how did web revenue in Q4 2024 compare with Q4 2023?", ("2024-Q4", "2023-Q4")),
+        (
+            "By how much did revenue grow from FY 2022/23 to FY 2023/24?",
+            ("2023-04..2024-03", "2022-04..2023-03"),
+        ),
+        ("orders 2010 vs 2011", ("2011", "2010")),
+        ("orders from march to june 2011", None),  # a range, not two periods set against each other
+        ("sales growth in 2024", None),  # one period
+    ],
+)
+def test_two_periods_set_against_each_other(question, compared):
+    from agent.question import read_comparison
+
+    assert read_comparison(question) == compared
+
+
+def test_a_comparison_sets_both_periods_of_the_metric_layer(ws):
+    from tools.metrics import MetricQuery
+
+    tool = MetricQuery(ws)
+    reading = read(ws, "How did revenue in March 2011 compare with February 2011?")
+    assert reading.period is None and reading.compared == ("march 2011", "february 2011")
+    args = reading.apply(tool, {"metrics": ["revenue"], "date_range": "2011-03-01..2011-03-31"}, ws)
+    assert (args["date_range"], args["compare_to"]) == ("march 2011", "february 2011")
+    result = tool(**args)
+    assert result.table.iloc[0].tolist() == pytest.approx([61.0, 24.5, (61.0 - 24.5) / 24.5 * 100])

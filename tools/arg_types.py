@@ -30,12 +30,14 @@ PERIOD = ArgRole("period")  # a period as text ("2011-Q3"), read by tools.period
 PERIOD_START = ArgRole("period_start")  # the first date of a period
 PERIOD_END = ArgRole("period_end")  # the last date of a period (inclusive)
 TOP = ArgRole("top")
+COMPARED = ArgRole("compared_period")  # the earlier period a figure is compared with ("vs Q4 2023")
 
 TableName = Annotated[str | None, TABLE]
 PeriodText = Annotated[str | None, PERIOD]
 PeriodStart = Annotated[date | None, PERIOD_START]
 PeriodEnd = Annotated[date | None, PERIOD_END]
 TopN = Annotated[int | None, TOP]
+ComparedPeriod = Annotated[str | None, COMPARED]
 
 
 def fields_with_role(args_model: type[BaseModel], role: ArgRole) -> list[str]:

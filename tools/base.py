@@ -128,6 +128,9 @@ class Tool(ABC):
     # a segmentation's words ("loyal", "customer groups") also name columns and breakdowns.
     cue: ClassVar[re.Pattern[str] | None] = None
     cue_claims: ClassVar[bool] = True
+    # Whether the tool only computes figures over rows: a question about named records ("pull up order
+    # KH-24210") is then no question for it (agent.loop sends it to SQL).
+    figures_only: ClassVar[bool] = False
 
     def __init__(self, workspace: Workspace):
         self.ws = workspace

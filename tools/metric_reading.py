@@ -201,7 +201,7 @@ def refine_metric_args(
         if not _RANKS.search(reading.question):
             out.pop("sort", None)
             out.pop("sort_by", None)
-    if reading.period:
+    if reading.period or getattr(reading, "compared", None):
         filters = [f for f in filters if not _is_time_filter(ctx, f)]
     out["filters"] = _with_values(ctx, filters, values)
     if not follow_up:
@@ -435,7 +435,11 @@ def _with_values(ctx: TableContext, filters: list[dict[str, Any]], values: list[
 
 # A yes/no column named beside these words is compared, not a condition ("subscribers vs non-subscribers")
 _COMPARES = re.compile(r"\b(?:vs|versus|compared?|against|or\s+not|split|by|per|each)\b", re.IGNORECASE)
-_NEGATED = re.compile(r"(?:\b(?:non|not|no|without|never)|n't)[\s-]*(?:\w+\s+){0,2}$", re.IGNORECASE)
+_NEGATED = re.compile(
+    r"(?:\b(?:non|not|no|without|never|excluding|exclude|except|other\s+than|apart\s+from|leave\s+out|"
+    r"leaving\s+out)|n't)[\s-]*(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
 
 
 def _with_flags(
@@ -447,20 +451,30 @@ def _with_flags(
     a discount code": absent)."""
     if _COMPARES.search(question):
         return filters
-    used = {_column_of(ctx, f.get("column")) for f in filters} | {_column_of(ctx, d) for d in by}
+    grouped = {_column_of(ctx, d) for d in by}
+    filtered = {_column_of(ctx, f.get("column")) for f in filters}
     words = set(text_words(question))
     added: list[dict[str, Any]] = []
     for column in [*ctx.flags(), *ctx.optional_columns()]:
         named = name_words(column)
-        if column in used or not named or not named <= words:
+        flag = _dtype(ctx, column) == "BOOLEAN"
+        if column in grouped or not named or not named <= words or (column in filtered and not flag):
             continue
+        # a yes/no column: the question says which way ("leave out subscription renewals"), not the model
+        filters = [f for f in filters if _column_of(ctx, f.get("column")) != column]
         found = (m.start() for w in named for m in re.finditer(rf"\b{re.escape(w)}", question.lower()))
         said = not _NEGATED.search(question[: min(found, default=0)])
-        if column in ctx.columns and ctx.columns[column] != "BOOLEAN":
-            added.append({"column": column, "op": "present" if said else "absent"})
-        else:
+        if flag:
             added.append({"column": column, "op": "=", "value": said})
+        else:
+            added.append({"column": column, "op": "present" if said else "absent"})
     return [*filters, *added]
+
+
+def _dtype(ctx: TableContext, column: str) -> str:
+    """The type of a column of the table or of a lookup table of it."""
+    found = ctx.lookup_column(column) if column not in ctx.columns else None
+    return ctx.columns.get(column) or (found[2] if found else "")
 
 
 def _column_of(ctx: TableContext, name: Any) -> str | None:

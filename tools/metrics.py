@@ -15,9 +15,10 @@ import pandas as pd
 from pydantic import BaseModel, Field, create_model
 
 from tools import formats
-from tools.arg_types import PeriodText, TableName, TopN
+from tools.arg_types import ComparedPeriod, PeriodText, TableName, TopN
 from tools.base import Fact, RetryableToolError, Table, Tool, ToolResult
 from tools.charts import add_line
+from tools.metric_compare import compare_results
 from tools.metric_defs import Catalog, MetricDef, builtin_definitions, load_catalog
 from tools.metric_filters import date_range_condition, filter_condition
 from tools.metric_reading import asks_for_a_metric, names_metric_in_full, refine_metric_args
@@ -76,6 +77,12 @@ _SHARE = (
 )
 
 
+_COMPARE_TO = (
+    'An earlier period to compare the date_range with, in the same forms ("how did Q4 2024 compare with Q4 '
+    '2023": date_range 2024-Q4, compare_to 2023-Q4): each figure for both periods and the change.'
+)
+
+
 def build_args_model(metric_names: list[str]) -> type[BaseModel]:
     """The argument model, with the workspace's metric names as an enum (user metrics extend it)."""
     name: Any = Literal[tuple(metric_names)]  # type: ignore[valid-type]
@@ -105,6 +112,10 @@ def build_args_model(metric_names: list[str]) -> type[BaseModel]:
             bool,
             Field(False, description=_SHARE),
         ),
+        "compare_to": (
+            ComparedPeriod,
+            Field(None, description=_COMPARE_TO),
+        ),
         "table": (
             TableName,
             Field(None, description="Sales table; null for the workspace's current sales table."),
@@ -119,6 +130,7 @@ def _builtin_names() -> list[str]:
 
 class MetricQuery(Tool):
     name = "metric_query"
+    figures_only = True
     description = (
         "Retail metrics (revenue, orders, customers, units, aov, cancellation_rate, "
         "repeat_customer_rate, ...) by dimensions (country, product, month, ...) with filters, date "
@@ -164,6 +176,8 @@ class MetricQuery(Tool):
         return TableContext(self.ws, table or self.catalog.default_table or self.ws.sales_table())
 
     def run(self, args: Any) -> ToolResult:
+        if args.compare_to and args.compare_to.strip():
+            return self._compared(args)
         ctx = self._context(args.table)
         names = [*args.metrics, *([args.sort_by] if args.sort_by else [])]  # sorting by a metric shows it
         metrics = [self.catalog.metrics[name] for name in dict.fromkeys(names)]
@@ -193,6 +207,18 @@ class MetricQuery(Tool):
             facts=_facts(df, dims, metrics, "\n;\n".join(sqls)),
             sql=sqls,
         )
+
+    def _compared(self, args: Any) -> ToolResult:
+        """Each figure for the date range and for the period compared with, and the change between them
+        ("web revenue in Q4 2024 against Q4 2023": 51,200 against 44,900, +14.0%)."""
+        if not (args.date_range and args.date_range.strip()):
+            raise RetryableToolError("compare_to compares the date_range with an earlier period: give both.")
+        now = self.run(args.model_copy(update={"compare_to": None, "share": False}))
+        then = self.run(
+            args.model_copy(update={"date_range": args.compare_to, "compare_to": None, "share": False})
+        )
+        metrics = list(dict.fromkeys([*args.metrics, *([args.sort_by] if args.sort_by else [])]))
+        return compare_results(now, then, metrics, (args.date_range.strip(), args.compare_to.strip()))
 
     def _query(self, sql: str, metrics: list[MetricDef]) -> pd.DataFrame:
         check_sql(sql, self.ws.tables())  # defence in depth: user metric SQL passes the same guard
