@@ -21,7 +21,14 @@ from agent.grounding import check_answer
 from agent.headline import headline
 from agent.learned import LearnedExamples, safe_similar
 from agent.models import ChatModel, ModelError
-from agent.question import STRONG_EVIDENCE, Reading, asks_aggregate, read_question
+from agent.question import (
+    STRONG_EVIDENCE,
+    Reading,
+    asks_aggregate,
+    asks_without_sales,
+    read_question,
+    speaks_of_sales,
+)
 from agent.router import (
     FALLBACK_TOOL,
     LEARNED_MATCH,
@@ -261,8 +268,14 @@ class Agent:
             if claimant:
                 route = Route(ranked=put_first(route.ranked, claimant), fixed=claimant)
                 tool = self.registry.get(claimant)
-        if reading.looks_up and tool is not None and tool.figures_only and FALLBACK_TOOL in self.registry:
-            # "the date and status of order KH-24210": the rows themselves, which only SQL lists
+        about_lookup = (
+            bool(reading.table) and reading.table != sales and not speaks_of_sales(reading.question)
+        )
+        beyond_figures = reading.looks_up or about_lookup or asks_without_sales(reading.question)
+        if beyond_figures and tool is not None and tool.figures_only and FALLBACK_TOOL in self.registry:
+            # "the date and status of order KH-24210": the rows themselves; "how many customers are on each
+            # plan": the customers file alone; "accounts that never ordered": no sales to compute over.
+            # Only SQL answers these.
             return Route(ranked=put_first(route.ranked, FALLBACK_TOOL), fixed=FALLBACK_TOOL)
         if claimant:
             return route

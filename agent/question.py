@@ -167,10 +167,27 @@ def _before(text: str, point: re.Match[str]) -> str:
 # A date of another event than a sale ("customers born before 1970", "who signed up in 2024") is a condition
 # on that event's own column (a birth year, a sign-up date), not the period of the sales.
 _OTHER_EVENT = re.compile(
-    r"\b(?:born|birth|signed\s+up|sign[\s-]?ups?|joined|registered|registration|founded|established)\b"
+    r"\b(?P<event>born|birth|signed\s+up|sign[\s-]?ups?|joined|registered|registration|founded|established)\b"
     r"(?:\s+[\w-]+){0,2}\s*$",
     re.IGNORECASE,
 )
+
+
+def read_event_periods(text: str) -> list[tuple[str, str]]:
+    """(the event, its period) for each date of another event than a sale: "customers who signed up in
+    2024" -> ("signed up", "2024"); a condition on that event's own date column."""
+    out = []
+    for point in _POINT.finditer(text):
+        before = _before(text, point)
+        event = _OTHER_EVENT.search(before)
+        if event and not point.group("fy"):
+            period = _point_text(point)
+            if _BEFORE.search(before):
+                period = f"before {period}"
+            elif _OPEN_START.search(before):
+                period = f"since {period}"
+            out.append((" ".join(event.group("event").lower().split()), period))
+    return out
 
 
 def _period_points(text: str) -> tuple[list[re.Match[str]], int]:
@@ -347,7 +364,7 @@ _ONE_FIGURE = re.compile(
     r"(?:how\s+(?:many|much)|what\s+(?:share|percentage|proportion|fraction|percent)"
     r"|(?:count|find|give|return|show|tell\s+me|what\s+is|what's|what\s+was)\s+(?:me\s+)?(?:the\s+|our\s+)?"
     r"(?:total\s+|overall\s+)?(?:number|count)\s+of"
-    r"|what\s+(?:is|was|'s)\s+(?:the\s+|our\s+)(?:total|overall|average|mean)"
+    r"|what\s+(?:is|was|were|are|'s)\s+(?:the\s+|our\s+)?(?:total|overall|average|mean)"
     r"|what\s+did\b(?![^?.]*\b(?:most|least|best|worst)\b)(?=[^?.]*\b(?:make|earn|bring|spend|generate)\b))\b",
     re.IGNORECASE,
 )
@@ -412,6 +429,7 @@ class Reading:
             (``read_comparison``); ``period`` is then None: neither is the one period of the question.
         records: (column, value) of the orders or customers it names by their id ("order KH-24210").
         summary: it asks for a figure over rows (how many, how much, an average, a share).
+        events: (event, period) of dates of another event than a sale (``read_event_periods``).
     """
 
     @property
@@ -436,6 +454,7 @@ class Reading:
     continues: bool = False
     records: list[tuple[str, str]] = field(default_factory=list)
     summary: bool = False
+    events: list[tuple[str, str]] = field(default_factory=list)
 
     def states_same_as(self, other: Reading) -> bool:
         """Both questions state the same period, top-N, groupings, values and numbers (a rewording of one
@@ -555,7 +574,33 @@ def read_question(
     reading.sales_table, _ = choose_table(ws, question, reading, state, sales_only=True)
     reading.records = read_records(ws, question, reading.sales_table)
     reading.summary = bool(_SUMMARY.search(question))
+    reading.events = read_event_periods(question)
     return reading
+
+
+# Words of the sales themselves: a question without them about a customers file is about that file alone
+_SALES_WORDS = re.compile(
+    r"\b(?:revenue|sales?|sold|sell\w*|spen[dt]\w*|orders?|ordered|ordering|bought|buy\w*|purchas\w*|units?|"
+    r"aov|baskets?|turnover|takings|made|make|earn\w*|paid|pay\w*)\b",
+    re.IGNORECASE,
+)
+# "accounts that never placed an order", "customers who have not bought yet": rows without sales, which
+# only a query of both tables finds
+_WITHOUT_SALES = re.compile(
+    r"\b(?:never|not\s+yet|haven'?t|hasn'?t|have\s+not|has\s+not|did\s+not|didn'?t|no)\s+(?:\w+\s+){0,2}?"
+    r"(?:ordered|order|orders|bought|buy|purchased|purchase|placed|sold|shopped)\b",
+    re.IGNORECASE,
+)
+
+
+def speaks_of_sales(text: str) -> bool:
+    """The question names the sales (revenue, orders, what was bought), not only who or what exists."""
+    return bool(_SALES_WORDS.search(text))
+
+
+def asks_without_sales(text: str) -> bool:
+    """It asks for the customers or products that have no sales ("accounts that never ordered")."""
+    return bool(_WITHOUT_SALES.search(text))
 
 
 _SUMMARY = re.compile(

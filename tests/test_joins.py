@@ -226,3 +226,35 @@ def test_the_same_role_in_two_tables_joins_them_whatever_the_names(tmp_path):
     )
     assert lookups(ws, "lines") == [Lookup("catalogue", "lineitem_sku", "sku")]
     ws.close()
+
+
+@pytest.mark.parametrize(
+    ("question", "condition"),
+    [
+        (
+            "How many units did customers born before 1970 buy?",
+            {"column": "birth_year", "op": "<", "value": 1970},
+        ),
+        (
+            "Revenue from customers who signed up in 2023?",
+            {"column": "signed_up", "op": "=", "value": "2023"},
+        ),
+        (
+            "Revenue from customers who joined since May 2023",
+            {"column": "signed_up", "op": ">=", "value": "may 2023"},
+        ),
+    ],
+)
+def test_the_date_of_another_event_is_a_condition_on_its_own_column(shop, question, condition):
+    from tools.metrics import MetricQuery
+
+    customers = shop.query("SELECT * FROM customers")
+    customers["signed_up"] = pd.to_datetime(["2022-03-01", "2023-02-10", "2023-07-01", "2024-01-05"]).date
+    shop.save_table("customers", customers, source="t")
+    tool = MetricQuery(shop)
+    model = [{"column": condition["column"], "op": ">=", "value": "2023-01-01"}]  # the model's own bound
+    args = tool.refine_args(
+        {"metrics": ["revenue"], "table": "orders", "filters": model}, read(shop, question)
+    )
+    assert condition in args["filters"] and len(args["filters"]) == 1
+    tool(**args)  # runs

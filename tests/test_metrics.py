@@ -458,3 +458,49 @@ def test_two_periods_side_by_side_with_the_change(ws):
         q(ws, metrics=["revenue"], by=["month"], date_range="2011-03", compare_to="2011-01")
     with pytest.raises(RetryableToolError, match="give both"):
         q(ws, metrics=["revenue"], compare_to="2011-01")
+
+
+@pytest.mark.parametrize(
+    ("question", "metrics", "by"),
+    [
+        (
+            "On average, how many items are in a web order?",
+            ["units_per_order"],
+            [],
+        ),  # "an order" in any article
+        ("What percentage of our customers have come back and ordered again?", ["repeat_customer_rate"], []),
+        ("avg order value per countyr?", ["aov"], ["Country"]),  # a misspelt column
+    ],
+)
+def test_metrics_and_groupings_in_the_words_people_type(ws, question, metrics, by):
+    from tests.readings import read
+
+    args = MetricQuery(ws).refine_args({"metrics": ["units"], "table": "sales"}, read(ws, question))
+    assert args["metrics"] == metrics and args.get("by", []) == by
+
+
+def test_a_flag_named_in_other_forms_of_its_words_is_its_condition(ws):
+    from tests.readings import read
+
+    df = ws.query("SELECT * FROM sales")
+    df["marketing_opt_in"] = df["CustomerID"].isin([1, 2])
+    ws.save_table("opted", df, source="test")
+    reading = read(ws, "How much revenue came from customers who opted in to marketing?")
+    args = MetricQuery(ws).refine_args({"metrics": ["revenue"], "table": "opted"}, reading)
+    assert args["filters"] == [{"column": "marketing_opt_in", "op": "=", "value": True}]
+
+
+def test_a_date_filter_copied_from_another_table_gives_way_to_the_stated_period(coded):
+    from tests.readings import read
+
+    coded.save_table(
+        "shop",
+        coded.query('SELECT * EXCLUDE ("InvoiceDate"), "InvoiceDate" AS placed_on FROM coded'),
+        source="t",
+    )
+    copied = [{"column": "InvoiceDate", "op": "between", "value": "2011-03-01"}]  # the examples' column
+    reading = read(coded, "What were total sales in March 2011?")
+    args = MetricQuery(coded).refine_args(
+        {"metrics": ["revenue"], "table": "shop", "filters": copied}, reading
+    )
+    assert not args.get("filters")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from agent.assistant import Assistant
@@ -389,6 +390,24 @@ def test_a_question_about_named_orders_gets_their_rows_from_sql(assistant):
     assert routed("What did we sell in 2011?") == "metric_query"  # a year is no order id
 
 
+def test_customers_without_sales_or_a_file_beside_the_sales_are_sqls(assistant):
+    """No metric computes over sales that are not there ("never ordered") or over the customers file alone."""
+    from agent.router import Route
+
+    ws = assistant.ws
+    ws.save_table(
+        "accounts", pd.DataFrame({"CustomerID": [1, 2, 3, 4, 5, 6], "tier": list("ABABAB")}), source="t"
+    )
+
+    def routed(question: str) -> str | None:
+        metric = Route(ranked=[("metric_query", 0.7), ("sql_query", 0.6)], fixed="metric_query")
+        return assistant.agent._fit_route(metric, read(ws, question)).fixed
+
+    assert routed("How many customers have never placed an order?") == "sql_query"
+    assert routed("How many accounts are in each tier?") == "sql_query"
+    assert routed("Revenue by tier") == "metric_query"  # the sales, grouped by the file beside them
+
+
 def test_a_stated_value_written_as_a_grouping_is_its_filter(ws):
     tool = MetricQuery(ws)
     args = read(ws, "How many units of TEA TOWEL did we sell?").apply(
@@ -505,6 +524,7 @@ def test_a_count_or_a_total_asked_in_other_words_is_one_figure():
         "Find the number of orders in 2011",
         "What is the average order value?",
         "What did Dutch customers spend with us in 2025?",
+        "What were total sales for the financial year?",
     ):
         assert asks_one_figure(question), question
     for question in (

@@ -42,8 +42,13 @@ _ASKS_SHARE = re.compile(
 )
 
 
+_ARTICLES = re.compile(r"\b(?:a|an|the)\s+", re.IGNORECASE)
+
+
 def _in_metric_words(question: str) -> str:
-    low = question.lower()
+    """The question as metric names are matched: lower case, without articles ("items in a web order"
+    names "items in an order"), entity words as the metrics name them."""
+    low = _ARTICLES.sub("", question.lower())
     for word, synonyms in _ENTITY_WORDS.items():
         low = synonyms.sub(word, low)
     return low
@@ -55,7 +60,7 @@ def stated_metrics(catalog: Catalog, question: str) -> list[str]:
     phrases = []
     for metric in catalog.metrics.values():
         for phrase in (metric.name, metric.name.replace("_", " "), *metric.aliases):
-            phrases.append((phrase.lower(), metric.name))
+            phrases.append((_ARTICLES.sub("", phrase.lower()), metric.name))
     phrases.sort(key=lambda p: -len(p[0]))
     taken = [False] * len(low)
     found: list[tuple[int, str]] = []
@@ -206,6 +211,7 @@ def refine_metric_args(
     out["filters"] = _with_values(ctx, filters, values)
     if not follow_up:
         out["filters"] = _with_flags(ctx, out["filters"], out["by"], reading.question)
+        out["filters"] = _with_event_dates(ctx, out["filters"], getattr(reading, "events", []))
     out = _cancelled_part(catalog, ctx, out, reading.values)
     if not follow_up:  # a share only where the question asks for one (a follow-up keeps the last call's)
         out.pop("share", None)
@@ -367,6 +373,9 @@ def _resolved(catalog: Catalog, names: Any) -> list[str]:
     return out
 
 
+MISSPELT = 85  # rapidfuzz ratio of a word to a column name it misspells (chanel / channel: 92)
+
+
 def _with_groupings(ctx: TableContext, catalog: Catalog, by: Any, groupings: list[str]) -> list[str]:
     """``by`` plus each grouping the question asks for that names a dimension of the table."""
     dims = _as_list(by)
@@ -381,7 +390,21 @@ def _with_groupings(ctx: TableContext, catalog: Catalog, by: Any, groupings: lis
                     dims.append(candidate if _dimension_name(ctx, candidate, plural=False) else name)
                     have.add(name)
                 break
+        else:
+            misspelt = _misspelt_column(ctx, words)
+            if misspelt and misspelt not in have:
+                dims.append(misspelt)
+                have.add(misspelt)
     return dims
+
+
+def _misspelt_column(ctx: TableContext, word: str) -> str | None:
+    """The one column of the table a misspelt word means ("per chanel": Channel)."""
+    from rapidfuzz import fuzz
+
+    scores = {c: fuzz.ratio(word.lower(), c.lower().replace("_", " ")) for c in ctx.columns}
+    close = [c for c, score in scores.items() if score >= MISSPELT]
+    return close[0] if len(close) == 1 else None
 
 
 def _is_metric(catalog: Catalog, words: str) -> bool:
@@ -406,6 +429,9 @@ def _dimension_name(ctx: TableContext, word: str, plural: bool = True) -> str | 
     return None
 
 
+_ISO_DAY = re.compile(r"^(?:19|20)\d\d-\d\d(?:-\d\d)?$")
+
+
 def _is_time_filter(ctx: TableContext, condition: dict[str, Any]) -> bool:
     column = str(condition.get("column", "")).strip().lower()
     if column in _TIME_COLUMNS:
@@ -413,7 +439,10 @@ def _is_time_filter(ctx: TableContext, condition: dict[str, Any]) -> bool:
     try:
         dim = ctx.dimension(column)
     except ToolError:
-        return False
+        # a date column of another table, copied from an example ("InvoiceDate" over a shop's export)
+        return bool(re.search(r"date|time", column)) or any(
+            _ISO_DAY.match(str(v)) for v in [condition.get("value"), *(condition.get("values") or [])]
+        )
     return dim.kind in TIME_GRAINS or dim.dtype.upper().startswith(("DATE", "TIMESTAMP"))
 
 
@@ -469,6 +498,60 @@ def _with_flags(
         else:
             added.append({"column": column, "op": "present" if said else "absent"})
     return [*filters, *added]
+
+
+# The first letters of the words of a column that dates an event: "Signed Up", "Registration Date", "Birth Year"
+_EVENT_COLUMNS = {
+    "born": ("birth", "born", "dob"),
+    "birth": ("birth", "born", "dob"),
+    "founded": ("found", "establish"),
+    "established": ("found", "establish"),
+}
+_JOINING = ("sign", "join", "regist", "member", "creat", "account", "enrol")
+
+
+def _with_event_dates(
+    ctx: TableContext, filters: list[dict[str, Any]], events: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """``filters`` with the condition on each event's own date column, in place of the model's: "customers
+    who signed up in 2024" is Signup Date in 2024 (the whole year: the model tends to write >= its first
+    day), "born before 1970" a Birth Year below 1970."""
+    for event, period in events:
+        column = _event_column(ctx, _EVENT_COLUMNS.get(event, _JOINING))
+        if column is None:
+            continue
+        filters = [f for f in filters if _column_of(ctx, f.get("column")) != column]
+        filters.append(_event_condition(column, _dtype(ctx, column), period))
+    return filters
+
+
+def _event_column(ctx: TableContext, roots: tuple[str, ...]) -> str | None:
+    """The one date or year column (of the table or a lookup) whose name starts a word with one of
+    ``roots``; the sales' own timestamp is never it."""
+    columns = dict(ctx.columns) | {c: t for cols in ctx.described().values() for c, t in cols.items()}
+    found = [
+        c
+        for c, t in columns.items()
+        if c != ctx.roles["timestamp"]
+        and (
+            t.upper().startswith(("DATE", "TIMESTAMP"))
+            or (t.upper().startswith(("BIGINT", "INTEGER")) and "year" in c.lower())
+        )
+        and any(
+            w.startswith(roots) for w in re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", c).lower())
+        )
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _event_condition(column: str, dtype: str, period: str) -> dict[str, Any]:
+    """The filter for a period on a date column, or on a column of years ("before 1970": < 1970)."""
+    if dtype.upper().startswith(("DATE", "TIMESTAMP")):
+        op, _, value = period.partition(" ") if period.startswith(("before ", "since ")) else ("", "", period)
+        return {"column": column, "op": {"before": "<", "since": ">=", "": "="}[op], "value": value}
+    year = re.search(r"\d{4}", period)
+    op = "<" if period.startswith("before ") else ">=" if period.startswith("since ") else "="
+    return {"column": column, "op": op, "value": int(year.group(0)) if year else period}
 
 
 def _dtype(ctx: TableContext, column: str) -> str:

@@ -63,8 +63,15 @@ def stem(word: str) -> str:
     """A light stem, so "orders", "ordered" and "order" meet, "categories" meets "category" and "partially"
     meets "partial"."""
     word = word.lower()
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ally", "al")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+    for suffix, keep, least in (
+        ("ies", "y", 4),
+        ("ing", "", 3),  # "opting" -> opt
+        ("ed", "", 3),  # "opted" -> opt (Marketing Opt-In)
+        ("es", "", 4),
+        ("s", "", 4),
+        ("ally", "al", 4),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= least:
             return word[: -len(suffix)] + keep
     return word
 
