@@ -247,7 +247,8 @@ class Agent:
         SQL) goes to that tool, unless the person named another ("use SQL"). A question about a table that
         is no sales table (reviews, an e-mail test) goes to SQL when the routed tool works on sales tables,
         or when it asks for a count, share or average that only SQL computes over that table ("how many
-        reviews gave 5 stars" is no sentiment prediction)."""
+        reviews gave 5 stars" is no sentiment prediction). A question a figures-only tool cannot answer (the
+        rows of named orders, customers without sales, the customers file alone) goes to SQL too."""
         if not any(f.sales for f in table_facts(self.ws).values()):
             route = self._without_sales_tools(route)
         tool = self.registry.get(route.fixed) if route.fixed and route.fixed in self.registry else None

@@ -608,8 +608,9 @@ _SUMMARY = re.compile(
     r"proportion|fraction)\b",
     re.IGNORECASE,
 )
-# A token that may be a record's id: letters, digits and dashes with a digit in it ("KH-24210", "#2500")
-_ID_TOKEN = re.compile(r"#?\b(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,}\b")
+# A token that may be a record's id: letters, digits and dashes with a digit in it ("KH-24210", "#2500"), or
+# an e-mail address (a shop keys its customers by it)
+_ID_TOKEN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|#?\b(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,}\b")
 
 
 def read_records(ws: Workspace, question: str, table: str | None) -> list[tuple[str, str]]:

@@ -5,7 +5,9 @@ Column evidence counts a question word once per table that has it in its name, a
 (``Description`` plays ``product_name``) or the person's own header, weighted by how rare the word is
 among the tables, so "region" (one table) decides and "customer" (most tables) does not. Words that name
 metrics ("revenue", "orders") are evidence of no table: every sales table has them. A stated period
-rules out a table whose dates it does not overlap ("in 2023" is not about data from 2010-2011).
+rules out a table whose dates it does not overlap ("in 2023" is not about data from 2010-2011). Where the
+person's own tables answer to the question's words, the demo tables beside them are left out, unless the
+question names one by a word none of theirs uses ("cdnow").
 """
 
 from __future__ import annotations

@@ -390,6 +390,16 @@ def test_a_question_about_named_orders_gets_their_rows_from_sql(assistant):
     assert routed("What did we sell in 2011?") == "metric_query"  # a year is no order id
 
 
+def test_a_customer_keyed_by_e_mail_is_a_named_record(ws):
+    from agent.question import read_records
+
+    df = ws.query("SELECT * EXCLUDE (CustomerID), 'c' || CustomerID || '@shop.example' AS Email FROM sales")
+    ws.save_table("shop", df, source="test")
+    assert read_records(ws, "List the orders from c1@shop.example with their dates", "shop") == [
+        ("Email", "c1@shop.example")
+    ]
+
+
 def test_customers_without_sales_or_a_file_beside_the_sales_are_sqls(assistant):
     """No metric computes over sales that are not there ("never ordered") or over the customers file alone."""
     from agent.router import Route

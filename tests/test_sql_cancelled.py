@@ -131,3 +131,22 @@ def test_named_statuses_are_no_grouping_and_orders_without_them_stay_orders(shop
     assert tool(**voided).fact("cancelled_orders") == 1
     kept = refined("How many orders, not counting refunded or voided ones?", {"metrics": ["orders"]})
     assert kept["metrics"] == ["orders"] and tool(**kept).fact("orders") == 2
+
+
+@pytest.mark.parametrize(
+    ("question", "model_metric", "share", "figure"),
+    [
+        ("How many orders got paid?", "cancelled_orders", False, 2),
+        ("What share of orders got paid?", "cancellation_rate", True, 1.0),  # of the orders that stood
+    ],
+)
+def test_a_status_of_orders_that_stood_counts_orders_not_cancellations(
+    shop, question, model_metric, share, figure
+):
+    """ "Orders that got a partial refund" (a status of orders that stood) are orders with that status."""
+    tool = MetricQuery(shop)
+    args = tool.refine_args({"metrics": [model_metric], "table": "orders"}, read(shop, question))
+    assert args["metrics"] == ["orders"] and bool(args.get("share")) == share
+    assert args["filters"] == [{"column": "Payment Status", "op": "=", "value": "paid"}]
+    result = tool(**args)
+    assert result.table.iloc[0, -1] == pytest.approx(figure)

@@ -251,6 +251,11 @@ def _cancelled_part(
     column, statuses = ctx.roles.cancel_status[0], set(ctx.roles.cancel_status[1])
     named = list(dict.fromkeys(v.value for v in values if v.table == ctx.table and v.column == column))
     said = {v.lower().strip() for v in named}
+    if named and not said & statuses and metrics <= _CANCELLATIONS:
+        # "how many orders got a partial refund": a status of orders that stood, counted as orders (a
+        # share of them as the orders' share), not as cancellations
+        out = {**args, "metrics": ["orders"]}
+        return {**out, "share": True} if "cancellation_rate" in metrics else out
     if not named or not said <= statuses:
         return args  # no status named, or one that stands ("paid") beside them: the model's call as it is
     if metrics <= _ORDER_COUNTS and said != statuses:
