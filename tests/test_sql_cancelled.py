@@ -106,6 +106,8 @@ def test_queries_about_statuses_or_without_sums_are_left_alone(shop, question, s
             2 / 4,
         ),
         ("What fraction of orders were voided?", {}, 1 / 4),
+        # a count beside the rate is no part of a share question
+        ("What proportion of our orders get refunded?", {"metrics": ["cancellation_rate", "orders"]}, 1 / 4),
     ],
 )
 def test_a_rate_of_some_cancelling_statuses_keeps_all_orders_as_its_denominator(
@@ -113,7 +115,7 @@ def test_a_rate_of_some_cancelling_statuses_keeps_all_orders_as_its_denominator(
 ):
     tool = MetricQuery(shop)
     reading = read(shop, question)
-    args = tool.refine_args({"metrics": ["cancellation_rate"], "table": "orders", **model_args}, reading)
+    args = tool.refine_args({"metrics": ["cancellation_rate"], "table": "orders"} | model_args, reading)
     result = tool(**args)
     assert result.fact("cancellation_rate") == pytest.approx(rate)
     assert ("Cancelled here" in result.text) == (rate != 2 / 4)

@@ -218,7 +218,10 @@ def refine_metric_args(
         if _ASKS_SHARE.search(reading.question.lower()):
             # "what fraction of orders were voided": the voided orders' count became cancelled orders; its
             # share of the orders is the count's rate
-            out["metrics"] = [catalog.rate_of(m) or m for m in _resolved(catalog, out.get("metrics"))]
+            metrics = [catalog.rate_of(m) or m for m in _resolved(catalog, out.get("metrics"))]
+            rates = [m for m in metrics if m in catalog.metrics and catalog.metrics[m].quotient]
+            out["metrics"] = rates or metrics  # the share itself, not the count beside it
+            out = _cancelled_part(catalog, ctx, out, reading.values)
             if _a_part_of_counts(catalog, out):
                 out["share"] = True
     return {k: v for k, v in out.items() if v not in ([], None) or k in args}
