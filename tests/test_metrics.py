@@ -320,6 +320,10 @@ def test_cli_metric_command(demo_ws, capsys):
     assert "Country = 'Germany'" in out["text"] and "Quantity > 10" in out["text"]
     assert main(["--home", home, "metric", "revenue", "--where", "Country=Germny", "--json"]) == 1
     assert "Germany" in json.loads(capsys.readouterr().out)["error"]
+    compared = ["metric", "orders", "--during", "2011-Q4", "--compare-to", "2010-Q4", "--json"]
+    assert main(["--home", home, *compared]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tables"][0]["columns"] == ["orders 2011-Q4", "orders 2010-Q4", "orders change %"]
 
 
 def test_cli_where_syntax():

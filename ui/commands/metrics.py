@@ -53,6 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also show each figure as a share of the date range's total without the filters and groupings",
     )
+    p.add_argument(
+        "--compare-to",
+        metavar="RANGE",
+        help="an earlier date range to compare --during with: each figure for both and the change in percent",
+    )
     p.add_argument("--table", help="sales table (default: the current sales table)")
 
 
@@ -92,5 +97,6 @@ def run_metric(args: argparse.Namespace):
         sort_by=args.sort_by,
         sort=args.sort,
         share=args.share,
+        compare_to=args.compare_to,
         table=args.table,
     )
