@@ -294,11 +294,22 @@ def test_rankings_have_no_tie_at_the_cut(coffee_ws):
 
 # Gold SQL states what the roaster means: revenue is Order Total less Refunded over orders neither Cancelled
 # nor Refunded (partial refunds netted out); orders, units, aov and repeat figures leave Cancelled and Refunded
-# orders out; customers count any order placed. The metric layer sums one amount column, so it cannot net the
-# partial refunds out of revenue: revenue items (and shares, growth, coupons, joins, lookups) are SQL's. The
-# items it can express are checked against it on a workspace where the person has named the roles.
+# orders out; customers count any order placed. The metric layer nets the Refunded column out of revenue (the
+# refunded role, found since the set was written: its revenue items were SQL's before); shares, growth,
+# coupons, joins and lookups are SQL's. The items it can express are checked against it on a workspace where
+# the person has named the roles.
 
 METRIC_CALLS = {
+    "cf_revenue_2024": {"metrics": ["revenue"], "date_range": "2024"},
+    "cf_revenue_fy2324": {"metrics": ["revenue"], "date_range": "2023-04..2024-03"},
+    "cf_revenue_q3_2024": {"metrics": ["revenue"], "date_range": "2024-Q3"},
+    "cf_revenue_mar2025": {"metrics": ["revenue"], "date_range": "2025-03"},
+    "cf_revenue_bfcm_2024": {"metrics": ["revenue"], "date_range": "2024-11-29..2024-12-02"},
+    "cf_revenue_by_channel_2024": {"metrics": ["revenue"], "by": ["Channel"], "date_range": "2024"},
+    "cf_monthly_revenue_fy2425": {"metrics": ["revenue"], "grain": "month", "date_range": "2024-04..2025-03"},
+    "cf_revenue_by_country": {"metrics": ["revenue"], "by": ["Country"]},
+    "cf_top5_customers": {"metrics": ["revenue"], "by": ["customer"], "top": 5},
+    "cf_best_month": {"metrics": ["revenue"], "grain": "month", "top": 1, "sort_by": "revenue"},
     "cf_orders_2024": {"metrics": ["orders"], "date_range": "2024"},
     "cf_trade_orders_2024": {
         "metrics": ["orders"],
