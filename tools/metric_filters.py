@@ -49,7 +49,8 @@ def match_text_value(ctx: TableContext, dim: Dimension, value: str) -> list[str]
     stored = ctx.ws.query(
         f"SELECT DISTINCT {expr} AS v FROM {ctx.ref} WHERE {expr} IS NOT NULL ORDER BY v LIMIT 100000"
     )["v"].tolist()
-    same_words = [s for s in stored if word_key(s) == word_key(text)]  # "partial refund"
+    words = word_key(text)
+    same_words = [s for s in stored if word_key(s) == words]  # "partial refund"
     if same_words:
         return same_words
     initials = [

@@ -545,9 +545,7 @@ def _event_column(ctx: TableContext, roots: tuple[str, ...]) -> str | None:
             t.upper().startswith(("DATE", "TIMESTAMP"))
             or (t.upper().startswith(("BIGINT", "INTEGER")) and "year" in c.lower())
         )
-        and any(
-            w.startswith(roots) for w in re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", c).lower())
-        )
+        and any(w.startswith(roots) for w in name_words(c))
     ]
     return found[0] if len(found) == 1 else None
 

@@ -179,8 +179,7 @@ class MetricQuery(Tool):
         if args.compare_to and args.compare_to.strip():
             return self._compared(args)
         ctx = self._context(args.table)
-        names = [*args.metrics, *([args.sort_by] if args.sort_by else [])]  # sorting by a metric shows it
-        metrics = [self.catalog.metrics[name] for name in dict.fromkeys(names)]
+        metrics = [self.catalog.metrics[name] for name in _metric_names(args)]
         args, narrowed = _narrow_cancellation(ctx, args, metrics)
         dims = self._dimensions(ctx, args)
         conditions, periods = self._conditions(ctx, args, dims)
@@ -217,8 +216,9 @@ class MetricQuery(Tool):
         then = self.run(
             args.model_copy(update={"date_range": args.compare_to, "compare_to": None, "share": False})
         )
-        metrics = list(dict.fromkeys([*args.metrics, *([args.sort_by] if args.sort_by else [])]))
-        return compare_results(now, then, metrics, (args.date_range.strip(), args.compare_to.strip()))
+        return compare_results(
+            now, then, _metric_names(args), (args.date_range.strip(), args.compare_to.strip())
+        )
 
     def _query(self, sql: str, metrics: list[MetricDef]) -> pd.DataFrame:
         check_sql(sql, self.ws.tables())  # defence in depth: user metric SQL passes the same guard
@@ -332,6 +332,11 @@ class MetricQuery(Tool):
             else "each filter matches lines, but no line matches them all"
         )
         return f"no lines of {ctx.table} match the filters ({cause}). On its own: {'; '.join(alone)}."
+
+
+def _metric_names(args: Any) -> list[str]:
+    """The metrics a call computes: those asked for, and the one it sorts by (sorting by a metric shows it)."""
+    return list(dict.fromkeys([*args.metrics, *([args.sort_by] if args.sort_by else [])]))
 
 
 def _narrow_cancellation(ctx: TableContext, args: Any, metrics: list[MetricDef]) -> tuple[Any, str]:

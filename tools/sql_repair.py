@@ -10,10 +10,11 @@ column written in the model's own style (``life_expectancy``) gets the one spell
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from sqlglot import exp
+
+from tools.roles import normalise as squash
 
 
 def drop_impossible_ordinals(tree: exp.Expression) -> list[str]:
@@ -131,19 +132,13 @@ def respell_columns(
             continue  # a subquery's or CTE's column
         owner = tables[column.table.lower()] if column.table else None
         candidates = by_table.get(owner, []) if owner else [c for cols in read for c in cols]
-        same = {c for c in candidates if _squashed(c) == _squashed(name)}
+        same = {c for c in candidates if squash(c) == squash(name)}
         if not same:  # the role it plays (roles read only now: most queries name real columns)
             owners = [owner] if owner else [t for t in dict.fromkeys(tables.values()) if t in by_table]
-            by_role = (
-                {_squashed(r): c for r, c in roles_of(stored[t]).items()} for t in owners if t in stored
-            )
-            same = {played[_squashed(name)] for played in by_role if _squashed(name) in played}
+            by_role = ({squash(r): c for r, c in roles_of(stored[t]).items()} for t in owners if t in stored)
+            same = {played[squash(name)] for played in by_role if squash(name) in played}
         if len(same) == 1:
             spelling = same.pop()
             column.set("this", exp.to_identifier(spelling))
             notes[name] = f"{name} -> {spelling}"
     return list(notes.values())
-
-
-def _squashed(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", name.lower())

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from sqlglot import exp
 
 from tools.names import text_words
+from tools.roles import normalise as squash
 from tools.values import ColumnValues, adjectives, normalise, other_names, value_columns
 from tools.workspace import Workspace, quote_ident
 
@@ -89,7 +90,7 @@ def respell_values(tree: exp.Expression, ws: Workspace) -> list[str]:
 def _one_spelling(ws: Workspace, table: str, column: str, text: str) -> str | None:
     """The one value of the column equal to ``text`` but for case and punctuation, when no row holds
     ``text`` itself."""
-    squashed = re.sub(r"[^0-9a-z]", "", text.lower())
+    squashed = squash(text)
     if not squashed:
         return None
     q, t = quote_ident(column), quote_ident(table)
@@ -121,17 +122,7 @@ def _compared_literals(tree: exp.Expression) -> list[tuple[exp.Column, exp.Liter
 
 def _compared_values(tree: exp.Expression) -> list[tuple[str, str]]:
     """(column, text) of each ``column = 'text'`` and ``column IN ('text', ...)`` in the query."""
-    out = []
-    for node in tree.find_all(exp.EQ, exp.In):
-        column = node.this if isinstance(node.this, exp.Column) else node.expression
-        if not isinstance(column, exp.Column):
-            continue
-        if isinstance(node, exp.In):
-            literals = node.expressions
-        else:
-            literals = [node.expression if column is node.this else node.this]
-        out += [(column.name, lit.name) for lit in literals if isinstance(lit, exp.Literal) and lit.is_string]
-    return out
+    return [(column.name, lit.name) for column, lit in _compared_literals(tree) if lit.is_string]
 
 
 def _shares_a_word(value_words: Iterable[str], question_words: set[str]) -> bool:
