@@ -615,13 +615,11 @@ _ID_TOKEN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|#?\b(?=[\w-]*\d)[A-Za-z0-9
 
 def read_records(ws: Workspace, question: str, table: str | None) -> list[tuple[str, str]]:
     """(column, stored value) of each order or customer id of ``table`` the question names."""
-    if not table:
+    tokens = [t for t in dict.fromkeys(_ID_TOKEN.findall(question)) if not re.fullmatch(r"(?:19|20)\d\d", t)]
+    if not table or not tokens:  # most questions name no id: no roles to read, no query to run
         return []
     roles = ws.roles(table)
     columns = [c for c in (roles["order_id"], roles["customer_id"]) if c]
-    tokens = [t for t in dict.fromkeys(_ID_TOKEN.findall(question)) if not re.fullmatch(r"(?:19|20)\d\d", t)]
-    if not columns or not tokens:
-        return []
     forms = list(dict.fromkeys([*tokens, *(f"#{t}" for t in tokens if not t.startswith("#"))]))
     marks = ", ".join("?" for _ in forms)
     found = []
